@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` (install, build the demo, serve) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+SCALE ?= 1.0
+
+.PHONY: install run demo serve test test-all bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/tradesentinel demo --scale $(SCALE)
+
+serve: install
+	$(BIN)/tradesentinel serve
+
+run: demo serve
+
+test: install
+	$(BIN)/python -m pytest
+
+test-all: install
+	$(BIN)/python -m pytest -m ''
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+lint: install
+	$(BIN)/ruff check tradesentinel tests benchmarks
+
+clean:
+	rm -rf $(VENV) data mlruns .pytest_cache

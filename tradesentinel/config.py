@@ -1,0 +1,40 @@
+"""Settings in one place: every knob is read from the environment (prefix TRADESENTINEL_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings; construct with overrides in tests, read once per process elsewhere."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADESENTINEL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where every table, index and run log lives.")
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on.")
+    log_level: str = Field("INFO", description="Python logging level for the CLI and server.")
+    cif_fob_ratio: float = Field(
+        1.06, gt=1.0, lt=1.5, description="CIF/FOB factor used to compare an import with its mirror export."
+    )
+    demo_seed: int = Field(20240601, description="Seed of the offline demo world.")
+    controlled_hs_file: Path | None = Field(
+        None, description="CSV with column hs_code replacing the built-in controlled-goods list."
+    )
+    country_programmes_file: Path | None = Field(
+        None, description="CSV with columns iso3, programme, since (YYYY-MM-DD) replacing the built-in list."
+    )
+
+    def table_path(self, name: str) -> Path:
+        """Path of canonical table `name` (flows, features, scores, quarantine, labels) under the data dir."""
+        return self.data_dir / f"{name}.parquet"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use (never at import time)."""
+    return Settings()

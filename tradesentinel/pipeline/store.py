@@ -1,0 +1,63 @@
+"""Parquet storage with atomic writes: a table is written to a temp file beside it, then renamed.
+
+A crash or a bad input mid-write never leaves a half-written table or loses the previous one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from tradesentinel.schema import TABLES, conform
+
+log = logging.getLogger(__name__)
+
+
+class TableNotFoundError(FileNotFoundError):
+    """A stage needs a table that has not been built yet."""
+
+
+def write_table(frame: pl.DataFrame | pl.LazyFrame, path: Path, table: str | None = None) -> Path:
+    """Write `frame` (conformed to canonical `table` when given) to `path` atomically; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lazy = conform(frame, table) if table else frame.lazy()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        lazy.sink_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("wrote %s", path)
+    return path
+
+
+def append_table(frame: pl.DataFrame, path: Path, table: str) -> Path:
+    """Append rows to a table (creating it when absent), atomically: old rows are kept either way."""
+    new = conform(frame, table).collect()
+    if Path(path).exists():
+        new = pl.concat([read_table(path, table).collect(), new], how="vertical")
+    return write_table(new, path, table)
+
+
+def read_table(path: Path, table: str | None = None) -> pl.LazyFrame:
+    """Lazily scan a stored table; TableNotFoundError tells the user which command builds it."""
+    path = Path(path)
+    if not path.exists():
+        hint = {
+            "flows": "tradesentinel demo` or `tradesentinel ingest csv PATH",
+            "features": "tradesentinel features",
+            "labels": "tradesentinel demo",
+        }.get(table or path.stem, "the stage that builds it")
+        raise TableNotFoundError(f"{path} does not exist yet: run `{hint}` first")
+    lazy = pl.scan_parquet(path)
+    return conform(lazy, table) if table in TABLES else lazy

@@ -1,0 +1,96 @@
+"""The canonical tables: column names and dtypes, in one place.
+
+Every stage reads and writes these; `conform` casts a frame to a table's schema and fails loudly
+when a required column is missing.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+FLOW_CODES = ("X", "M", "RX", "RM")
+"""X export, M import, RX re-export, RM re-import."""
+
+KEY_COLUMNS = ("period", "reporter", "partner", "flow", "hs_code")
+"""The columns that identify one flow; `flow_id` is a stable hash of them."""
+
+FLOWS: dict[str, pl.DataType] = {
+    "period": pl.Date(),  # first day of the month; annual data: 1 January with freq A
+    "freq": pl.String(),  # M or A
+    "reporter": pl.String(),  # ISO3
+    "partner": pl.String(),  # ISO3, WLD for world
+    "flow": pl.String(),  # X, M, RX, RM
+    "hs_code": pl.String(),  # 2/4/6 digits, leading zeros kept
+    "hs_version": pl.String(),  # e.g. H6 (HS2017), H7 (HS2022)
+    "value_usd": pl.Float64(),
+    "net_weight_kg": pl.Float64(),  # nullable
+    "qty": pl.Float64(),  # nullable
+    "qty_unit": pl.String(),  # nullable
+    "source": pl.String(),  # demo, csv, comtrade, ...
+    "flow_id": pl.String(),  # 16 hex chars, see pipeline.ids
+}
+
+QUARANTINE: dict[str, pl.DataType] = {
+    "file": pl.String(),
+    "row": pl.Int64(),  # 1-based data row number in the file (header excluded)
+    "field": pl.String(),
+    "reason": pl.String(),
+    "raw": pl.String(),  # the original row, as JSON
+    "ingested_at": pl.Datetime("us", "UTC"),
+}
+
+LABELS: dict[str, pl.DataType] = {
+    "period": pl.Date(),
+    "reporter": pl.String(),
+    "partner": pl.String(),
+    "flow": pl.String(),
+    "hs_code": pl.String(),
+    "flow_id": pl.String(),
+    "kind": pl.String(),  # spike, unit_price, mirror_under, level_shift, unit_error, diversion
+    "anomaly_id": pl.String(),  # one injected event may label several flows
+}
+
+FEATURE_COLUMNS: dict[str, pl.DataType] = {
+    "unit_value": pl.Float64(),  # USD per kg
+    "log_value": pl.Float64(),
+    "log_unit_value": pl.Float64(),
+    "growth_yoy": pl.Float64(),  # log change vs the same month a year earlier
+    "growth_vs_median12": pl.Float64(),  # log change vs the trailing 12-month median
+    "z_series": pl.Float64(),  # robust z of log value within the series
+    "z_uv_series": pl.Float64(),  # robust z of log unit value within the series
+    "z_hs_month": pl.Float64(),  # robust z of log value within HS x month x flow
+    "z_uv_hs_month": pl.Float64(),  # robust z of log unit value within HS x month x flow
+    "mirror_value_usd": pl.Float64(),  # partner's report of the same trade, CIF/FOB adjusted
+    "mirror_gap": pl.Float64(),  # log(value / adjusted mirror value)
+    "partner_share": pl.Float64(),  # share of the reporter's HS x flow x month total
+    "partner_share_change": pl.Float64(),  # vs the same month a year earlier
+    "is_new_corridor": pl.Boolean(),
+    "partner_sanctioned": pl.Boolean(),  # partner under a country programme at that date
+    "hs_controlled": pl.Boolean(),  # HS on the controlled (Common High Priority) list
+    "onward_to_sanctioned": pl.Boolean(),  # partner ships the same HS to a sanctioned country that month
+    "sanctions_exposure": pl.Boolean(),  # partner_sanctioned or onward_to_sanctioned
+}
+
+FEATURES: dict[str, pl.DataType] = {**FLOWS, **FEATURE_COLUMNS}
+
+TABLES: dict[str, dict[str, pl.DataType]] = {
+    "flows": FLOWS,
+    "features": FEATURES,
+    "quarantine": QUARANTINE,
+    "labels": LABELS,
+}
+
+
+class SchemaError(ValueError):
+    """A table lacks a required column or has one of the wrong type."""
+
+
+def conform(frame: pl.DataFrame | pl.LazyFrame, table: str) -> pl.LazyFrame:
+    """Select and cast `frame` to the named canonical table; raise SchemaError naming missing columns."""
+    schema = TABLES[table]
+    lazy = frame.lazy()
+    present = lazy.collect_schema().names()
+    missing = [c for c in schema if c not in present]
+    if missing:
+        raise SchemaError(f"table {table!r} is missing column(s): {', '.join(missing)}")
+    return lazy.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
