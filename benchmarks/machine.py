@@ -1,0 +1,24 @@
+"""A one-line description of the machine a benchmark ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def describe() -> str:
+    """CPU model, cores, memory and Python: enough to compare runs."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            kib = int(next(line.split()[1] for line in info if line.startswith("MemTotal")))
+            memory = f", {kib / 2**20:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, {platform.system()}"

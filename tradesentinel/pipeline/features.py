@@ -1,0 +1,203 @@
+"""The feature table: flows in, flows plus feature columns out (schema.FEATURES), as a pure function.
+
+Every feature is computed within one HS code (series, mirror pairs, partner shares, HS x month
+medians), so this is a pure function of an HS partition too. Keys are encoded once into dense
+integers in lexical order and packed into one int64 in canonical order (HS, flow, reporter,
+partner, month); `kernels.hs_block_features` then computes every feature per HS block in one
+parallel pass. The canonical flows table is stored in that order, so no sort is needed; any other
+order is sorted here and put back. Output rows keep the input order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tradesentinel.pipeline import kernels
+from tradesentinel.schema import FEATURES, FLOW_CODES
+
+CANONICAL_ORDER = ("hs_code", "flow", "reporter", "partner", "period")
+"""The row order flows are stored in and features are computed in."""
+NOT_SANCTIONED = np.iinfo(np.int64).max // 4
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """Dense integer codes of the key columns (lexical order) and the canonical packed key."""
+
+    key: np.ndarray
+    hs_codes: list[str]
+    countries: list[str]
+    flow_sem: np.ndarray  # per row: index of the flow in FLOW_CODES (X, M, RX, RM)
+    sem_rank: np.ndarray  # per FLOW_CODES entry: its code in the key, -1 when absent
+    first_month: int
+    bits_country: int
+    bits_month: int
+
+
+def _bits(size: int) -> int:
+    return max(1, int(size - 1).bit_length())
+
+
+LEXICAL_FLOWS = tuple(sorted(FLOW_CODES))  # the key orders flows as strings: M, RM, RX, X
+
+
+def _enum_codes(*columns: pl.Series) -> tuple[list[np.ndarray], list[str]]:
+    """Codes 0..k-1 shared by `columns`, in lexical order of their values, and the values."""
+    names = sorted(set().union(*(c.unique().cast(pl.String).to_list() for c in columns)))
+    enum = pl.Enum(names)
+    return [c.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() for c in columns], names
+
+
+def _country_codes(reporter: pl.Series, partner: pl.Series) -> tuple[list[np.ndarray], list[str]]:
+    """Lexical codes of ISO3 columns; 3-letter codes parse as base-36 ints, which keep lexical order."""
+    parsed = [c.cast(pl.String).str.to_integer(base=36, strict=False) for c in (reporter, partner)]
+    three_letters = all(p.null_count() == 0 and p.min() >= 36**2 * 10 for p in parsed if len(p))
+    if not three_letters or not len(parsed[0]):
+        return _enum_codes(reporter, partner)
+    joined, values = kernels.dense_codes(np.concatenate([p.to_numpy() for p in parsed]), 36**3)
+    names = ["".join(np.base_repr(int(v), 36)) for v in values]
+    return [joined[: len(reporter)], joined[len(reporter) :]], names
+
+
+def _hs_codes(hs_code: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Lexical codes of HS codes: digits right-padded to 6, then length, keep lexical order."""
+    length = hs_code.str.len_bytes()
+    digits = hs_code.str.to_integer(strict=False)
+    if not len(hs_code) or digits.null_count() or not length.is_in([2, 4, 6]).all():
+        (codes,), names = _enum_codes(hs_code)
+        return codes, names
+    packed = (digits.cast(pl.Int64) * (10 ** (6 - length.cast(pl.Int64)))) * 4 + (length.cast(pl.Int64) // 2 - 1)
+    codes, values = kernels.dense_codes(packed.to_numpy(), 10**6 * 4)
+    names = []
+    for v in values:
+        width = 2 * (int(v) % 4 + 1)
+        names.append(f"{int(v) // 4 // 10 ** (6 - width):0{width}d}")
+    return codes, names
+
+
+def _flow_codes(flow: pl.Series) -> np.ndarray:
+    """Index of each flow in LEXICAL_FLOWS; an unknown code is an error naming it."""
+    expr = pl.lit(-1)
+    for i, code in enumerate(LEXICAL_FLOWS):
+        expr = pl.when(pl.col("flow") == code).then(i).otherwise(expr)
+    codes = flow.to_frame("flow").select(expr).to_series()
+    if (codes < 0).any():
+        unknown = flow.filter(codes < 0).unique().to_list()
+        raise ValueError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
+    return codes.cast(pl.Int64).to_numpy()
+
+
+def _encode(frame: pl.DataFrame) -> _Encoded:
+    n = frame.height
+    (reporter, partner), countries = _country_codes(frame["reporter"], frame["partner"])
+    hs, hs_codes = _hs_codes(frame["hs_code"].cast(pl.String))
+    flow = _flow_codes(frame["flow"].cast(pl.String))
+    sem_of_rank = np.array([FLOW_CODES.index(f) for f in LEXICAL_FLOWS], dtype=np.int64)
+    sem_rank = np.array([LEXICAL_FLOWS.index(f) for f in FLOW_CODES], dtype=np.int64)
+    months = kernels.month_index(frame["period"].to_physical().cast(pl.Int64).to_numpy())
+    first = int(months.min()) if n else 0
+    month = months - first
+    bc, bm = _bits(len(countries)), _bits(int(month.max()) + 1 if n else 1)
+    if _bits(len(hs_codes)) + 2 + 2 * bc + bm > 62:
+        raise ValueError("too many distinct countries, HS codes or months to pack into one key")
+    return _Encoded(
+        key=kernels.pack_keys(hs, flow, reporter, partner, month, bc, bm),
+        hs_codes=hs_codes,
+        countries=countries,
+        flow_sem=kernels.remap(flow, sem_of_rank),
+        sem_rank=sem_rank,
+        first_month=first,
+        bits_country=bc,
+        bits_month=bm,
+    )
+
+
+def _since_months(e: _Encoded, programmes: pl.DataFrame) -> np.ndarray:
+    """Per country code: the month index from which it is under a country programme."""
+    since = np.full(max(len(e.countries), 1), NOT_SANCTIONED, dtype=np.int64)
+    index = {c: i for i, c in enumerate(e.countries)}
+    for iso3, start in programmes.select("iso3", "since").iter_rows():
+        if iso3 in index:
+            since[index[iso3]] = min(since[index[iso3]], (start.year - 1970) * 12 + start.month - 1 - e.first_month)
+    return since
+
+
+def _controlled_codes(e: _Encoded, controlled: pl.DataFrame) -> np.ndarray:
+    """Per HS code: on the controlled list (an HS2/HS4 aggregate counts when it contains one)."""
+    codes = set(controlled["hs_code"].to_list())
+    prefixes = {c[:d] for c in codes for d in (2, 4)}
+    return np.array([(c in codes) or (len(c) < 6 and c in prefixes) for c in e.hs_codes], dtype=bool)
+
+
+def build_features(
+    flows: pl.LazyFrame | pl.DataFrame,
+    *,
+    programmes: pl.DataFrame,
+    controlled: pl.DataFrame,
+    cif_fob_ratio: float = 1.06,
+) -> pl.LazyFrame:
+    """Flows plus every feature column of schema.FEATURES, rows in input order.
+
+    Unit value is USD/kg; growth and gaps are natural-log differences; z-scores are robust
+    (median/MAD) within the series (reporter, partner, flow, HS) and within HS x month x flow;
+    the mirror value is the partner's report of the same trade, CIF/FOB-adjusted to this side.
+    """
+    frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
+    e = _encode(frame)
+    key = e.key
+    perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
+
+    def gather(values: np.ndarray) -> np.ndarray:
+        return values if perm is None else kernels.gather(values, perm)
+
+    value = frame["value_usd"].cast(pl.Float64).to_numpy()
+    weight = frame["net_weight_kg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_value = np.where(value > 0, np.log(value), np.nan)
+        unit_value = np.where(weight > 0, value / weight, np.nan)
+        log_uv = np.log(unit_value)
+    world = e.countries.index("WLD") if "WLD" in e.countries else -1
+    since = _since_months(e, programmes)
+    sorted_key = gather(key)
+    hs_shift = 2 + 2 * e.bits_country + e.bits_month
+    out = kernels.hs_block_features(
+        sorted_key,
+        kernels.run_starts(sorted_key, hs_shift),
+        e.bits_country,
+        e.bits_month,
+        gather(e.flow_sem),
+        e.sem_rank,
+        gather(value),
+        gather(log_value),
+        gather(log_uv),
+        gather(((key >> e.bits_month) & ((1 << e.bits_country) - 1)) != world),
+        since,
+    )
+    names = ("z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "growth_yoy", "partner_share",
+             "partner_share_change", "growth_vs_median12", "is_new_corridor", "_mirror", "onward_to_sanctioned")  # fmt: skip
+    columns = {name: (col if perm is None else kernels.scatter(col, perm)) for name, col in zip(names, out)}
+    mirror = columns.pop("_mirror")  # a position in canonical order: map it to an input row
+    if perm is not None:
+        mirror = np.where(mirror >= 0, perm[np.maximum(mirror, 0)], -1)
+    mirror_value, mirror_gap, partner_sanctioned, hs_controlled, exposure = kernels.finish(
+        key, e.bits_country, e.bits_month, hs_shift, value, log_value,
+        e.flow_sem == FLOW_CODES.index("M"), mirror, since, _controlled_codes(e, controlled),
+        columns["onward_to_sanctioned"], cif_fob_ratio,
+    )  # fmt: skip
+    columns |= {
+        "unit_value": unit_value,
+        "log_value": log_value,
+        "log_unit_value": log_uv,
+        "mirror_value_usd": mirror_value,
+        "mirror_gap": mirror_gap,
+        "partner_sanctioned": partner_sanctioned,
+        "hs_controlled": hs_controlled,
+        "sanctions_exposure": exposure,
+    }
+    result = frame.with_columns(
+        pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
+    )
+    return result.select([pl.col(c).cast(t) for c, t in FEATURES.items()]).lazy()
