@@ -51,26 +51,46 @@ def _enum_codes(*columns: pl.Series) -> tuple[list[np.ndarray], list[str]]:
     return [c.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() for c in columns], names
 
 
-def _country_codes(reporter: pl.Series, partner: pl.Series) -> tuple[list[np.ndarray], list[str]]:
-    """Lexical codes of ISO3 columns; 3-letter codes parse as base-36 ints, which keep lexical order."""
-    parsed = [c.cast(pl.String).str.to_integer(base=36, strict=False) for c in (reporter, partner)]
-    three_letters = all(p.null_count() == 0 and p.min() >= 36**2 * 10 for p in parsed if len(p))
-    if not three_letters or not len(parsed[0]):
-        return _enum_codes(reporter, partner)
-    joined, values = kernels.dense_codes(np.concatenate([p.to_numpy() for p in parsed]), 36**3)
-    names = ["".join(np.base_repr(int(v), 36)) for v in values]
-    return [joined[: len(reporter)], joined[len(reporter) :]], names
+def _parsed_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Key columns parsed to integers that keep lexical order, in one parallel polars pass.
+
+    ISO3 codes parse as base-36 integers; HS codes (2/4/6 digits) as the digits right-padded to 6,
+    times 4, plus the length class; flows as their index in LEXICAL_FLOWS; periods as months
+    since 1970-01. A value that does not parse gives null (and the caller falls back to an Enum).
+    """
+    hs = pl.col("hs_code").cast(pl.String)
+    length = hs.str.len_bytes().cast(pl.Int64)
+    pad = pl.when(length == 2).then(10_000).when(length == 4).then(100).otherwise(1)
+    flow = pl.lit(-1, dtype=pl.Int64)
+    for i, code in enumerate(LEXICAL_FLOWS):
+        flow = pl.when(pl.col("flow").cast(pl.String) == code).then(i).otherwise(flow)
+    return frame.select(
+        pl.col("reporter").cast(pl.String).str.to_integer(base=36, strict=False).alias("reporter"),
+        pl.col("partner").cast(pl.String).str.to_integer(base=36, strict=False).alias("partner"),
+        pl.when(length.is_in([2, 4, 6]))
+        .then(hs.str.to_integer(strict=False) * pad * 4 + length // 2 - 1)
+        .alias("hs"),
+        flow.alias("flow"),
+        ((pl.col("period").dt.year().cast(pl.Int64) - 1970) * 12 + pl.col("period").dt.month() - 1).alias("month"),
+    )
 
 
-def _hs_codes(hs_code: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Lexical codes of HS codes: digits right-padded to 6, then length, keep lexical order."""
-    length = hs_code.str.len_bytes()
-    digits = hs_code.str.to_integer(strict=False)
-    if not len(hs_code) or digits.null_count() or not length.is_in([2, 4, 6]).all():
-        (codes,), names = _enum_codes(hs_code)
+def _country_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
+    """Shared lexical codes of reporter and partner, and the ISO3 codes they stand for."""
+    columns = [parsed["reporter"], parsed["partner"]]
+    if frame.height == 0 or any(c.null_count() or c.min() < 36**2 * 10 for c in columns):  # not all ISO3
+        return _enum_codes(frame["reporter"], frame["partner"])
+    joined, values = kernels.dense_codes(np.concatenate([c.to_numpy() for c in columns]), 36**3)
+    names = [np.base_repr(int(v), 36) for v in values]
+    return [joined[: frame.height], joined[frame.height :]], names
+
+
+def _hs_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Lexical codes of HS codes and the codes they stand for."""
+    if parsed["hs"].null_count():  # not all 2/4/6-digit codes
+        (codes,), names = _enum_codes(frame["hs_code"])
         return codes, names
-    packed = (digits.cast(pl.Int64) * (10 ** (6 - length.cast(pl.Int64)))) * 4 + (length.cast(pl.Int64) // 2 - 1)
-    codes, values = kernels.dense_codes(packed.to_numpy(), 10**6 * 4)
+    codes, values = kernels.dense_codes(parsed["hs"].to_numpy(), 10**6 * 4)
     names = []
     for v in values:
         width = 2 * (int(v) % 4 + 1)
@@ -78,26 +98,18 @@ def _hs_codes(hs_code: pl.Series) -> tuple[np.ndarray, list[str]]:
     return codes, names
 
 
-def _flow_codes(flow: pl.Series) -> np.ndarray:
-    """Index of each flow in LEXICAL_FLOWS; an unknown code is an error naming it."""
-    expr = pl.lit(-1)
-    for i, code in enumerate(LEXICAL_FLOWS):
-        expr = pl.when(pl.col("flow") == code).then(i).otherwise(expr)
-    codes = flow.to_frame("flow").select(expr).to_series()
-    if (codes < 0).any():
-        unknown = flow.filter(codes < 0).unique().to_list()
-        raise ValueError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
-    return codes.cast(pl.Int64).to_numpy()
-
-
 def _encode(frame: pl.DataFrame) -> _Encoded:
     n = frame.height
-    (reporter, partner), countries = _country_codes(frame["reporter"], frame["partner"])
-    hs, hs_codes = _hs_codes(frame["hs_code"].cast(pl.String))
-    flow = _flow_codes(frame["flow"].cast(pl.String))
+    parsed = _parsed_keys(frame)
+    if (parsed["flow"] < 0).any():
+        unknown = frame["flow"].filter(parsed["flow"] < 0).unique().to_list()
+        raise ValueError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
+    (reporter, partner), countries = _country_codes(frame, parsed)
+    hs, hs_codes = _hs_codes(frame, parsed)
+    flow = parsed["flow"].to_numpy()
     sem_of_rank = np.array([FLOW_CODES.index(f) for f in LEXICAL_FLOWS], dtype=np.int64)
     sem_rank = np.array([LEXICAL_FLOWS.index(f) for f in FLOW_CODES], dtype=np.int64)
-    months = kernels.month_index(frame["period"].to_physical().cast(pl.Int64).to_numpy())
+    months = parsed["month"].to_numpy()
     first = int(months.min()) if n else 0
     month = months - first
     bc, bm = _bits(len(countries)), _bits(int(month.max()) + 1 if n else 1)
@@ -199,5 +211,6 @@ def build_features(
     }
     result = frame.with_columns(
         pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
-    )
-    return result.select([pl.col(c).cast(t) for c, t in FEATURES.items()]).lazy()
+    )[list(FEATURES)]  # indexing, unlike select, keeps the chunks as they are (no copy)
+    mismatched = [pl.col(c).cast(t) for c, t in FEATURES.items() if result.schema[c] != t]
+    return (result.with_columns(mismatched) if mismatched else result).lazy()

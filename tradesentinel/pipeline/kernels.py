@@ -145,42 +145,65 @@ def _robust_z_range(a, b, values, out, buf):
 
 
 @njit(cache=True, error_model="numpy")
+def _series_run(a, b, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window):
+    """Time features of one series (rows [a, b), sorted by month). The previous 12 months are the
+    rows [lag, i); their non-null log values are kept sorted in `window` as i advances."""
+    mmask = (1 << bm) - 1
+    first = key[a] & mmask
+    lag = a
+    size = 0
+    for i in range(a, b):
+        month = key[i] & mmask
+        if i > a and not np.isnan(log_value[i - 1]):  # the previous row enters the window
+            v = log_value[i - 1]
+            j = size
+            while j > 0 and window[j - 1] > v:
+                window[j] = window[j - 1]
+                j -= 1
+            window[j] = v
+            size += 1
+        while (key[lag] & mmask) < month - WINDOW:  # rows older than 12 months leave it
+            v = log_value[lag]
+            if not np.isnan(v):
+                j = 0
+                while window[j] != v:
+                    j += 1
+                for t in range(j, size - 1):
+                    window[t] = window[t + 1]
+                size -= 1
+            lag += 1
+        if lag < i and (key[lag] & mmask) == month - WINDOW:
+            yoy[i] = log_value[i] - log_value[lag]
+            share_change[i] = share[i] - share[lag]
+        if size >= 3:
+            half = size // 2
+            median = window[half] if size % 2 == 1 else 0.5 * (window[half - 1] + window[half])
+            vs_median[i] = log_value[i] - median
+        new[i] = (month - first < WINDOW) and (first - market_first >= WINDOW)
+
+
+@njit(cache=True, error_model="numpy")
 def _series_block(a, b, key, bc, bm, log_value, log_uv, share, out_z, out_zuv, yoy, share_change, vs_median, new):
-    """Series and market features of the rows [a, b) of one HS block (series sorted by month)."""
+    """Series and market features of the rows [a, b) of one HS block."""
     mmask = (1 << bm) - 1
     buf = np.empty(b - a)
-    window = np.empty(WINDOW)
+    window = np.empty(WINDOW + 1)
     market_first = 0
-    series_start = a
-    for i in range(a, b + 1):
-        if i == b or (i > a and (key[i] >> bm) != (key[i - 1] >> bm)):  # a series ends
-            _robust_z_range(series_start, i, log_value, out_z, buf)
-            _robust_z_range(series_start, i, log_uv, out_zuv, buf)
-            series_start = i
-        if i == b:
-            break
-        if i == a or (key[i] >> (bm + bc)) != (key[i - 1] >> (bm + bc)):  # a market starts
-            market_first = key[i] & mmask
-            j = i
-            while j < b and (key[j] >> (bm + bc)) == (key[i] >> (bm + bc)):
+    start = a
+    while start < b:
+        if start == a or (key[start] >> (bm + bc)) != (key[start - 1] >> (bm + bc)):  # a market starts
+            market_first = key[start] & mmask
+            j = start
+            while j < b and (key[j] >> (bm + bc)) == (key[start] >> (bm + bc)):
                 market_first = min(market_first, key[j] & mmask)
                 j += 1
-        month = key[i] & mmask
-        k = 0
-        for j in range(i - 1, max(series_start, i - WINDOW) - 1, -1):
-            gap = month - (key[j] & mmask)
-            if gap > WINDOW:
-                break
-            if gap == WINDOW:
-                yoy[i] = log_value[i] - log_value[j]
-                share_change[i] = share[i] - share[j]
-            if not np.isnan(log_value[j]):
-                window[k] = log_value[j]
-                k += 1
-        if k >= 3:
-            vs_median[i] = log_value[i] - _median(window, k)
-        first = key[series_start] & mmask
-        new[i] = (month - first < WINDOW) and (first - market_first >= WINDOW)
+        end = start + 1
+        while end < b and (key[end] >> bm) == (key[start] >> bm):
+            end += 1
+        _robust_z_range(start, end, log_value, out_z, buf)
+        _robust_z_range(start, end, log_uv, out_zuv, buf)
+        _series_run(start, end, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window)
+        start = end
 
 
 @njit(cache=True, error_model="numpy")
@@ -225,11 +248,15 @@ def _hs_month_block(a, b, key, bc, bm, flow_sem, sem_rank, value, log_value, log
     skey = local[order]
     rows = order + a
     buf = np.empty(n)
+    run_lo = np.zeros((1 << bm) * 4, np.int64)  # where each month x flow run starts and ends
+    run_hi = np.zeros((1 << bm) * 4, np.int64)
     start = 0
     for t in range(1, n + 1):  # runs of month x flow: robust z
         if t == n or (skey[t] >> (2 * bc)) != (skey[start] >> (2 * bc)):
             _robust_z(rows[start:t], log_value, z_hs, buf)
             _robust_z(rows[start:t], log_uv, z_uv_hs, buf)
+            run = skey[start] >> (2 * bc)
+            run_lo[run], run_hi[run] = start, t
             start = t
     start = 0
     for t in range(1, n + 1):  # runs of month x flow x reporter: the market-month total
@@ -251,10 +278,14 @@ def _hs_month_block(a, b, key, bc, bm, flow_sem, sem_rank, value, log_value, log
         month = skey[t] >> (2 * bc + 2)
         reporter = (skey[t] >> bc) & cmask
         partner = skey[t] & cmask
-        target = (((month << 2 | sem_rank[1 - sem]) << bc | partner) << bc) | reporter
-        pos = np.searchsorted(skey, target)
-        if pos < n and skey[pos] == target:
+        run = month << 2 | sem_rank[1 - sem]
+        target = ((run << bc | partner) << bc) | reporter
+        lo, hi = run_lo[run], run_hi[run]
+        pos = lo + np.searchsorted(skey[lo:hi], target)
+        if pos < hi and skey[pos] == target:
             mirror[i] = rows[pos]
+    if n_ships == 0:
+        return
     shipped = np.sort(ships[:n_ships])
     for i in range(a, b):
         wanted = ((key[i] >> bm) & cmask) << bm | (key[i] & mmask)
