@@ -65,11 +65,14 @@ def pandas_features(flows: pd.DataFrame, programmes: pl.DataFrame, controlled: p
     codes = set(controlled["hs_code"].to_list())
     prefixes = {c[:k] for c in codes for k in (2, 4)}
     d["hs_controlled"] = d["hs_code"].map(lambda c: c in codes or (len(c) < 6 and c in prefixes))
-    ships = pd.concat([
-        d.loc[d["flow"].isin(["X", "RX"]) & d["partner_sanctioned"], ["reporter", "hs_code", "_m"]]
-        .rename(columns={"reporter": "partner"}),
-        d.loc[d["flow"].isin(["M", "RM"]) & reporter_sanctioned, ["partner", "hs_code", "_m"]],
-    ]).drop_duplicates()
+    ships = pd.concat(
+        [
+            d.loc[
+                d["flow"].isin(["X", "RX"]) & d["partner_sanctioned"], ["reporter", "hs_code", "_m"]
+            ].rename(columns={"reporter": "partner"}),
+            d.loc[d["flow"].isin(["M", "RM"]) & reporter_sanctioned, ["partner", "hs_code", "_m"]],
+        ]
+    ).drop_duplicates()
     ships["onward_to_sanctioned"] = True
     d = d.merge(ships, on=["partner", "hs_code", "_m"], how="left")
     d["onward_to_sanctioned"] = d["onward_to_sanctioned"].fillna(False).astype(bool)

@@ -17,7 +17,9 @@ RESULTS = Path(__file__).parent / "results"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the feature benchmark table")
-    parser.add_argument("--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline")
+    parser.add_argument(
+        "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
+    )
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)

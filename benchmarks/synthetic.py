@@ -9,10 +9,52 @@ import polars as pl
 
 from tradesentinel.pipeline.reference import CONTROLLED_HS6
 
-COUNTRIES = (
-    "USA CHN DEU JPN GBR FRA IND KOR ITA NLD CAN MEX BRA ESP AUS CHE TUR POL BEL SWE SGP ARE SAU IDN "
-    "THA VNM MYS ZAF NGA EGY ARG CHL KAZ KGZ ARM GEO UZB HKG ISR NOR PAK BGD RUS IRN"
-).split()
+COUNTRIES = [
+    "USA",
+    "CHN",
+    "DEU",
+    "JPN",
+    "GBR",
+    "FRA",
+    "IND",
+    "KOR",
+    "ITA",
+    "NLD",
+    "CAN",
+    "MEX",
+    "BRA",
+    "ESP",
+    "AUS",
+    "CHE",
+    "TUR",
+    "POL",
+    "BEL",
+    "SWE",
+    "SGP",
+    "ARE",
+    "SAU",
+    "IDN",
+    "THA",
+    "VNM",
+    "MYS",
+    "ZAF",
+    "NGA",
+    "EGY",
+    "ARG",
+    "CHL",
+    "KAZ",
+    "KGZ",
+    "ARM",
+    "GEO",
+    "UZB",
+    "HKG",
+    "ISR",
+    "NOR",
+    "PAK",
+    "BGD",
+    "RUS",
+    "IRN",
+]
 
 
 def synthetic_flows(n_rows: int, *, n_months: int = 60, seed: int = 0) -> pl.DataFrame:
@@ -20,7 +62,9 @@ def synthetic_flows(n_rows: int, *, n_months: int = 60, seed: int = 0) -> pl.Dat
     rng = np.random.default_rng(seed)
     n_corridors = max(1, n_rows // (2 * n_months))
     n_hs = max(50, n_corridors // 200)
-    hs_pool = np.array(list(CONTROLLED_HS6) + [f"{c:06d}" for c in rng.choice(np.arange(10000, 970000), n_hs)])
+    hs_pool = np.array(
+        list(CONTROLLED_HS6) + [f"{c:06d}" for c in rng.choice(np.arange(10000, 970000), n_hs)]
+    )
     exporter = rng.integers(0, len(COUNTRIES), n_corridors)
     importer = (exporter + rng.integers(1, len(COUNTRIES), n_corridors)) % len(COUNTRIES)
     hs = rng.integers(0, len(hs_pool), n_corridors)
@@ -35,7 +79,8 @@ def synthetic_flows(n_rows: int, *, n_months: int = 60, seed: int = 0) -> pl.Dat
     season = rng.uniform(0, 0.3, n_corridors)
     log_value = (
         level[:, None]
-        + season[:, None] * np.sin(2 * np.pi * (months[None, :] + rng.integers(0, 12, n_corridors)[:, None]) / 12)
+        + season[:, None]
+        * np.sin(2 * np.pi * (months[None, :] + rng.integers(0, 12, n_corridors)[:, None]) / 12)
         + rng.normal(0, 0.15, (n_corridors, n_months))
     )
     value = np.exp(log_value).ravel()

@@ -48,7 +48,9 @@ def _features(flows: pl.DataFrame) -> pl.DataFrame:
     return build_features(flows, programmes=country_programmes(), controlled=controlled_hs()).collect()
 
 
-def _row(features: pl.DataFrame, month: int, reporter: str, partner: str, flow: str = "M", hs: str = "") -> dict:
+def _row(
+    features: pl.DataFrame, month: int, reporter: str, partner: str, flow: str = "M", hs: str = ""
+) -> dict:
     hit = features.filter(pl.col("hs_code").str.starts_with(hs)).filter(
         (pl.col("period") == _month(month))
         & (pl.col("reporter") == reporter)
@@ -67,7 +69,9 @@ def test_output_has_every_feature_column_with_its_type_and_keeps_rows():
 
 
 def test_unit_value_and_logs_with_missing_weight():
-    out = _features(_flows([(0, "USA", "CHN", "M", "851712", 500, 20), (1, "USA", "CHN", "M", "851712", 500, None)]))
+    out = _features(
+        _flows([(0, "USA", "CHN", "M", "851712", 500, 20), (1, "USA", "CHN", "M", "851712", 500, None)])
+    )
     assert out["unit_value"].to_list() == [25.0, None]
     assert out["log_value"][0] == pytest.approx(math.log(500))
     assert out["log_unit_value"][1] is None
@@ -105,7 +109,9 @@ def test_robust_z_flags_a_spike_within_its_series_and_hs_month():
 
 
 def test_mirror_value_is_the_partners_report_adjusted_for_cif_fob():
-    out = _features(_flows([(0, "CHN", "USA", "X", "851712", 1000, 5), (0, "USA", "CHN", "M", "851712", 700, 5)]))
+    out = _features(
+        _flows([(0, "CHN", "USA", "X", "851712", 1000, 5), (0, "USA", "CHN", "M", "851712", 700, 5)])
+    )
     exp, imp = _row(out, 0, "CHN", "USA", "X"), _row(out, 0, "USA", "CHN", "M")
     assert imp["mirror_value_usd"] == pytest.approx(1000 * RATIO)
     assert imp["mirror_gap"] == pytest.approx(math.log(700 / (1000 * RATIO)))
@@ -141,7 +147,9 @@ def test_sanctions_exposure_flags_partner_and_onward_shipments():
     ]
     out = _features(_flows(rows))
     onward = _row(out, 25, "DEU", "KAZ", "X", hs="854231")
-    assert onward["onward_to_sanctioned"] and onward["sanctions_exposure"] and not onward["partner_sanctioned"]
+    assert (
+        onward["onward_to_sanctioned"] and onward["sanctions_exposure"] and not onward["partner_sanctioned"]
+    )
     assert onward["hs_controlled"]
     to_rus = _row(out, 25, "KAZ", "RUS", "X")
     assert to_rus["partner_sanctioned"] and to_rus["sanctions_exposure"]

@@ -30,9 +30,19 @@ def test_good_rows_become_canonical_flows(tmp_path):
     result = _clean(tmp_path, "2021-03,USA,CHN,M,085423,1500.5,12\n2021,deu,fra,Export,8703,1e6,\n")
     assert result.flows.schema == pl.Schema(FLOWS) and result.quarantine.height == 0 and result.n_rows == 2
     first, second = result.flows.row(0, named=True), result.flows.row(1, named=True)
-    assert (first["period"], first["freq"], first["hs_code"], first["value_usd"]) == (date(2021, 3, 1), "M", "085423", 1500.5)
+    assert (first["period"], first["freq"], first["hs_code"], first["value_usd"]) == (
+        date(2021, 3, 1),
+        "M",
+        "085423",
+        1500.5,
+    )
     assert first["flow_id"] == flow_id("2021-03", "USA", "CHN", "M", "085423")
-    assert (second["period"], second["freq"], second["reporter"], second["flow"]) == (date(2021, 1, 1), "A", "DEU", "X")
+    assert (second["period"], second["freq"], second["reporter"], second["flow"]) == (
+        date(2021, 1, 1),
+        "A",
+        "DEU",
+        "X",
+    )
     assert second["net_weight_kg"] is None
 
 
@@ -55,7 +65,7 @@ def test_bom_crlf_mixed_case_headers_and_dotted_hs_codes(tmp_path):
         ("2021-01,USA,CHN,M,85171,100,1", "hs_code", "has 5 digits: a leading zero may have been dropped"),
         ("2021-01,USA,CHN,M,abc,100,1", "hs_code", "HS code 'abc' is not numeric"),
         ("2021-01,USA,CHN,Q,851712,100,1", "flow", "unknown flow code 'Q'"),
-        ("2021-01,USA,CHN,M,851712,\"1,234\",1", "value_usd", "contains a comma"),
+        ('2021-01,USA,CHN,M,851712,"1,234",1', "value_usd", "contains a comma"),
         ("2021-01,USA,CHN,M,851712,100,-2", "net_weight_kg", "negative net_weight_kg -2"),
         ("2021-01,USA,USA,M,851712,100,1", "partner", "reporter equals partner 'USA'"),
         ("2021-01,USA,CHN,M,851712,,1", "value_usd", "missing value_usd"),

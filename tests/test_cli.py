@@ -1,0 +1,84 @@
+"""The CLI end to end, as a user runs it: demo, ingest, features, and their errors."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from tradesentinel.cli import app
+from tradesentinel.pipeline.store import read_table
+
+runner = CliRunner()
+HEADER = "period,reporter,partner,flow,hs_code,value_usd,net_weight_kg\n"
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_demo_builds_flows_labels_and_features(settings):
+    result = _invoke("demo", "--scale", "0.1")
+    assert result.exit_code == 0, result.output
+    assert "DEMO" in result.output
+    flows = read_table(settings.table_path("flows"), "flows").collect()
+    features = read_table(settings.table_path("features"), "features").collect()
+    labels = read_table(settings.table_path("labels"), "labels").collect()
+    assert flows.height == features.height > 1000
+    assert set(labels["flow_id"]) <= set(flows["flow_id"])
+    assert (flows["source"] == "demo").all()
+
+
+def test_ingest_then_features(settings, tmp_path):
+    csv = tmp_path / "flows.csv"
+    csv.write_text(HEADER + "".join(
+        f"2021-{m:02d},USA,CHN,M,851712,{1000 + m},{10 + m}\n2021-{m:02d},CHN,USA,X,851712,{950 + m},{10 + m}\n"
+        for m in range(1, 13)
+    ))  # fmt: skip
+    result = _invoke("ingest", "csv", str(csv))
+    assert result.exit_code == 0, result.output
+    assert "kept 24" in result.output
+    result = _invoke("features")
+    assert result.exit_code == 0, result.output
+    features = read_table(settings.table_path("features"), "features").collect()
+    assert features.height == 24
+    assert features["mirror_value_usd"].null_count() == 0
+
+
+def test_ingest_quarantines_bad_rows_and_reports_them(settings, tmp_path):
+    csv = tmp_path / "mixed.csv"
+    csv.write_text(HEADER + "2021-01,USA,CHN,M,851712,100,1\n2021-01,USA,XYZ,M,851712,100,1\n"
+                   "2021-02,USA,CHN,M,851712,-5,1\n")  # fmt: skip
+    result = _invoke("ingest", "csv", str(csv))
+    assert result.exit_code == 0, result.output
+    assert "kept 1" in result.output and "quarantined 2" in result.output
+    quarantine = read_table(settings.table_path("quarantine"), "quarantine").collect()
+    assert set(quarantine["row"]) == {2, 3}
+    assert quarantine.filter(pl.col("row") == 2)["field"].to_list() == ["partner"]
+
+
+def test_a_bad_file_fails_clearly_and_keeps_stored_flows(settings, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "2021-01,USA,CHN,M,851712,100,1\n")
+    assert _invoke("ingest", "csv", str(good)).exit_code == 0
+    before = settings.table_path("flows").read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,reporter,partner,flow,hs_code,net_weight_kg\n2021-01,USA,CHN,M,851712,1\n")
+    result = _invoke("ingest", "csv", str(bad))
+    assert result.exit_code == 1
+    assert "bad.csv" in result.output and "value_usd" in result.output
+    assert settings.table_path("flows").read_bytes() == before
+
+
+def test_features_without_flows_says_what_to_run(settings):
+    result = _invoke("features")
+    assert result.exit_code == 1
+    assert "tradesentinel demo" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["--help"], ["demo", "--help"], ["ingest", "csv", "--help"], ["features", "--help"]]
+)
+def test_every_command_has_help(command):
+    result = _invoke(*command)
+    assert result.exit_code == 0 and "Usage" in result.output

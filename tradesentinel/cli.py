@@ -1,0 +1,150 @@
+"""The `tradesentinel` command line: one command per pipeline stage, with progress and clear errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tradesentinel.config import Settings, get_settings
+from tradesentinel.errors import TradeSentinelError
+from tradesentinel.logs import configure_logging
+from tradesentinel.pipeline.store import TableNotFoundError
+from tradesentinel.schema import SchemaError
+
+app = typer.Typer(
+    help="tradesentinel: find and explain anomalies in global trade flows.", no_args_is_help=True
+)
+ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+console = Console(stderr=True)
+log = logging.getLogger("tradesentinel")
+USER_ERRORS = (TradeSentinelError, TableNotFoundError, SchemaError, FileNotFoundError, ValueError)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.data_dir / "logs")
+    return settings
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn a user-facing error into one readable line and exit code 1 (the log keeps the context)."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        log.debug("command failed", exc_info=True)
+        logging.getLogger("tradesentinel.errors").error("%s: %s", type(exc).__name__, exc)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float], None]]:
+    """A rich progress bar per named stage; yields a callback(stage, fraction_done)."""
+    with Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as bar:  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=1.0)
+            bar.update(tasks[stage], completed=min(max(fraction, 0.0), 1.0))
+
+        yield update
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=20.0, help="Size of the world: 1.0 is the default.")
+    ] = 1.0,
+) -> None:
+    """Build the offline DEMO world: labelled flows with injected anomalies, then its features."""
+    from tradesentinel.pipeline.run import build_demo
+
+    settings = _settings()
+    with _user_errors(), _progress() as progress:
+        report = build_demo(settings, scale=scale, progress=progress)
+    table = Table(title="DEMO world (synthetic data, not real trade)")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("flows", f"{report.n_flows:,}")
+    for kind, count in report.labels_by_kind.items():
+        table.add_row(f"labelled {kind}", f"{count:,}")
+    table.add_row("features built in", f"{report.features.seconds:.2f} s")
+    Console().print(table)
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Import CSV: period, reporter, partner, flow, hs_code, value_usd, "
+            "net_weight_kg[, qty, qty_unit]"
+        ),
+    ],
+    replace: Annotated[
+        bool, typer.Option(help="Replace the stored flows instead of merging into them.")
+    ] = False,
+) -> None:
+    """Read an import CSV into the flows table; rejected rows go to the quarantine table with a reason."""
+    from tradesentinel.pipeline.run import ingest_csv as run_ingest
+
+    settings = _settings()
+    with _user_errors(), _progress() as progress:
+        progress("ingest", 0.0)
+        report = run_ingest(settings, path, replace=replace)
+        progress("ingest", 1.0)
+    out = Console()
+    out.print(
+        f"{report.file}: read {report.n_rows:,} rows, kept {report.n_kept:,}, "
+        f"quarantined {report.n_quarantined:,}; flows table now {report.n_flows_total:,} rows"
+    )
+    if report.quarantine_path:
+        out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
+
+
+@app.command()
+def features() -> None:
+    """Build the features table from the stored flows table."""
+    from tradesentinel.pipeline.run import build_feature_table
+
+    settings = _settings()
+    with _user_errors(), _progress() as progress:
+        progress("features", 0.0)
+        report = build_feature_table(settings)
+        progress("features", 1.0)
+    Console().print(f"features: {report.n_rows:,} rows in {report.seconds:.2f} s -> {report.path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,
+) -> None:
+    """Serve the web app and API on http://127.0.0.1:7860."""
+    import uvicorn
+
+    from tradesentinel.api.app import create_app
+
+    settings = _settings()
+    with _user_errors():
+        uvicorn.run(
+            create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        )
+
+
+if __name__ == "__main__":
+    app()
