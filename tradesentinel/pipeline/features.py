@@ -71,7 +71,9 @@ def _parsed_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .then(hs.str.to_integer(strict=False) * pad * 4 + length // 2 - 1)
         .alias("hs"),
         flow.alias("flow"),
-        ((pl.col("period").dt.year().cast(pl.Int64) - 1970) * 12 + pl.col("period").dt.month() - 1).alias("month"),
+        ((pl.col("period").dt.year().cast(pl.Int64) - 1970) * 12 + pl.col("period").dt.month() - 1).alias(
+            "month"
+        ),
     )
 
 
@@ -133,7 +135,9 @@ def _since_months(e: _Encoded, programmes: pl.DataFrame) -> np.ndarray:
     index = {c: i for i, c in enumerate(e.countries)}
     for iso3, start in programmes.select("iso3", "since").iter_rows():
         if iso3 in index:
-            since[index[iso3]] = min(since[index[iso3]], (start.year - 1970) * 12 + start.month - 1 - e.first_month)
+            since[index[iso3]] = min(
+                since[index[iso3]], (start.year - 1970) * 12 + start.month - 1 - e.first_month
+            )
     return since
 
 

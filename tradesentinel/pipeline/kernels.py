@@ -183,7 +183,9 @@ def _series_run(a, b, key, bm, market_first, log_value, share, yoy, share_change
 
 
 @njit(cache=True, error_model="numpy")
-def _series_block(a, b, key, bc, bm, log_value, log_uv, share, out_z, out_zuv, yoy, share_change, vs_median, new):
+def _series_block(
+    a, b, key, bc, bm, log_value, log_uv, share, out_z, out_zuv, yoy, share_change, vs_median, new
+):
     """Series and market features of the rows [a, b) of one HS block."""
     mmask = (1 << bm) - 1
     buf = np.empty(b - a)
@@ -202,7 +204,9 @@ def _series_block(a, b, key, bc, bm, log_value, log_uv, share, out_z, out_zuv, y
             end += 1
         _robust_z_range(start, end, log_value, out_z, buf)
         _robust_z_range(start, end, log_uv, out_zuv, buf)
-        _series_run(start, end, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window)
+        _series_run(
+            start, end, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window
+        )
         start = end
 
 
@@ -351,7 +355,9 @@ def month_index(days):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def finish(key, bc, bm, hs_shift, value, log_value, flow_is_import, mirror, since, hs_controlled, onward, ratio):
+def finish(
+    key, bc, bm, hs_shift, value, log_value, flow_is_import, mirror, since, hs_controlled, onward, ratio
+):
     """Mirror value (CIF/FOB-adjusted to this side) and gap, partner sanctioned, HS controlled, exposure."""
     n = len(key)
     mirror_value, gap = np.full(n, np.nan), np.full(n, np.nan)
