@@ -73,8 +73,10 @@ def pandas_features(flows: pd.DataFrame, programmes: pl.DataFrame, controlled: p
             d.loc[d["flow"].isin(["M", "RM"]) & reporter_sanctioned, ["partner", "hs_code", "_m"]],
         ]
     ).drop_duplicates()
+    ships = ships.rename(columns={"partner": "_destination"})
     ships["onward_to_sanctioned"] = True
-    d = d.merge(ships, on=["partner", "hs_code", "_m"], how="left")
+    d["_destination"] = d["partner"].where(d["flow"].isin(["X", "RX"]), d["reporter"])
+    d = d.merge(ships, on=["_destination", "hs_code", "_m"], how="left")
     d["onward_to_sanctioned"] = d["onward_to_sanctioned"].fillna(False).astype(bool)
     d["sanctions_exposure"] = d["partner_sanctioned"] | d["onward_to_sanctioned"]
-    return d.drop(columns=["_m", "log_value_ly", "partner_share_ly", "_mirror"])
+    return d.drop(columns=["_m", "log_value_ly", "partner_share_ly", "_mirror", "_destination"])

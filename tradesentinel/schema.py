@@ -67,7 +67,7 @@ FEATURE_COLUMNS: dict[str, pl.DataType] = {
     "is_new_corridor": pl.Boolean(),
     "partner_sanctioned": pl.Boolean(),  # partner under a country programme at that date
     "hs_controlled": pl.Boolean(),  # HS on the controlled (Common High Priority) list
-    "onward_to_sanctioned": pl.Boolean(),  # partner ships the same HS to a sanctioned country that month
+    "onward_to_sanctioned": pl.Boolean(),  # the destination ships the same HS on to a sanctioned country
     "sanctions_exposure": pl.Boolean(),  # partner_sanctioned or onward_to_sanctioned
 }
 
