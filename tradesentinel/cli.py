@@ -130,6 +130,64 @@ def features() -> None:
 
 
 @app.command()
+def score(
+    detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors (default: all).")] = None,
+    track: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
+) -> None:
+    """Fit every detector on the features, combine them into one ranked score with reasons."""
+    from tradesentinel.pipeline.run import score_flows
+
+    settings = _settings()
+    names = [d.strip() for d in detectors.split(",") if d.strip()] if detectors else None
+    with _user_errors(), _progress() as progress:
+        report = score_flows(settings, names, progress=progress, track=track)
+    out = Console()
+    out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
+    for name, seconds in report.seconds.items():
+        out.print(f"  {name:<12} {seconds:7.1f} s")
+    if report.run_id:
+        out.print(f"MLflow run {report.run_id}")
+
+
+@app.command()
+def evaluate(
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of period, reporter, partner, flow, hs_code, kind; default: the demo world's labels."
+        ),
+    ] = None,
+    budget: Annotated[
+        float, typer.Option(min=0.0001, max=1.0, help="Share of rows an analyst inspects.")
+    ] = 0.01,
+    track: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
+) -> None:
+    """Average precision, precision@1000 and recall at the inspection budget, per detector and kind."""
+    from tradesentinel.pipeline.run import evaluate_scores
+
+    settings = _settings()
+    with _user_errors():
+        table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
+    view = Table(title=f"detection quality (recall at a {budget:.1%} inspection budget)")
+    for column in (
+        "detector",
+        "kind",
+        "n_positive",
+        "average_precision",
+        "precision_at_1000",
+        "recall_at_budget",
+    ):
+        view.add_column(column, justify="left" if column in ("detector", "kind") else "right")
+    for row in table.iter_rows(named=True):
+        view.add_row(row["detector"], row["kind"], str(row["n_positive"]),
+                     *(f"{row[m]:.3f}" for m in ("average_precision", "precision_at_1000", "recall_at_budget")))  # fmt: skip
+    out = Console()
+    out.print(view)
+    if run_id:
+        out.print(f"MLflow run {run_id}")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         1.06, gt=1.0, lt=1.5, description="CIF/FOB factor used to compare an import with its mirror export."
     )
     demo_seed: int = Field(20240601, description="Seed of the offline demo world.")
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking URI (e.g. http://mlflow:5000); default: sqlite under the data dir."
+    )
+    explain_top: int = Field(5000, ge=0, description="How many top-ranked flows get reasons when scoring.")
     controlled_hs_file: Path | None = Field(
         None, description="CSV with column hs_code replacing the built-in controlled-goods list."
     )

@@ -134,3 +134,82 @@ def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | N
         labels_by_kind=dict(counts.iter_rows()),
         features=features,
     )
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """A scoring run: rows, seconds per detector and in total, where the scores went, the MLflow run."""
+
+    n_rows: int
+    seconds: dict[str, float]
+    total_seconds: float
+    path: Path
+    run_id: str | None
+
+
+def score_flows(settings: Settings, detectors: list[str] | None = None, *, progress: Progress | None = None,
+                track: bool = True) -> ScoreReport:  # fmt: skip
+    """Fit and run the detectors on the stored features, write the scores table, log to MLflow."""
+    from tradesentinel.detectors.ensemble import score_table
+    from tradesentinel.detectors.registry import DEFAULT, build_detectors
+
+    names = list(detectors or DEFAULT)
+    chosen = build_detectors(names, seed=settings.demo_seed)
+    features = read_table(settings.table_path("features"), "features").collect()
+    started = time.perf_counter()
+    table, seconds = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
+    total = time.perf_counter() - started
+    path = write_table(table, settings.table_path("scores"))
+    run_id = None
+    if track:
+        from tradesentinel.detectors.tracking import log_run
+
+        run_id = log_run(
+            settings, "score", params={"detectors": ",".join(names), "rows": features.height,
+                                       "explain_top": settings.explain_top, "seed": settings.demo_seed},
+            metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
+        )  # fmt: skip
+    return ScoreReport(features.height, seconds, total, path, run_id)
+
+
+def evaluate_scores(settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01,
+                    track: bool = True) -> tuple[pl.DataFrame, str | None]:  # fmt: skip
+    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns + kind)."""
+    from tradesentinel.detectors.evaluate import evaluate
+
+    scores = read_table(settings.table_path("scores"), "scores").collect()
+    labels = (
+        _labels_from_csv(labels_file)
+        if labels_file
+        else read_table(settings.table_path("labels"), "labels").collect()
+    )
+    table = evaluate(scores, labels, budget=budget)
+    run_id = None
+    if track:
+        from tradesentinel.detectors.tracking import log_run
+
+        overall = table.filter(pl.col("kind") == "all")
+        metrics = {f"{r['detector']}_{m}": r[m] for r in overall.iter_rows(named=True)
+                   for m in ("average_precision", "recall_at_budget", "precision_at_1000")}  # fmt: skip
+        run_id = log_run(settings, "evaluate", params={"budget": budget, "labels": str(labels_file or "demo")},
+                         metrics=metrics, tables={"evaluation": table})  # fmt: skip
+    return table, run_id
+
+
+def _labels_from_csv(path: Path) -> pl.DataFrame:
+    """Labels from a CSV of key columns (period YYYY-MM, reporter, partner, flow, hs_code) plus kind."""
+    from tradesentinel.pipeline.ids import flow_ids
+
+    frame = pl.read_csv(path, infer_schema=False).with_row_index("_row", offset=1)
+    missing = [
+        c for c in ("period", "reporter", "partner", "flow", "hs_code", "kind") if c not in frame.columns
+    ]
+    if missing:
+        raise InputError(path, f"labels file lacks column(s) {', '.join(missing)}", field=missing[0])
+    frame = frame.with_columns(pl.col("period").str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+    bad = frame.filter(pl.col("period").is_null())
+    if bad.height:
+        raise InputError(
+            path, "unparsable period (expected YYYY-MM)", row=int(bad["_row"][0]), field="period"
+        )
+    return frame.drop("_row").with_columns(flow_ids(frame))

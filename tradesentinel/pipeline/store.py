@@ -57,6 +57,7 @@ def read_table(path: Path, table: str | None = None) -> pl.LazyFrame:
             "flows": "tradesentinel demo` or `tradesentinel ingest csv PATH",
             "features": "tradesentinel features",
             "labels": "tradesentinel demo",
+            "scores": "tradesentinel score",
         }.get(table or path.stem, "the stage that builds it")
         raise TableNotFoundError(f"{path} does not exist yet: run `{hint}` first")
     lazy = pl.scan_parquet(path)

@@ -1,0 +1,28 @@
+"""Boosted detectors: out-of-fold residuals flag a misdeclared value and name the context behind it."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tradesentinel.detectors.boosted import BoostedDetector
+
+
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_out_of_fold_residuals_flag_unit_errors(small_world, backend):
+    features, labels = small_world
+    detector = BoostedDetector(backend, n_trees=40, max_train_rows=40_000).fit(features)
+    score = detector.score(features)
+    assert len(score) == features.height and np.isfinite(score).all()
+    unit_errors = features["flow_id"].is_in(set(labels.filter(pl.col("kind") == "unit_error")["flow_id"])).to_numpy()
+    assert np.median(score[unit_errors]) > np.quantile(score, 0.99)
+    row = int(np.flatnonzero(unit_errors)[0])
+    reasons = detector.explain(features, np.array([row]))[0]
+    assert reasons[0].expected is not None and reasons[0].observed is not None
+    assert any(r.feature.startswith("context ") for r in reasons[1:])
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown boosted backend 'catboost'"):
+        BoostedDetector("catboost")

@@ -1,0 +1,146 @@
+"""Statistical detectors: robust z-scores, mirror gaps, growth against the trailing median, and the
+controlled-goods-to-sanctioned-destination rule. No training beyond table-wide robust scales."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import polars as pl
+
+from tradesentinel.detectors.base import Reason
+
+SERIES = ["reporter", "partner", "flow", "hs_code"]
+HS_MONTH = ["hs_code", "period", "flow"]
+SIGNALS = (
+    "z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "mirror_gap", "growth_vs_median12", "growth_yoy",
+)  # fmt: skip
+MAD_SCALE = 1.4826
+
+
+def robust_scale(values: np.ndarray, floor: float = 1e-6) -> tuple[float, float]:
+    """(median, 1.4826 * MAD) of the finite values, the scale floored so it never divides by zero."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    center = float(np.median(finite))
+    return center, max(float(np.median(np.abs(finite - center))) * MAD_SCALE, floor)
+
+
+class StatisticalDetector:
+    """Largest absolute robust deviation among the statistical signals of a row.
+
+    Each signal (robust z within series and within HS x month, for value and unit value; mirror gap;
+    growth vs the trailing 12-month median and vs the same month last year) is re-standardised
+    over the whole table at fit, so a mirror gap and a z-score are on one scale.
+    """
+
+    name = "statistical"
+    family = "value"
+
+    def __init__(self, signals: tuple[str, ...] = SIGNALS):
+        self.signals = signals
+
+    def fit(self, features: pl.DataFrame) -> Self:
+        self.scales_ = {s: robust_scale(features[s].cast(pl.Float64).to_numpy()) for s in self.signals}
+        return self
+
+    def standardised(self, features: pl.DataFrame) -> np.ndarray:
+        """Rows x signals matrix of |signal - center| / scale (0 where the signal is missing)."""
+        columns = []
+        for signal in self.signals:
+            center, scale = self.scales_[signal]
+            values = features[signal].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            columns.append(np.nan_to_num(np.abs(values - center) / scale, nan=0.0))
+        return np.column_stack(columns) if columns else np.zeros((features.height, 0))
+
+    def score(self, features: pl.DataFrame) -> np.ndarray:
+        matrix = self.standardised(features)
+        return matrix.max(axis=1) if matrix.shape[1] else np.zeros(features.height)
+
+    def explain(self, features: pl.DataFrame, rows: np.ndarray, top: int = 3) -> list[list[Reason]]:
+        expected = _expected_values(features)
+        matrix = self.standardised(features)
+        out = []
+        for row in rows:
+            order = np.argsort(-matrix[row])[:top]
+            reasons = []
+            for j in order:
+                if matrix[row, j] <= 0:
+                    continue
+                feature, observed, expect = expected[self.signals[j]](row)
+                reasons.append(Reason(self.name, feature, observed, expect, float(matrix[row, j])))
+            out.append(reasons)
+        return out
+
+
+def _expected_values(features: pl.DataFrame) -> dict:
+    """Per signal: row -> (what is compared, observed, expected) in USD or USD/kg."""
+    medians = features.select(
+        pl.col("log_value").median().over(SERIES).exp().alias("series_value"),
+        pl.col("log_unit_value").median().over(SERIES).exp().alias("series_uv"),
+        pl.col("log_value").median().over(HS_MONTH).exp().alias("peer_value"),
+        pl.col("log_unit_value").median().over(HS_MONTH).exp().alias("peer_uv"),
+        (pl.col("log_value") - pl.col("growth_vs_median12")).exp().alias("trailing"),
+        (pl.col("log_value") - pl.col("growth_yoy")).exp().alias("last_year"),
+        "value_usd", "unit_value", "mirror_value_usd",
+    )  # fmt: skip
+    col = {c: medians[c].to_numpy() for c in medians.columns}
+
+    def pair(feature: str, observed: str, expected: str):
+        def at(row: int) -> tuple[str, float | None, float | None]:
+            o, e = col[observed][row], col[expected][row]
+            return (
+                feature,
+                (None if o is None or np.isnan(o) else float(o)),
+                (None if e is None or np.isnan(e) else float(e)),
+            )
+
+        return at
+
+    return {
+        "z_series": pair("value_usd vs series median", "value_usd", "series_value"),
+        "z_uv_series": pair("unit_value vs series median", "unit_value", "series_uv"),
+        "z_hs_month": pair("value_usd vs HS-month peers", "value_usd", "peer_value"),
+        "z_uv_hs_month": pair("unit_value vs HS-month peers", "unit_value", "peer_uv"),
+        "mirror_gap": pair("value_usd vs partner's mirror report", "value_usd", "mirror_value_usd"),
+        "growth_vs_median12": pair("value_usd vs trailing 12-month median", "value_usd", "trailing"),
+        "growth_yoy": pair("value_usd vs same month last year", "value_usd", "last_year"),
+    }
+
+
+class SanctionsExposureDetector:
+    """Controlled goods (e.g. the Common High Priority List) going to a sanctioned country or to a
+    country that ships the same goods on to one; stronger when the flow is growing or new."""
+
+    name = "sanctions"
+    family = "sanctions"
+
+    def fit(self, features: pl.DataFrame) -> Self:
+        self.growth_scale_ = robust_scale(features["growth_vs_median12"].cast(pl.Float64).to_numpy())[1]
+        return self
+
+    def score(self, features: pl.DataFrame) -> np.ndarray:
+        exposed = (features["hs_controlled"] & features["sanctions_exposure"]).fill_null(False).to_numpy()
+        growth = features["growth_vs_median12"].cast(pl.Float64).fill_null(0.0).fill_nan(0.0).to_numpy()
+        new = features["is_new_corridor"].fill_null(False).to_numpy()
+        boost = np.clip(growth / self.growth_scale_, 0, 10) / 10 + new
+        return exposed * (1.0 + boost)
+
+    def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
+        score = self.score(features)
+        direct = features["partner_sanctioned"].to_numpy()
+        out = []
+        for row in rows:
+            if score[row] <= 0:
+                out.append([])
+                continue
+            what = (
+                "controlled HS to a sanctioned partner"
+                if direct[row]
+                else "controlled HS to a country shipping it on to a sanctioned one"
+            )
+            out.append(
+                [Reason(self.name, what, float(features["value_usd"][int(row)]), None, float(score[row]))]
+            )
+        return out
