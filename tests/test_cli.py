@@ -82,3 +82,27 @@ def test_features_without_flows_says_what_to_run(settings):
 def test_every_command_has_help(command):
     result = _invoke(*command)
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
+    assert _invoke("demo", "--scale", "0.1").exit_code == 0
+    result = _invoke("score", "--detectors", "statistical,sanctions")
+    assert result.exit_code == 0, result.output
+    assert "MLflow run" in result.output
+    scores = pl.read_parquet(settings.table_path("scores"))
+    assert scores["rank"].min() == 1 and scores["score"].is_between(0, 1).all()
+    result = _invoke("evaluate")
+    assert result.exit_code == 0, result.output
+    assert "ensemble" in result.output and "diversion" in result.output
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{settings.data_dir.resolve() / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["tradesentinel-detectors"])
+    assert set(runs["tags.mlflow.runName"]) == {"score", "evaluate"}
+    assert runs["metrics.ensemble_recall_at_budget"].dropna().iloc[0] > 0.5
+
+
+def test_unknown_detector_is_a_clear_error(settings):
+    assert _invoke("demo", "--scale", "0.05").exit_code == 0
+    result = _invoke("score", "--detectors", "statistical,magic")
+    assert result.exit_code == 1 and "unknown detector(s) magic" in result.output
