@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from tradesentinel.detectors.base import Detector
 from tradesentinel.detectors.boosted import BoostedDetector
+from tradesentinel.detectors.classical import ClassicalDetector
 from tradesentinel.detectors.statistical import SanctionsExposureDetector, StatisticalDetector
 
 FACTORIES: dict[str, Callable[[int], Detector]] = {
@@ -13,6 +14,9 @@ FACTORIES: dict[str, Callable[[int], Detector]] = {
     "sanctions": lambda seed: SanctionsExposureDetector(),
     "lightgbm": lambda seed: BoostedDetector("lightgbm", seed=seed),
     "xgboost": lambda seed: BoostedDetector("xgboost", seed=seed),
+    "iforest": lambda seed: ClassicalDetector("iforest", seed=seed),
+    "ecod": lambda seed: ClassicalDetector("ecod", seed=seed),
+    "ocsvm": lambda seed: ClassicalDetector("ocsvm", seed=seed),
 }
 DEFAULT = tuple(FACTORIES)
 

@@ -1,0 +1,86 @@
+"""Classical unsupervised detectors from PyOD over the feature table: IsolationForest, ECOD, OCSVM.
+
+They see every statistical signal at once (z-scores, gaps, growth, share change, flags), robustly
+standardised, and find rows unusual in combination. Each is fitted on a random sample (OCSVM
+does not scale past a few thousand rows; ECOD and IForest need no more to learn the shape) and
+then scores every row. Missing signals count as typical (0).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import polars as pl
+
+from tradesentinel.detectors.base import Reason
+from tradesentinel.detectors.statistical import robust_scale
+
+COLUMNS = (
+    "z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "mirror_gap", "growth_yoy",
+    "growth_vs_median12", "partner_share_change", "is_new_corridor", "sanctions_exposure",
+)  # fmt: skip
+MODELS = {"iforest": 200_000, "ecod": 50_000, "ocsvm": 3_000}  # model -> rows it is fitted on
+
+
+def feature_matrix(features: pl.DataFrame, scales: dict[str, tuple[float, float]] | None = None):
+    """Rows x COLUMNS, robustly standardised (scales computed when not given), NaN -> 0."""
+    raw = {c: features[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in COLUMNS}
+    scales = scales or {c: robust_scale(v, floor=1e-3) for c, v in raw.items()}
+    matrix = np.column_stack([(raw[c] - scales[c][0]) / scales[c][1] for c in COLUMNS])
+    return np.nan_to_num(matrix, nan=0.0, posinf=50.0, neginf=-50.0).clip(-50, 50), scales
+
+
+class ClassicalDetector:
+    """One PyOD model (`model`: iforest, ecod or ocsvm) over the standardised feature matrix."""
+
+    family = "value"
+
+    def __init__(self, model: str = "iforest", *, sample_rows: int | None = None, seed: int = 0):
+        if model not in MODELS:
+            raise ValueError(f"unknown classical model {model!r}: expected one of {', '.join(MODELS)}")
+        self.model, self.name, self.seed = model, model, seed
+        self.sample_rows = sample_rows or MODELS[model]
+
+    def _estimator(self):
+        if self.model == "iforest":
+            from pyod.models.iforest import IForest
+
+            return IForest(n_estimators=100, max_samples=256, random_state=self.seed, n_jobs=2)
+        if self.model == "ecod":
+            from pyod.models.ecod import ECOD
+
+            return ECOD()
+        from pyod.models.ocsvm import OCSVM
+
+        return OCSVM(nu=0.05, gamma="scale")
+
+    def fit(self, features: pl.DataFrame) -> Self:
+        matrix, self.scales_ = feature_matrix(features)
+        rng = np.random.default_rng(self.seed)
+        sample = rng.choice(len(matrix), min(self.sample_rows, len(matrix)), replace=False)
+        self.estimator_ = self._estimator().fit(matrix[sample])
+        self.center_ = np.median(matrix[sample], axis=0)
+        return self
+
+    def score(self, features: pl.DataFrame) -> np.ndarray:
+        matrix, _ = feature_matrix(features, self.scales_)
+        out = np.empty(len(matrix))
+        for start in range(0, len(matrix), 100_000):  # batches keep OCSVM/ECOD memory bounded
+            out[start : start + 100_000] = self.estimator_.decision_function(matrix[start : start + 100_000])
+        return np.nan_to_num(out, nan=0.0)
+
+    def explain(self, features: pl.DataFrame, rows: np.ndarray, top: int = 2) -> list[list[Reason]]:
+        """The standardised signals furthest from typical for each row (what made it unusual)."""
+        matrix, _ = feature_matrix(features, self.scales_)
+        rows = np.asarray(rows, dtype=np.int64)
+        deviation = np.abs(matrix[rows] - self.center_)
+        out = []
+        for i, row in enumerate(rows):
+            reasons = []
+            for j in np.argsort(-deviation[i])[:top]:
+                raw = features[COLUMNS[j]][int(row)]
+                reasons.append(Reason(self.name, COLUMNS[j], None if raw is None else float(raw),
+                                      float(self.scales_[COLUMNS[j]][0]), float(deviation[i, j])))  # fmt: skip
+            out.append(reasons)
+        return out
