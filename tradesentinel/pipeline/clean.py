@@ -1,38 +1,45 @@
 """Validate raw import rows into canonical flows; every rejected row goes to quarantine with its reason.
 
-Pure: a raw all-string frame (from `sources.csv`) in, two frames out. Each check is one polars
-expression that yields a reason (or null) per row, so a 10M-row file is checked in one pass.
+Pure: a raw all-string frame (from `sources.csv`) in, two frames out. Fast on 10M rows because
+(1) period, countries, flow and HS code are parsed once per distinct value (a file has a few
+thousand at most) and joined back; (2) numbers are checked with a few vectorised comparisons;
+(3) the human-readable reasons and the raw-row JSON are built only for the rows that failed.
+
+Decisions: a zero or missing value_usd is quarantined (a flow of no value carries nothing to
+analyse, and log features need positive values); a zero weight or quantity means "not reported"
+(as in Comtrade) and becomes null; HS codes of odd length are quarantined, never padded, since
+the dropped leading zero could belong to either end; of rows sharing a key the first is kept.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
-from tradesentinel.pipeline.countries import valid_iso3
+from tradesentinel.pipeline.countries import WORLD, valid_iso3
 from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.schema import FLOWS, KEY_COLUMNS, QUARANTINE, conform
+from tradesentinel.schema import FLOWS, QUARANTINE, conform
 
+log = logging.getLogger(__name__)
+
+REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
+OPTIONAL = ("qty", "qty_unit")
 FLOW_WORDS = {
     "X": "X", "EXPORT": "X", "EXPORTS": "X",
     "M": "M", "IMPORT": "M", "IMPORTS": "M",
-    "RX": "RX", "RE-EXPORT": "RX", "RE-EXPORTS": "RX", "REEXPORT": "RX", "REEXPORTS": "RX",
-    "RM": "RM", "RE-IMPORT": "RM", "RE-IMPORTS": "RM", "REIMPORT": "RM", "REIMPORTS": "RM",
+    "RX": "RX", "REEXPORT": "RX", "REEXPORTS": "RX",
+    "RM": "RM", "REIMPORT": "RM", "REIMPORTS": "RM",
 }  # fmt: skip
-NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-CHECKED = (
-    "period",
-    "reporter",
-    "partner",
-    "flow",
-    "hs_code",
-    "value_usd",
-    "net_weight_kg",
-    "qty",
-    "duplicate",
-)
+"""Flow spellings accepted (upper case, spaces, hyphens and underscores removed) and their code."""
+FIRST_YEAR = 1950
+LOOKUPS = ("period", "reporter", "partner", "flow", "hs_code")
+NUMBERS = ("value_usd", "net_weight_kg", "qty")
+FIELDS = (*LOOKUPS, *NUMBERS, "key")
+"""Quarantine `field` values, in the order a row's problems are listed."""
+_KEY = ["_period", "_reporter", "_partner", "_flow", "_hs"]
 
 
 @dataclass(frozen=True)
@@ -44,170 +51,225 @@ class CleanResult:
     n_rows: int
 
 
-def _text(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars()
+def _v() -> pl.Expr:
+    return pl.col("v").str.strip_chars()
 
 
-def _period() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(period date, freq, reason) from YYYY-MM, YYYYMM or YYYY."""
-    raw = _text("period")
-    digits = raw.str.replace("-", "", literal=True)
-    monthly = raw.str.contains(r"^\d{4}-?\d{2}$")
-    annual = raw.str.contains(r"^\d{4}$")
-    year = digits.str.slice(0, 4).cast(pl.Int32, strict=False)
-    month = pl.when(monthly).then(digits.str.slice(4, 2).cast(pl.Int32, strict=False)).otherwise(1)
-    ok = (monthly | annual) & year.is_between(1950, 2100) & month.is_between(1, 12)
-    date = pl.when(ok).then(pl.date(year, month, 1))
-    freq = pl.when(ok).then(pl.when(annual).then(pl.lit("A")).otherwise(pl.lit("M")))
+def _missing(name: str) -> pl.Expr:
+    return pl.when(_v() == "").then(pl.lit(f"missing {name}"))
+
+
+def _period(today: date) -> dict[str, pl.Expr]:
+    """Date, freq and reason of each distinct period text: YYYY-MM, YYYYMM (Comtrade) or YYYY (annual)."""
+    text = _v()
+    monthly, annual = text.str.contains(r"^\d{4}-?\d{2}$"), text.str.contains(r"^\d{4}$")
+    year = text.str.slice(0, 4).cast(pl.Int32, strict=False)
+    month = pl.when(annual).then(1).otherwise(text.str.slice(-2).cast(pl.Int32, strict=False))
+    parsed = (monthly | annual) & month.is_between(1, 12)
+    when = pl.when(parsed).then(pl.date(year, month, 1))
     reason = (
-        pl.when(raw.is_null() | (raw == ""))
-        .then(pl.lit("missing period"))
-        .when(~ok)
-        .then(pl.format("unparsable period '{}' (expected YYYY-MM, YYYYMM or YYYY)", raw))
+        _missing("period")
+        .when(~parsed)
+        .then(pl.format("unparsable period '{}' (expected YYYY-MM, YYYYMM or YYYY)", text))
+        .when(year < FIRST_YEAR)
+        .then(pl.format(f"period '{{}}' is before {FIRST_YEAR}", text))
+        .when(when > pl.lit(today.replace(day=1)))
+        .then(pl.format("period '{}' is in the future", text))
     )
-    return date, freq, reason
+    return {"_period": when, "_freq": pl.when(annual).then(pl.lit("A")).otherwise(pl.lit("M")), "!": reason}
 
 
-def _country(name: str) -> tuple[pl.Expr, pl.Expr]:
-    code = _text(name).str.to_uppercase()
+def _country(name: str) -> dict[str, pl.Expr]:
+    """ISO3 code (upper case) and reason of each distinct country text."""
+    code = _v().str.to_uppercase()
     reason = (
-        pl.when(code.is_null() | (code == ""))
-        .then(pl.lit(f"missing {name}"))
+        _missing(name)
         .when(~code.is_in(sorted(valid_iso3())))
         .then(pl.format("unknown country code '{}' (expected ISO 3166 alpha-3, or WLD for world)", code))
     )
-    return code, reason
+    if name == "reporter":
+        reason = reason.when(code == WORLD).then(pl.lit(f"{WORLD} (world) can be a partner, not a reporter"))
+    return {f"_{name}": code, "!": reason}
 
 
-def _flow() -> tuple[pl.Expr, pl.Expr]:
-    word = _text("flow").str.to_uppercase()
-    code = word.replace_strict(FLOW_WORDS, default=None, return_dtype=pl.String)
-    reason = (
-        pl.when(word.is_null() | (word == ""))
-        .then(pl.lit("missing flow"))
-        .when(code.is_null())
-        .then(pl.format("unknown flow code '{}' (expected X, M, RX or RM)", word))
+def _flow() -> dict[str, pl.Expr]:
+    """Flow code and reason of each distinct flow text (codes or words such as Re-export)."""
+    word = _v().str.to_uppercase()
+    code = word.str.replace_all(r"[\s_-]", "").replace_strict(
+        FLOW_WORDS, default=None, return_dtype=pl.String
     )
-    return code, reason
+    reason = (
+        _missing("flow")
+        .when(code.is_null())
+        .then(pl.format("unknown flow code '{}' (expected X, M, RX or RM)", _v()))
+    )
+    return {"_flow": code, "!": reason}
 
 
-def _hs() -> tuple[pl.Expr, pl.Expr]:
-    raw = _text("hs_code")
-    code = raw.str.replace_all(r"[.\s]", "")
+def _hs() -> dict[str, pl.Expr]:
+    """HS code (dots and spaces removed, leading zeros kept) and reason of each distinct text."""
+    code = _v().str.replace_all(r"[.\s]", "")
     length = code.str.len_chars()
     reason = (
-        pl.when(raw.is_null() | (raw == ""))
-        .then(pl.lit("missing hs_code"))
+        _missing("hs_code")
         .when(~code.str.contains(r"^\d+$"))
-        .then(pl.format("HS code '{}' is not numeric", raw))
+        .then(pl.format("HS code '{}' is not numeric", _v()))
         .when(length.is_in([1, 3, 5]))
-        .then(pl.format("HS code '{}' has {} digits: a leading zero may have been dropped", raw, length))
+        .then(pl.format("HS code '{}' has {} digits: a leading zero may have been dropped", _v(), length))
         .when(length > 6)
-        .then(
-            pl.format(
-                "HS code '{}' has {} digits: national tariff lines are not supported, use HS6", raw, length
-            )
-        )
-    )
-    return code, reason
+        .then(pl.format("HS code '{}' has {} digits: national tariff lines are not supported, use HS6", _v(), length))
+    )  # fmt: skip
+    return {"_hs": code, "!": reason}
 
 
-def _number(name: str, *, required: bool, zero_is_null: bool) -> tuple[pl.Expr, pl.Expr]:
-    """(value, reason) for a non-negative number column; empty means null unless required."""
-    raw = _text(name)
-    empty = raw.is_null() | (raw == "")
-    value = pl.when(raw.str.contains(NUMBER)).then(raw.cast(pl.Float64, strict=False))
-    reason = (
-        pl.when(empty & pl.lit(required))
-        .then(pl.lit(f"missing {name}"))
-        .when(empty)
+def _lookup(raw: pl.DataFrame, column: str, exprs: dict[str, pl.Expr]) -> pl.DataFrame:
+    """`exprs` evaluated once per distinct value of `column` and aligned back to the rows of `raw`."""
+    values = raw.select(pl.col(column).fill_null("").alias("v"))
+    table = values.unique().with_columns(**exprs).rename({"!": f"!{column}"})
+    return values.join(table, on="v", how="left", maintain_order="left").drop("v")
+
+
+def _number(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def _number_ok(name: str, *, required: bool) -> pl.Expr:
+    """True where `name` is empty (and optional) or a finite, non-negative (value: positive) number."""
+    value, empty = pl.col(f"_{name}"), pl.col(name).str.strip_chars().fill_null("") == ""
+    good = value.is_finite() & ((value > 0) if required else (value >= 0))
+    return (good if required else empty | good).fill_null(False)
+
+
+def _number_reason(name: str) -> pl.Expr:
+    """Why `name` failed `_number_ok` (built only for quarantined rows)."""
+    text, value = pl.col(name).str.strip_chars().fill_null(""), pl.col(f"_{name}")
+    return (
+        pl.when(pl.col(f"?{name}"))
         .then(None)
-        .when(raw.str.contains(","))
-        .then(pl.format(f"{name} '{{}}' contains a comma: write plain numbers, no thousands separators", raw))
-        .when(value.is_null())
-        .then(pl.format(f"{name} '{{}}' is not a number", raw))
-        .when(value.is_infinite())
-        .then(pl.format(f"{name} '{{}}' is not a finite number", raw))
-        .when(value < 0)
-        .then(pl.format(f"negative {name} {{}}", value))
-    )
-    if not zero_is_null:
-        reason = (
-            pl.when(reason.is_null() & (value == 0))
-            .then(pl.lit(f"zero {name}: no trade to analyse"))
-            .otherwise(reason)
+        .when(text == "")
+        .then(pl.lit(f"missing {name}"))
+        .when(text.str.contains(",", literal=True))
+        .then(
+            pl.format(f"{name} '{{}}' contains a comma: write plain numbers, no thousands separators", text)
         )
-    else:
-        value = pl.when(value > 0).then(value)
-    return value, reason
+        .when(value.is_null())
+        .then(pl.format(f"{name} '{{}}' is not a number (leave it empty when unknown)", text))
+        .when(~value.is_finite())
+        .then(pl.format(f"{name} '{{}}' is not a finite number", text))
+        .when(value < 0)
+        .then(pl.format(f"negative {name} {{}}", text))
+        .otherwise(pl.lit(f"zero {name}: a flow of no value carries nothing to analyse"))
+    )
+
+
+def _checked(raw: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Raw rows with parsed `_x` columns, `!x` reasons for lookups and `?x` flags for numbers."""
+    parts = [
+        _lookup(raw, "period", _period(today)),
+        _lookup(raw, "reporter", _country("reporter")),
+        _lookup(raw, "partner", _country("partner")),
+        _lookup(raw, "flow", _flow()),
+        _lookup(raw, "hs_code", _hs()),
+    ]
+    frame = pl.concat([raw.select("_row", *REQUIRED, *OPTIONAL), *parts], how="horizontal")
+    frame = frame.with_columns(_number(c).alias(f"_{c}") for c in NUMBERS)
+    return frame.with_columns(
+        _number_ok("value_usd", required=True).alias("?value_usd"),
+        _number_ok("net_weight_kg", required=False).alias("?net_weight_kg"),
+        _number_ok("qty", required=False).alias("?qty"),
+        (pl.col("_reporter") != pl.col("_partner")).alias("?distinct"),
+    )
+
+
+def _duplicate_reasons(valid: pl.DataFrame) -> pl.DataFrame:
+    """`_row` and reason of every valid row whose key an earlier valid row already has."""
+    first = valid.select(pl.struct(_KEY).is_first_distinct()).to_series()
+    if first.all():
+        return pl.DataFrame(schema={"_row": pl.Int64, "!key": pl.String})
+    keep = valid.filter(first).select(*_KEY, pl.col("_row").alias("_first"))
+    reason = pl.format("duplicate key: same period/reporter/partner/flow/hs_code as row {}", "_first")
+    return valid.filter(~first).join(keep, on=_KEY, how="left").select("_row", reason.alias("!key"))
+
+
+def _flows(valid: pl.DataFrame, *, source: str, hs_version: str) -> pl.DataFrame:
+    """The valid rows as the canonical flows table."""
+    unit = pl.col("qty_unit").str.strip_chars()
+    flows = valid.select(
+        pl.col("_period").alias("period"), pl.col("_freq").alias("freq"), pl.col("_reporter").alias("reporter"),
+        pl.col("_partner").alias("partner"), pl.col("_flow").alias("flow"), pl.col("_hs").alias("hs_code"),
+        pl.lit(hs_version).alias("hs_version"), pl.col("_value_usd").alias("value_usd"),
+        pl.when(pl.col("_net_weight_kg") > 0).then(pl.col("_net_weight_kg")).alias("net_weight_kg"),
+        pl.when(pl.col("_qty") > 0).then(pl.col("_qty")).alias("qty"),
+        pl.when((pl.col("_qty") > 0) & (unit != "")).then(unit).alias("qty_unit"),
+        pl.lit(source).alias("source"),
+    )  # fmt: skip
+    return conform(flows.with_columns(flow_ids(flows)), "flows").collect()
+
+
+def _quarantine(raw: pl.DataFrame, bad: pl.DataFrame, *, file: str) -> pl.DataFrame:
+    """One row per (row, field) problem, with the original row as a JSON object."""
+    reasons = bad.select(
+        "_row",
+        *[pl.col(f"!{c}") for c in LOOKUPS[:2]],
+        pl.coalesce(
+            pl.col("!partner"),
+            pl.when(~pl.col("?distinct")).then(pl.format("reporter equals partner '{}'", "_partner")),
+        ).alias("!partner"),
+        *[pl.col(f"!{c}") for c in LOOKUPS[3:]],
+        *[_number_reason(c).alias(f"!{c}") for c in NUMBERS],
+        "!key",
+    )
+    originals = [c for c in raw.columns if c != "_row"]
+    rows = raw.join(reasons.select("_row"), on="_row", how="semi", maintain_order="left")
+    as_json = rows.select("_row", pl.struct(originals).struct.json_encode().alias("raw"))
+    problems = reasons.unpivot(index="_row", variable_name="field", value_name="reason").drop_nulls("reason")
+    quarantine = problems.join(as_json, on="_row", how="left").select(
+        pl.lit(file).alias("file"),
+        pl.col("_row").alias("row"),
+        pl.col("field").str.strip_prefix("!"),
+        "reason",
+        "raw",
+        pl.lit(datetime.now(UTC)).alias("ingested_at"),
+    )
+    order = pl.col("field").replace_strict(FIELDS, list(range(len(FIELDS))), return_dtype=pl.Int32)
+    return conform(quarantine.sort(pl.col("row"), order), "quarantine").collect()
 
 
 def clean_flows(raw: pl.DataFrame, *, file: str, source: str = "csv", hs_version: str = "H6") -> CleanResult:
     """Canonical flows from the raw rows that pass every check; the others, with reasons, in quarantine.
 
-    Zero weights and quantities mean "not reported" (as in Comtrade) and become null; a zero value
-    is quarantined because a flow of no value carries nothing to analyse.
+    `raw` has string columns named as in the import CSV (qty and qty_unit optional, extra columns
+    ignored but kept in the quarantine's JSON) and `_row`, the 1-based row number (added if absent).
     """
-    for optional in ("qty", "qty_unit"):
-        if optional not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    period, freq, period_reason = _period()
-    reporter, reporter_reason = _country("reporter")
-    partner, partner_reason = _country("partner")
-    flow, flow_reason = _flow()
-    hs, hs_reason = _hs()
-    value, value_reason = _number("value_usd", required=True, zero_is_null=False)
-    weight, weight_reason = _number("net_weight_kg", required=False, zero_is_null=True)
-    qty, qty_reason = _number("qty", required=False, zero_is_null=True)
-    same = pl.when(reporter == partner).then(pl.format("reporter equals partner '{}'", reporter))
-    checked = raw.with_columns(
-        period.alias("_period"), freq.alias("_freq"), reporter.alias("_reporter"), partner.alias("_partner"),
-        flow.alias("_flow"), hs.alias("_hs"), value.alias("_value"), weight.alias("_weight"), qty.alias("_qty"),
-        period_reason.alias("!period"), reporter_reason.alias("!reporter"),
-        pl.coalesce(partner_reason, same).alias("!partner"), flow_reason.alias("!flow"), hs_reason.alias("!hs_code"),
-        value_reason.alias("!value_usd"), weight_reason.alias("!net_weight_kg"), qty_reason.alias("!qty"),
-    )  # fmt: skip
-    reasons = [f"!{c}" for c in CHECKED if c != "duplicate"]
-    valid = pl.all_horizontal(pl.col(r).is_null() for r in reasons)
-    key = ["_period", "_reporter", "_partner", "_flow", "_hs"]
-    first_row = pl.col("_row").min().over(key)
-    duplicate = pl.when(valid & (pl.col("_row") != first_row)).then(
-        pl.format("duplicate key: same period/reporter/partner/flow/hs_code as row {}", first_row)
-    )
-    checked = checked.with_columns(pl.when(valid).then(duplicate).alias("!duplicate"))
-    ok = pl.all_horizontal(pl.col(f"!{c}").is_null() for c in CHECKED)
-    good = checked.filter(ok).select(
-        pl.col("_period").alias("period"), pl.col("_freq").alias("freq"), pl.col("_reporter").alias("reporter"),
-        pl.col("_partner").alias("partner"), pl.col("_flow").alias("flow"), pl.col("_hs").alias("hs_code"),
-        pl.lit(hs_version).alias("hs_version"), pl.col("_value").alias("value_usd"),
-        pl.col("_weight").alias("net_weight_kg"), pl.col("_qty").alias("qty"),
-        pl.when(pl.col("_qty").is_not_null()).then(_text("qty_unit")).alias("qty_unit"), pl.lit(source).alias("source"),
-    )  # fmt: skip
-    good = good.with_columns(
-        flow_ids(good.select(KEY_COLUMNS)) if good.height else pl.lit(None, pl.String).alias("flow_id")
-    )
-    bad = checked.filter(~ok)
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{file}: raw rows lack column(s) {', '.join(missing)}")
+    if "_row" not in raw.columns:
+        raw = raw.with_row_index("_row", offset=1)
     originals = [c for c in raw.columns if c != "_row"]
+    raw = raw.with_columns(pl.col("_row").cast(pl.Int64), *[pl.col(c).cast(pl.String) for c in REQUIRED])
+    raw = raw.with_columns(pl.lit(None, pl.String).alias(c) for c in OPTIONAL if c not in raw.columns)
+    raw = raw.with_columns(pl.col(c).cast(pl.String) for c in OPTIONAL)
+    checked = _checked(raw, datetime.now(UTC).date())
+    ok = pl.all_horizontal(
+        *[pl.col(f"!{c}").is_null() for c in LOOKUPS],
+        *[pl.col(f"?{c}") for c in NUMBERS],
+        pl.col("?distinct"),
+    )
+    checked = checked.with_columns(ok.alias("_ok"))
+    valid = checked.filter(pl.col("_ok"))
+    duplicates = _duplicate_reasons(valid)
+    if duplicates.height:
+        valid = valid.join(duplicates, on="_row", how="anti", maintain_order="left")
+    bad = checked.filter(~pl.col("_ok")).with_columns(pl.lit(None, pl.String).alias("!key"))
+    bad = pl.concat([bad, checked.join(duplicates, on="_row", how="inner")], how="diagonal")
+    flows = (
+        _flows(valid, source=source, hs_version=hs_version) if valid.height else pl.DataFrame(schema=FLOWS)
+    )
     quarantine = (
-        bad.select(
-            "_row", pl.struct(originals).struct.json_encode().alias("raw"), *[f"!{c}" for c in CHECKED]
-        )
-        .unpivot(index=["_row", "raw"], variable_name="field", value_name="reason")
-        .drop_nulls("reason")
-        .select(
-            pl.lit(file).alias("file"),
-            pl.col("_row").alias("row"),
-            pl.col("field").str.strip_prefix("!").replace({"duplicate": "key"}),
-            "reason",
-            "raw",
-            pl.lit(datetime.now(UTC)).alias("ingested_at"),
-        )
-        .sort("row", "field")
+        _quarantine(raw.select("_row", *originals), bad, file=file)
+        if bad.height
+        else pl.DataFrame(schema=QUARANTINE)
     )
-    return CleanResult(
-        flows=conform(good, "flows").collect() if good.height else pl.DataFrame(schema=FLOWS),
-        quarantine=conform(quarantine, "quarantine").collect()
-        if quarantine.height
-        else pl.DataFrame(schema=QUARANTINE),
-        n_rows=raw.height,
-    )
+    log.info("%s: %d row(s) read, %d kept, %d quarantined", file, raw.height, flows.height, bad.height)
+    return CleanResult(flows=flows, quarantine=quarantine, n_rows=raw.height)

@@ -1,12 +1,22 @@
-"""Read the import CSV (DESIGN.md) into an all-string frame with row numbers; check the file itself."""
+"""Read the import CSV (DESIGN.md) into an all-string frame with row numbers; check the file itself.
+
+Parsing is pyarrow's: strict about field counts (polars pads short rows silently) and able to
+name the ragged row. It runs on one thread: threaded pyarrow reads that fail can abort the
+process at exit when polars is loaded too, and one thread still parses about 100 MB/s.
+A ragged row stops the whole file, since its columns cannot be trusted; row-level problems are
+left to `pipeline.clean`.
+"""
 
 from __future__ import annotations
 
 import csv as pycsv
+import io
 import logging
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from tradesentinel.errors import InputError
 
@@ -14,43 +24,130 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
 OPTIONAL = ("qty", "qty_unit")
+FALLBACK_ENCODING = "cp1252"
+"""What Excel on Windows writes when 'CSV UTF-8' is not chosen; tried when a file is not UTF-8."""
+_BOM = b"\xef\xbb\xbf"
+_HEADER_BYTES = 1 << 16
 
 
-def _first_ragged_row(path: Path, width: int) -> int | None:
-    """1-based data row whose field count differs from the header's, found with the csv module."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        for number, fields in enumerate(pycsv.reader(handle)):
-            if number and fields and len(fields) != width:
-                return number
-    return None
+class _RaggedRowError(Exception):
+    def __init__(self, row: int | None, expected: int, actual: int, text: str):
+        super().__init__(row, expected, actual, text)
+        self.row, self.expected, self.actual, self.text = row, expected, actual, text
 
 
-def read_import_csv(path: Path) -> pl.DataFrame:
-    """All columns as strings, header names normalised (trimmed, lower case), plus `_row` (1-based)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
+def _header(path: Path) -> tuple[list[str], bool]:
+    """The header's field names as written (BOM dropped), and whether data rows may follow."""
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except pl.exceptions.NoDataError:
-        raise InputError(path, "the file is empty: expected a header row and data rows") from None
-    except pl.exceptions.ComputeError as exc:
-        header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
-        row = _first_ragged_row(path, len(header))
-        detail = f"has a different number of fields than the header ({len(header)})" if row else str(exc)
-        raise InputError(path, f"malformed CSV: {detail}", row=row) from None
-    names = [c.strip().lower() for c in frame.columns]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+        with open(path, "rb") as handle:
+            head = handle.read(_HEADER_BYTES)
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    text = head.removeprefix(_BOM).decode("utf-8", errors="replace")
+    if not text.strip():
+        raise InputError(path, "the file is empty: expected a header row and data rows")
+    try:
+        records = pycsv.reader(io.StringIO(text))
+        fields = next(records, [])
+        more = len(head) == _HEADER_BYTES or any(any(f.strip() for f in record) for record in records)
+    except pycsv.Error as exc:
+        raise InputError(path, f"malformed CSV: {exc}") from None
+    if len(fields) == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in fields[0]:
+                raise InputError(path, f"the header is separated by {name}: the import CSV must use commas")
+    return fields, more
+
+
+def _normalised(path: Path, header: list[str]) -> list[str]:
+    """Header names trimmed and lower-cased; InputError naming duplicated and missing columns."""
+    names = [name.strip().lower() for name in header]
+    duplicated = sorted({n for n in names if n and names.count(n) > 1})
     if duplicated:
-        raise InputError(path, f"duplicate column(s) {', '.join(duplicated)}")
-    frame.columns = names
+        raise InputError(path, f"duplicate column(s): {', '.join(duplicated)}", field=duplicated[0])
+    if "_row" in names:
+        raise InputError(path, "a column is named '_row', which is reserved for row numbers", field="_row")
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(path, f"missing required column(s): {', '.join(missing)}", field=missing[0])
-    extra = [c for c in names if c not in REQUIRED + OPTIONAL]
+    extra = [n or "(unnamed)" for n in names if n not in REQUIRED + OPTIONAL]
     if extra:
         log.info("%s: ignoring extra column(s) %s", path, ", ".join(extra))
+    return names
+
+
+def _parse(path: Path, width: int, encoding: str) -> pa.Table:
+    """Every data row, each field a string ("" when empty); raise _RaggedRowError naming the row."""
+    columns = [f"c{i}" for i in range(width)]
+    problems: list[_RaggedRowError] = []
+
+    def ragged(row: pacsv.InvalidRow) -> str:
+        number = row.number - 1 if row.number is not None else None  # the header is record 1
+        problems.append(_RaggedRowError(number, row.expected_columns, row.actual_columns, row.text))
+        return "error"
+
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, skip_rows=1, column_names=columns, encoding=encoding
+            ),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=ragged
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        if problems:
+            raise problems[0] from None
+        raise
+
+
+def _table(path: Path, width: int) -> pa.Table:
+    """The parsed rows, as UTF-8 or else as Windows-1252; InputError naming a ragged row."""
+    for encoding in ("utf8", FALLBACK_ENCODING):
+        try:
+            table = _parse(path, width, encoding)
+        except _RaggedRowError as bad:
+            hint = " (an unclosed quote?)" if '"' in bad.text else ""
+            message = f"malformed CSV: the row has {bad.actual} field(s), the header {bad.expected}{hint}"
+            raise InputError(path, message, row=bad.row) from None
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc):
+                raise InputError(path, f"malformed CSV: {exc}") from None
+            continue
+        except UnicodeDecodeError:
+            break
+        except OSError as exc:
+            raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+        if encoding != "utf8":
+            log.warning("%s is not UTF-8: read it as %s", path, encoding)
+        return table
+    raise InputError(path, f"the file is neither UTF-8 nor {FALLBACK_ENCODING} text: save it as CSV UTF-8")
+
+
+def read_import_csv(path: Path) -> pl.DataFrame:
+    """Every column as strings (names trimmed, lower case) plus `_row`, the 1-based data row number.
+
+    `_row` counts records after the header, empty lines included (so it matches the editor's line
+    number less one unless a quoted field spans lines); empty lines are then dropped.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if not path.is_file():
+        raise InputError(path, "not a regular file")
+    header, more = _header(path)
+    names = _normalised(path, header)
+    if not more:
+        raise InputError(path, "no data rows after the header")
+    frame = pl.from_arrow(_table(path, len(names)))
+    assert isinstance(frame, pl.DataFrame)
+    frame.columns = [name or f"unnamed_{i + 1}" for i, name in enumerate(names)]
+    blank = pl.all_horizontal(pl.col(c) == "" for c in frame.columns)
+    frame = frame.with_row_index("_row", offset=1).filter(~blank)
     if frame.height == 0:
         raise InputError(path, "no data rows after the header")
-    present = [c for c in REQUIRED + OPTIONAL if c in names]
-    return frame.select(present).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    return frame.with_columns(pl.col("_row").cast(pl.Int64))
