@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bench_features, machine
+from benchmarks import bench_detectors, bench_features, machine
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -20,14 +20,20 @@ def main() -> None:
     parser.add_argument(
         "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
     )
+    parser.add_argument("--only", choices=["features", "detectors"], help="run one benchmark")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
     report = [f"# Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"Machine: {machine.describe()}", ""]
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = bench_features.run(args.rows, args.pandas_rows, Path(tmp))
-    (RESULTS / "features.json").write_text(json.dumps(figures, indent=2))
-    report += ["## Feature building", "", bench_features.markdown(figures), ""]
+    if args.only in (None, "features"):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = bench_features.run(args.rows, args.pandas_rows, Path(tmp))
+        (RESULTS / "features.json").write_text(json.dumps(figures, indent=2))
+        report += ["## Feature building", "", bench_features.markdown(figures), ""]
+    if args.only in (None, "detectors"):
+        result = bench_detectors.run()
+        result["quality"].write_csv(RESULTS / "detectors_quality.csv")
+        report += ["## Detectors", "", bench_detectors.markdown(result), ""]
     text = "\n".join(report)
     (RESULTS / "latest.md").write_text(text)
     print(text)
