@@ -121,7 +121,7 @@ def _encode(frame: pl.DataFrame) -> _Encoded:
         key=kernels.pack_keys(hs, flow, reporter, partner, month, bc, bm),
         hs_codes=hs_codes,
         countries=countries,
-        flow_sem=kernels.remap(flow, sem_of_rank),
+        flow_sem=kernels.gather(sem_of_rank, flow),
         sem_rank=sem_rank,
         first_month=first,
         bits_country=bc,

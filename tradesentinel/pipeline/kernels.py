@@ -113,6 +113,15 @@ def _median(buf, k):
 
 
 @njit(cache=True, error_model="numpy")
+def _center_spread(buf, k):
+    """(median, max(1.4826 MAD, floor)) of buf[:k]; reorders buf."""
+    med = _median(buf, k)
+    for j in range(k):
+        buf[j] = abs(buf[j] - med)
+    return med, max(_median(buf, k) * MAD_SCALE, MIN_SPREAD)
+
+
+@njit(cache=True, error_model="numpy")
 def _robust_z(rows, values, out, buf):
     """(x - median) / max(1.4826 MAD, floor) over values[rows], written to out[rows]."""
     k = 0
@@ -120,26 +129,20 @@ def _robust_z(rows, values, out, buf):
         if not np.isnan(values[r]):
             buf[k] = values[r]
             k += 1
-    med = _median(buf, k)
-    for j in range(k):
-        buf[j] = abs(buf[j] - med)
-    spread = max(_median(buf, k) * MAD_SCALE, MIN_SPREAD)
+    med, spread = _center_spread(buf, k)
     for r in rows:
         out[r] = (values[r] - med) / spread
 
 
 @njit(cache=True, error_model="numpy")
 def _robust_z_range(a, b, values, out, buf):
-    """_robust_z over the contiguous rows [a, b)."""
+    """_robust_z over the contiguous rows [a, b) (no index array to allocate)."""
     k = 0
     for r in range(a, b):
         if not np.isnan(values[r]):
             buf[k] = values[r]
             k += 1
-    med = _median(buf, k)
-    for j in range(k):
-        buf[j] = abs(buf[j] - med)
-    spread = max(_median(buf, k) * MAD_SCALE, MIN_SPREAD)
+    med, spread = _center_spread(buf, k)
     for r in range(a, b):
         out[r] = (values[r] - med) / spread
 
@@ -327,16 +330,7 @@ def dense_codes(values, size):
     for v in values:
         present[v] = True
     lookup = np.cumsum(present) - 1
-    return remap(values, lookup), np.flatnonzero(present)
-
-
-@njit(parallel=True, cache=True, error_model="numpy")
-def remap(codes, lookup):
-    """lookup[codes] as int64, in parallel."""
-    out = np.empty(len(codes), np.int64)
-    for i in prange(len(codes)):
-        out[i] = lookup[codes[i]]
-    return out
+    return gather(lookup, values), np.flatnonzero(present)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
