@@ -8,6 +8,7 @@ from tradesentinel.detectors.base import Detector
 from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.classical import ClassicalDetector
 from tradesentinel.detectors.statistical import SanctionsExposureDetector, StatisticalDetector
+from tradesentinel.detectors.transformer import SeriesTransformerDetector
 
 FACTORIES: dict[str, Callable[[int], Detector]] = {
     "statistical": lambda seed: StatisticalDetector(),
@@ -17,6 +18,7 @@ FACTORIES: dict[str, Callable[[int], Detector]] = {
     "iforest": lambda seed: ClassicalDetector("iforest", seed=seed),
     "ecod": lambda seed: ClassicalDetector("ecod", seed=seed),
     "ocsvm": lambda seed: ClassicalDetector("ocsvm", seed=seed),
+    "transformer": lambda seed: SeriesTransformerDetector(seed=seed),
 }
 DEFAULT = tuple(FACTORIES)
 
