@@ -216,3 +216,12 @@ def test_a_million_rows_read_and_clean_in_seconds(tmp_path):
     start = time.perf_counter()
     result = clean_flows(read_import_csv(path), file=str(path))
     assert result.flows.height == n and time.perf_counter() - start < 15
+
+
+def test_an_annual_total_and_its_january_are_different_flows(tmp_path):
+    result = _clean(tmp_path, "2021,USA,CHN,M,851712,1200,10\n2021-01,USA,CHN,M,851712,100,1\n")
+    assert result.flows.height == 2 and result.quarantine.height == 0
+    ids = dict(zip(result.flows["freq"], result.flows["flow_id"]))
+    assert ids["A"] != ids["M"]
+    assert ids["A"] == flow_id("2021", "USA", "CHN", "M", "851712")
+    assert ids["M"] == flow_id("2021-01", "USA", "CHN", "M", "851712")

@@ -39,7 +39,7 @@ LOOKUPS = ("period", "reporter", "partner", "flow", "hs_code")
 NUMBERS = ("value_usd", "net_weight_kg", "qty")
 FIELDS = (*LOOKUPS, *NUMBERS, "key")
 """Quarantine `field` values, in the order a row's problems are listed."""
-_KEY = ["_period", "_reporter", "_partner", "_flow", "_hs"]
+_KEY = ["_period", "_freq", "_reporter", "_partner", "_flow", "_hs"]  # freq: a year total is not its January
 
 
 @dataclass(frozen=True)

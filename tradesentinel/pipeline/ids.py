@@ -21,8 +21,15 @@ KEY_WIDTH = 6 + sum(w for _, w in _WIDTHS)
 
 
 def key_strings(frame: pl.DataFrame) -> pl.Series:
-    """The fixed-width key 'YYYYMMREPPARFLHS6...' each id is hashed from (spaces pad short fields)."""
-    parts = [pl.col("period").dt.strftime("%Y%m")]
+    """The fixed-width key 'YYYYMMREPPARFLHS6...' each id is hashed from (spaces pad short fields).
+
+    Annual rows (freq A, when a freq column is present) use 'YYYYAA' for the period, so a year's
+    total never shares an id with its January.
+    """
+    month = pl.col("period").dt.strftime("%Y%m")
+    if "freq" in frame.columns:
+        month = pl.when(pl.col("freq") == "A").then(pl.col("period").dt.strftime("%YAA")).otherwise(month)
+    parts = [month]
     parts += [pl.col(name).str.pad_end(width) for name, width in _WIDTHS]
     return frame.select(pl.concat_str(parts).alias("key")).to_series()
 
@@ -73,8 +80,10 @@ def flow_ids(frame: pl.DataFrame) -> pl.Series:
 
 
 def flow_id(period: str, reporter: str, partner: str, flow: str, hs_code: str) -> str:
-    """The id of one flow; `period` as 'YYYY-MM' or 'YYYY-MM-DD'. Matches `flow_ids` row for row."""
-    key = period.replace("-", "")[:6] + "".join(
+    """The id of one flow; `period` as 'YYYY-MM' or 'YYYY-MM-DD', or 'YYYY' for an annual flow.
+    Matches `flow_ids` row for row."""
+    digits = period.replace("-", "")
+    key = (digits + "AA" if len(digits) == 4 else digits[:6]) + "".join(
         value.ljust(width) for value, (_, width) in zip((reporter, partner, flow, hs_code), _WIDTHS)
     )
     return format(_fnv1a_scalar(key.encode()), "016x")
