@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -86,7 +88,7 @@ def test_every_command_has_help(command):
 
 def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
     assert _invoke("demo", "--scale", "0.1").exit_code == 0
-    result = _invoke("score", "--detectors", "statistical,sanctions")
+    result = _invoke("score", "--detectors", "statistical,sanctions,xgboost,transformer")
     assert result.exit_code == 0, result.output
     assert "MLflow run" in result.output
     scores = pl.read_parquet(settings.table_path("scores"))
@@ -100,6 +102,36 @@ def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
     runs = mlflow.search_runs(experiment_names=["tradesentinel-detectors"])
     assert set(runs["tags.mlflow.runName"]) == {"score", "evaluate"}
     assert runs["metrics.ensemble_recall_at_budget"].dropna().iloc[0] > 0.5
+    score_run = runs[runs["tags.mlflow.runName"] == "score"].iloc[0]
+    models = {a.path for a in mlflow.MlflowClient().list_artifacts(score_run["run_id"], "models")}
+    assert {
+        "models/transformer.pt",
+        "models/statistical.joblib",
+        "models/xgboost_log_value_fold0.json",
+    } <= models
+    from tradesentinel.detectors.transformer import SeriesTransformerDetector
+
+    local = mlflow.artifacts.download_artifacts(
+        run_id=score_run["run_id"], artifact_path="models/transformer.pt"
+    )
+    assert SeriesTransformerDetector.load(Path(local)).name == "transformer"
+
+
+def test_evaluate_takes_a_labels_csv(settings, tmp_path):
+    assert _invoke("demo", "--scale", "0.05").exit_code == 0
+    assert _invoke("score", "--detectors", "statistical", "--no-track").exit_code == 0
+    labels = pl.read_parquet(settings.table_path("labels")).filter(pl.col("kind") == "spike")
+    csv = tmp_path / "labels.csv"
+    labels.select(
+        pl.col("period").dt.strftime("%Y-%m"), "reporter", "partner", "flow", "hs_code", "kind"
+    ).write_csv(csv)
+    result = _invoke("evaluate", "--labels", str(csv), "--no-track")
+    assert result.exit_code == 0, result.output
+    assert "spike" in result.output and "diversion" not in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,reporter,partner,flow,hs_code\n2021-01,USA,CHN,M,851712\n")
+    result = _invoke("evaluate", "--labels", str(bad), "--no-track")
+    assert result.exit_code == 1 and "bad.csv" in result.output and "kind" in result.output
 
 
 def test_unknown_detector_is_a_clear_error(settings):

@@ -54,6 +54,31 @@ def log_run(
                 table.write_csv(path)
                 mlflow.log_artifact(str(path))
         for artifact in artifacts or []:
-            mlflow.log_artifact(str(artifact))
+            if artifact.is_dir():
+                mlflow.log_artifacts(str(artifact), artifact_path=artifact.name)
+            else:
+                mlflow.log_artifact(str(artifact))
         log.info("MLflow run %s logged to %s", run.info.run_id, tracking_uri(settings))
         return run.info.run_id
+
+
+def save_detectors(detectors: list, directory: Path) -> Path:
+    """Write each fitted detector's model to `directory`: the transformer's weights (torch state
+    dict), the boosted models in their libraries' own formats, the rest with joblib."""
+    import joblib
+
+    from tradesentinel.detectors.boosted import BoostedDetector
+    from tradesentinel.detectors.transformer import SeriesTransformerDetector
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for detector in detectors:
+        if isinstance(detector, SeriesTransformerDetector):
+            detector.save(directory / "transformer.pt")
+        elif isinstance(detector, BoostedDetector):
+            suffix = "txt" if detector.backend == "lightgbm" else "json"
+            for target, models in detector.models_.items():
+                for fold, model in enumerate(models):
+                    model.save_model(str(directory / f"{detector.name}_{target}_fold{fold}.{suffix}"))
+        else:
+            joblib.dump(detector, directory / f"{detector.name}.joblib")
+    return directory

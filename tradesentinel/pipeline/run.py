@@ -162,13 +162,18 @@ def score_flows(settings: Settings, detectors: list[str] | None = None, *, progr
     path = write_table(table, settings.table_path("scores"))
     run_id = None
     if track:
-        from tradesentinel.detectors.tracking import log_run
+        import tempfile
 
-        run_id = log_run(
-            settings, "score", params={"detectors": ",".join(names), "rows": features.height,
-                                       "explain_top": settings.explain_top, "seed": settings.demo_seed},
-            metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
-        )  # fmt: skip
+        from tradesentinel.detectors.tracking import log_run, save_detectors
+
+        with tempfile.TemporaryDirectory() as tmp:
+            models = save_detectors(chosen, Path(tmp) / "models")
+            run_id = log_run(
+                settings, "score", params={"detectors": ",".join(names), "rows": features.height,
+                                           "explain_top": settings.explain_top, "seed": settings.demo_seed},
+                metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
+                artifacts=[models],
+            )  # fmt: skip
     return ScoreReport(features.height, seconds, total, path, run_id)
 
 
