@@ -96,6 +96,9 @@ def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
     result = _invoke("evaluate")
     assert result.exit_code == 0, result.output
     assert "ensemble" in result.output and "diversion" in result.output
+    assert _invoke("demo", "--scale", "0.05").exit_code == 0  # a new world: the old scores no longer apply
+    assert not settings.table_path("scores").exists()
+    assert "tradesentinel score" in _invoke("evaluate", "--no-track").output
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{settings.data_dir.resolve() / 'mlflow.db'}")

@@ -122,6 +122,10 @@ def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | N
 
     world = demo.build_demo_world(settings.demo_seed, scale=scale, progress=progress)
     write_table(_canonical(world.flows), settings.table_path("flows"), "flows")
+    stale = settings.table_path("scores")  # scores of a previous world would not match these flows
+    if stale.exists():
+        stale.unlink()
+        log.info("removed %s: it scored the previous flows; run `tradesentinel score`", stale)
     write_table(world.labels, settings.table_path("labels"), "labels")
     if progress:
         progress("features", 0.0)
