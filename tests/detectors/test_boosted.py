@@ -15,7 +15,9 @@ def test_out_of_fold_residuals_flag_unit_errors(small_world, backend):
     detector = BoostedDetector(backend, n_trees=40, max_train_rows=40_000).fit(features)
     score = detector.score(features)
     assert len(score) == features.height and np.isfinite(score).all()
-    unit_errors = features["flow_id"].is_in(set(labels.filter(pl.col("kind") == "unit_error")["flow_id"])).to_numpy()
+    unit_errors = (
+        features["flow_id"].is_in(set(labels.filter(pl.col("kind") == "unit_error")["flow_id"])).to_numpy()
+    )
     assert np.median(score[unit_errors]) > np.quantile(score, 0.99)
     row = int(np.flatnonzero(unit_errors)[0])
     reasons = detector.explain(features, np.array([row]))[0]

@@ -29,7 +29,9 @@ def test_score_table_ranks_injected_anomalies_and_explains(small_world):
     detectors = [StatisticalDetector(), SanctionsExposureDetector(), BoostedDetector("xgboost", n_trees=40)]
     table, seconds = score_table(features, detectors, explain_top=200)
     assert table.height == features.height and set(seconds) == {"statistical", "sanctions", "xgboost"}
-    assert {"score", "rank", "score_statistical", "score_sanctions", "score_xgboost", "reasons"} <= set(table.columns)
+    assert {"score", "rank", "score_statistical", "score_sanctions", "score_xgboost", "reasons"} <= set(
+        table.columns
+    )
     assert table["rank"].to_list()[:3] == [1, 2, 3]
     top = table.head(200)
     assert all(len(r) > 0 for r in top["reasons"].to_list())

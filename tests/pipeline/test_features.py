@@ -155,7 +155,9 @@ def test_sanctions_exposure_flags_partner_and_onward_shipments():
     assert to_rus["partner_sanctioned"] and to_rus["sanctions_exposure"]
     assert not _row(out, 24, "KAZ", "RUS", "X")["partner_sanctioned"]
     kaz_import = _features(_flows([*rows, (25, "KAZ", "DEU", "M", "854231", 100, 1)]))
-    assert _row(kaz_import, 25, "KAZ", "DEU", "M", hs="854231")["onward_to_sanctioned"]  # the importer ships on
+    assert _row(kaz_import, 25, "KAZ", "DEU", "M", hs="854231")[
+        "onward_to_sanctioned"
+    ]  # the importer ships on
     horses = out.filter(pl.col("hs_code") == "0101").row(0, named=True)
     assert not horses["hs_controlled"] and not horses["onward_to_sanctioned"]
 

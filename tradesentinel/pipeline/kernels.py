@@ -294,7 +294,9 @@ def _hs_month_block(a, b, key, bc, bm, flow_sem, sem_rank, value, log_value, log
     if n_ships == 0:
         return
     shipped = np.sort(ships[:n_ships])
-    for i in range(a, b):  # does the goods' destination (partner of an export, reporter of an import) ship on?
+    for i in range(
+        a, b
+    ):  # does the goods' destination (partner of an export, reporter of an import) ship on?
         sem = flow_sem[i]
         shift = bm if sem == EXPORT or sem == REEXPORT else bm + bc
         wanted = ((key[i] >> shift) & cmask) << bm | (key[i] & mmask)
