@@ -111,28 +111,42 @@ def _expected_values(features: pl.DataFrame) -> dict:
 
 class SanctionsExposureDetector:
     """Controlled goods (e.g. the Common High Priority List) going to a sanctioned country or to a
-    country that ships the same goods on to one; stronger when the flow is growing or new."""
+    country that ships the same goods on to one, ranked by how new the exposure is: a corridor
+    that only exists since it became exposed ranks first, then by how far the flow has grown over
+    the corridor's own level before exposure (the median log value of its unexposed months)."""
 
     name = "sanctions"
     family = "sanctions"
+    NEW_CORRIDOR = 3.0  # log units credited to a corridor with no month before its exposure
 
     def fit(self, features: pl.DataFrame) -> Self:
-        self.growth_scale_ = robust_scale(features["growth_vs_median12"].cast(pl.Float64).to_numpy())[1]
         return self
 
+    def _novelty(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        frame = features.select(
+            (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False).alias("exposed"),
+            pl.col("log_value").filter(~pl.col("sanctions_exposure")).median().over(SERIES).alias("before"),
+            "log_value",
+        )
+        exposed = frame["exposed"].to_numpy()
+        before = frame["before"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        growth = frame["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy() - before
+        return exposed, before, growth
+
     def score(self, features: pl.DataFrame) -> np.ndarray:
-        exposed = (features["hs_controlled"] & features["sanctions_exposure"]).fill_null(False).to_numpy()
-        growth = features["growth_vs_median12"].cast(pl.Float64).fill_null(0.0).fill_nan(0.0).to_numpy()
-        new = features["is_new_corridor"].fill_null(False).to_numpy()
-        boost = np.clip(growth / self.growth_scale_, 0, 10) / 10 + new
-        return exposed * (1.0 + boost)
+        exposed, before, growth = self._novelty(features)
+        novelty = np.where(
+            np.isnan(before), self.NEW_CORRIDOR, np.clip(np.nan_to_num(growth), 0, self.NEW_CORRIDOR)
+        )
+        return exposed * (1.0 + novelty)
 
     def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
+        exposed, before, _ = self._novelty(features)
         score = self.score(features)
         direct = features["partner_sanctioned"].to_numpy()
         out = []
         for row in rows:
-            if score[row] <= 0:
+            if not exposed[row]:
                 out.append([])
                 continue
             what = (
@@ -140,7 +154,9 @@ class SanctionsExposureDetector:
                 if direct[row]
                 else "controlled HS to a country shipping it on to a sanctioned one"
             )
+            what += "; new corridor" if np.isnan(before[row]) else "; vs the corridor before exposure"
+            expected = None if np.isnan(before[row]) else float(np.exp(before[row]))
             out.append(
-                [Reason(self.name, what, float(features["value_usd"][int(row)]), None, float(score[row]))]
+                [Reason(self.name, what, float(features["value_usd"][int(row)]), expected, float(score[row]))]
             )
         return out
