@@ -36,7 +36,18 @@ def tail_probability(score: np.ndarray) -> np.ndarray:
 
 def combine(scores: dict[str, np.ndarray], families: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
     """(ensemble score in 0..1, rank from 1) of the named detector scores grouped by family."""
-    surprisal = {name: -np.log(tail_probability(np.nan_to_num(s, nan=0.0))) for name, s in scores.items()}
+    return _combine_calibrated(_calibrate(scores), families)
+
+
+def _calibrate(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each detector's upper-tail probabilities (missing scores count as the lowest)."""
+    return {name: tail_probability(np.nan_to_num(s, nan=0.0)) for name, s in scores.items()}
+
+
+def _combine_calibrated(
+    tails: dict[str, np.ndarray], families: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    surprisal = {name: -np.log(p) for name, p in tails.items()}
     groups: dict[str, list[np.ndarray]] = {}
     for name, values in surprisal.items():
         groups.setdefault(families.get(name, "value"), []).append(values)
@@ -63,7 +74,7 @@ def score_table(
     """
     raw: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
-    for i, detector in enumerate(detectors):
+    for detector in detectors:
         if progress:
             progress(detector.name, 0.0)
         started = time.perf_counter()
@@ -74,13 +85,13 @@ def score_table(
         )
         if progress:
             progress(detector.name, 1.0)
-    ensemble, rank = combine(raw, {d.name: getattr(d, "family", "value") for d in detectors})
+    tails = _calibrate(raw)
+    ensemble, rank = _combine_calibrated(tails, {d.name: getattr(d, "family", "value") for d in detectors})
     top = np.flatnonzero(rank <= explain_top)
     top = top[np.argsort(rank[top])]
     reasons: list[list[dict]] = [[] for _ in range(features.height)]
     for detector in detectors:
-        p = tail_probability(np.nan_to_num(raw[detector.name], nan=0.0))
-        rows = top[p[top] <= REASON_P]
+        rows = top[tails[detector.name][top] <= REASON_P]
         for row, row_reasons in zip(rows, detector.explain(features, rows)):
             reasons[row].extend(r.as_dict() for r in row_reasons)
     for row in top:

@@ -123,6 +123,7 @@ class SanctionsExposureDetector:
         return self
 
     def _novelty(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(exposed, the corridor's median log value before exposure (NaN if none), score) per row."""
         frame = features.select(
             (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False).alias("exposed"),
             pl.col("log_value").filter(~pl.col("sanctions_exposure")).median().over(SERIES).alias("before"),
@@ -131,18 +132,16 @@ class SanctionsExposureDetector:
         exposed = frame["exposed"].to_numpy()
         before = frame["before"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         growth = frame["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy() - before
-        return exposed, before, growth
-
-    def score(self, features: pl.DataFrame) -> np.ndarray:
-        exposed, before, growth = self._novelty(features)
         novelty = np.where(
             np.isnan(before), self.NEW_CORRIDOR, np.clip(np.nan_to_num(growth), 0, self.NEW_CORRIDOR)
         )
-        return exposed * (1.0 + novelty)
+        return exposed, before, exposed * (1.0 + novelty)
+
+    def score(self, features: pl.DataFrame) -> np.ndarray:
+        return self._novelty(features)[2]
 
     def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
-        exposed, before, _ = self._novelty(features)
-        score = self.score(features)
+        exposed, before, score = self._novelty(features)
         direct = features["partner_sanctioned"].to_numpy()
         out = []
         for row in rows:

@@ -336,23 +336,6 @@ def dense_codes(values, size):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def month_index(days):
-    """Months since 1970-01 of each date given as days since 1970-01-01 (proleptic Gregorian)."""
-    out = np.empty(len(days), np.int64)
-    for i in prange(len(days)):
-        z = days[i] + 719468  # civil_from_days (H. Hinnant)
-        era = (z if z >= 0 else z - 146096) // 146097
-        doe = z - era * 146097
-        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-        mp = (5 * doy + 2) // 153
-        month = mp + 3 if mp < 10 else mp - 9
-        year = yoe + era * 400 + (1 if month <= 2 else 0)
-        out[i] = (year - 1970) * 12 + month - 1
-    return out
-
-
-@njit(parallel=True, cache=True, error_model="numpy")
 def finish(
     key, bc, bm, hs_shift, value, log_value, flow_is_import, mirror, since, hs_controlled, onward, ratio
 ):

@@ -66,11 +66,10 @@ def ingest_csv(settings: Settings, path: Path, *, replace: bool = False) -> Inge
     raw = read_import_csv(path)
     result = clean_flows(raw, file=str(path), source="csv")
     quarantine_path = None
-    if result.quarantine.height:
+    n_quarantined = result.quarantine["row"].n_unique() if result.quarantine.height else 0
+    if n_quarantined:
         quarantine_path = append_table(result.quarantine, settings.table_path("quarantine"), "quarantine")
-        log.warning(
-            "%s: %d row(s) quarantined in %s", path, result.quarantine["row"].n_unique(), quarantine_path
-        )
+        log.warning("%s: %d row(s) quarantined in %s", path, n_quarantined, quarantine_path)
     if result.flows.height == 0:
         raise InputError(path, f"no valid row among {result.n_rows}; see {quarantine_path} for the reasons")
     flows_path = settings.table_path("flows")
@@ -83,7 +82,7 @@ def ingest_csv(settings: Settings, path: Path, *, replace: bool = False) -> Inge
         file=str(path),
         n_rows=result.n_rows,
         n_kept=result.flows.height,
-        n_quarantined=result.quarantine["row"].n_unique() if result.quarantine.height else 0,
+        n_quarantined=n_quarantined,
         n_flows_total=combined.height,
         quarantine_path=quarantine_path,
     )
