@@ -20,7 +20,7 @@ def test_citations_in_their_usual_spellings():
 
 
 def test_sentences_split_on_stops_but_not_on_legal_forms_or_decimals():
-    text = "Volga Shipping Ltd. is listed [2]. Exports rose 4.2 times.\n[1] Traders agreed. [3]"
+    text = "1. Volga Shipping Ltd. is listed [2]. 2. Exports rose 4.2 times.\n[1] Traders agreed. [3]"
     assert split_sentences(text) == [
         "Volga Shipping Ltd. is listed [2].",
         "Exports rose 4.2 times.",

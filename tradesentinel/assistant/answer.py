@@ -56,15 +56,21 @@ def gather_evidence(
     return sorted(found.values(), key=lambda h: -h.score)
 
 
-def evidence_summary(evidence: list[Hit], *, top: int = 3) -> str:
-    """A deterministic, cited summary: the first sentence of each top passage, quoted as data."""
+def evidence_summary(evidence: list[Hit], *, top: int = 3, chars: int = 260) -> str:
+    """A deterministic, cited summary: the opening sentences of each top passage, quoted as data."""
     lines = []
     for n, hit in enumerate(evidence[:top], 1):
-        sentences = split_sentences(data_only(hit.text))
-        first = (sentences[0] if sentences else "(no quotable text)").rstrip(" .")
-        if len(first) > 240:
-            first = first[:239].rsplit(" ", 1)[0] + "…"
-        lines.append(f"{LABELS.get(hit.collection, hit.collection)}: {first} [{n}].")
+        quote = ""
+        for sentence in split_sentences(data_only(hit.text)):
+            if len(quote) >= 80 or len(quote) + len(sentence) > chars:
+                break
+            quote = f"{quote} {sentence}".strip()
+        if not quote:  # one long first sentence: cut it at a word boundary
+            first = " ".join(data_only(hit.text).split())
+            quote = first[: chars - 1].rsplit(" ", 1)[0] + "…" if len(first) > chars else first
+        lines.append(
+            f"{LABELS.get(hit.collection, hit.collection)}: {quote.rstrip(' .') or '(no quotable text)'} [{n}]."
+        )
     return " ".join(lines)
 
 

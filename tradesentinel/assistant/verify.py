@@ -81,7 +81,8 @@ def split_sentences(text: str) -> list[str]:
         current = ""
     if current:
         pieces.append(current)
-    return [s for s in (_LIST_MARKER.sub("", p).strip() for p in pieces) if s]
+    cleaned = (_LIST_MARKER.sub("", p).strip() for p in pieces)
+    return [s for s in cleaned if s and not re.fullmatch(r"\(?\d+[.):]?", s)]  # a bare "1." is a list marker
 
 
 class SentenceStream:
@@ -106,15 +107,14 @@ class SentenceStream:
 
 
 def passage_text(hit: Hit) -> str:
-    """What a passage can support: its text as data only, plus the metadata shown with it."""
+    """What a passage can support: its text as data only, plus its metadata (countries, HS code, date...)."""
     meta = []
-    for key in ("countries", "reporter", "partner", "hs_code", "date", "period", "source", "kind", "name",
-                "list", "programmes", "aliases"):  # fmt: skip
-        value = hit.metadata.get(key)
-        if isinstance(value, list | tuple | set):
-            meta.extend(str(v) for v in value)
-        elif value not in (None, ""):
-            meta.append(str(value))
+    for key, value in hit.metadata.items():
+        if key == "url" or value is None:
+            continue
+        meta.extend(str(v) for v in value) if isinstance(value, list | tuple | set) else meta.append(
+            str(value)
+        )
     return data_only(hit.text) + (" | " + " ; ".join(meta) if meta else "")
 
 
