@@ -87,6 +87,11 @@ def test_an_uncited_sentence_gets_the_one_passage_supporting_it_or_is_dropped(ev
     ).kept
 
 
+def test_a_sentence_that_says_nothing_checkable_is_dropped(evidence):
+    verdict = verify_sentence("DEMO flow [1].", evidence)
+    assert not verdict.kept and "too little" in verdict.reason
+
+
 def test_an_unfinished_sentence_is_dropped(evidence):
     assert not verify_sentence("Germany exported processors worth USD 1", evidence).kept
 

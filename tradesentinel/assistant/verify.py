@@ -25,6 +25,8 @@ from tradesentinel.retrieval.hits import Hit
 
 MIN_WORD_SUPPORT = 0.5
 """Share of a sentence's content words that must appear in the passages it cites."""
+MIN_WORDS = 4
+"""Content words a sentence needs when it states no number, country or name ("DEMO data." says nothing)."""
 
 _CITATION = re.compile(
     r"\s*[\[(](?:evidence|source|doc|passage)?\s*#?(\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*)\s*[\])]",
@@ -145,8 +147,9 @@ def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
         if normalise(name) not in normal:
             return f"organisation {name!r} is not in the cited evidence"
     words = content_words(sentence)
-    if not words:
-        return "says nothing checkable"
+    claims = numbers_in(sentence) or countries_in(sentence) or organisations_in(sentence)
+    if len(words) < MIN_WORDS and not claims:
+        return "says too little to check (no number, country or name)"
     known = content_words(text)
     share = len(words & known) / len(words)
     if share < MIN_WORD_SUPPORT:
