@@ -57,20 +57,19 @@ def gather_evidence(
 
 
 def evidence_summary(evidence: list[Hit], *, top: int = 3, chars: int = 260) -> str:
-    """A deterministic, cited summary: the opening sentences of each top passage, quoted as data."""
+    """A deterministic, cited summary: the opening of each top passage (about `chars`), quoted as data."""
     lines = []
     for n, hit in enumerate(evidence[:top], 1):
         quote = ""
         for sentence in split_sentences(data_only(hit.text)):
-            if len(quote) >= 80 or len(quote) + len(sentence) > chars:
+            if len(quote) >= 160:
                 break
+            room = chars - len(quote) - 1
+            if len(sentence) > room:  # cut a long sentence at a word boundary
+                sentence = sentence[:room].rsplit(" ", 1)[0].rstrip(",;:( ") + "…"
             quote = f"{quote} {sentence}".strip()
-        if not quote:  # one long first sentence: cut it at a word boundary
-            first = " ".join(data_only(hit.text).split())
-            quote = first[: chars - 1].rsplit(" ", 1)[0] + "…" if len(first) > chars else first
-        lines.append(
-            f"{LABELS.get(hit.collection, hit.collection)}: {quote.rstrip(' .') or '(no quotable text)'} [{n}]."
-        )
+        label = LABELS.get(hit.collection, hit.collection)
+        lines.append(f"{label}: {quote.rstrip(' .') or '(no quotable text)'} [{n}].")
     return " ".join(lines)
 
 

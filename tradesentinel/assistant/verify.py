@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tradesentinel.assistant.mentions import (
+    MONTHS,
     Number,
     content_words,
     countries_in,
@@ -23,7 +24,7 @@ from tradesentinel.assistant.mentions import (
 from tradesentinel.assistant.prompt import data_only
 from tradesentinel.retrieval.hits import Hit
 
-MIN_WORD_SUPPORT = 0.5
+MIN_WORD_SUPPORT = 0.75
 """Share of a sentence's content words that must appear in the passages it cites."""
 MIN_WORDS = 4
 """Content words a sentence needs when it states no number, country or name ("DEMO data." says nothing)."""
@@ -150,7 +151,8 @@ def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
     claims = numbers_in(sentence) or countries_in(sentence) or organisations_in(sentence)
     if len(words) < MIN_WORDS and not claims:
         return "says too little to check (no number, country or name)"
-    known = content_words(text)
+    known = content_words(text) | {MONTHS[int(m) - 1][:5] for m in re.findall(r"\b(?:19|20)\d\d-([01]\d)\b", text)
+                                   if 1 <= int(m) <= 12}  # fmt: skip
     share = len(words & known) / len(words)
     if share < MIN_WORD_SUPPORT:
         return f"only {share:.0%} of its words are in the cited evidence"
