@@ -40,9 +40,11 @@ class ListSearcher:
     def __init__(self, hits: Sequence[Hit]):
         self.hits = list(hits)
         self.calls: list[SearchFilters | None] = []
+        self.queries: list[tuple[str, tuple[str, ...] | None]] = []
 
     def search(self, query, *, k=8, collections=None, filters=None):
         self.calls.append(filters)
+        self.queries.append((query, tuple(collections) if collections else None))
         words = set(re.findall(r"\w+", query.lower()))
         found = []
         for hit in self.hits:

@@ -99,6 +99,14 @@ def test_constrained_questions_search_with_filters_first_then_without(settings, 
     assert searcher.calls[0].countries == ("DEU", "KAZ") and searcher.calls[1] is None
 
 
+def test_a_named_party_is_also_looked_up_on_its_own_in_sanctions_and_news(settings, searcher):
+    answer = answer_question(
+        "Did Volga Shipping Ltd trade?", settings, searcher=searcher, backend=NoneBackend()
+    )
+    assert searcher.queries[0] == ("Volga Shipping Ltd", ("sanctions", "news"))
+    assert answer.evidence[0].doc_id == "s1" and answer.cited[0] == 1
+
+
 def test_stream_yields_verified_text_before_the_final_answer(settings, searcher):
     reply = "Germany exported processors to Kazakhstan [1]. The flow had an anomaly score of 0.97 [1]."
     items = list(stream_answer(QUESTION, settings, searcher=searcher, backend=ScriptedBackend(reply)))

@@ -20,7 +20,7 @@ from tradesentinel.assistant.query import Intent, understand
 from tradesentinel.assistant.types import Answer
 from tradesentinel.assistant.verify import SentenceStream, split_sentences, verify_sentence
 from tradesentinel.config import Settings
-from tradesentinel.retrieval.hits import Hit, Searcher
+from tradesentinel.retrieval.hits import Hit, Searcher, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ NOTHING_FOUND = "Nothing relevant was found in the evidence store for this quest
 MAX_SENTENCES = 2
 """Verified model sentences an answer needs; generation stops once it has them (speed on CPU)."""
 STOP = ("</evidence>", "Question:", "<evidence>")
+ENTITY_COLLECTIONS = ("sanctions", "news")
+"""Where a named party in the question is looked up on its own."""
 LABELS = {"anomalies": "Flagged flow", "hs_codes": "HS code", "sanctions": "Sanctions list", "news": "News"}
 
 
@@ -46,11 +48,16 @@ class _Run:
 def gather_evidence(
     searcher: Searcher, question: str, intent: Intent, *, k: int, min_score: float
 ) -> list[Hit]:
-    """Up to `k` relevant hits, best first: those matching the question's constraints, then the rest."""
+    """Up to `k` relevant hits, best first: those matching the question's constraints and named
+    parties first, then the best of an unconstrained search."""
+    passes: list[tuple[str, tuple[str, ...] | None, SearchFilters | None]] = []
+    if intent.is_constrained():
+        passes.append((question, None, intent.filters()))
+    passes += [(name, ENTITY_COLLECTIONS, None) for name in intent.entities[:2]]
+    passes.append((question, None, None))
     found: dict[tuple[str, str], Hit] = {}
-    passes = [intent.filters(), None] if intent.is_constrained() else [None]
-    for filters in passes:
-        for hit in searcher.search(question, k=k, collections=None, filters=filters):
+    for query, collections, filters in passes:
+        for hit in searcher.search(query, k=k, collections=collections, filters=filters):
             if hit.score >= min_score and len(found) < k:
                 found.setdefault((hit.collection, hit.doc_id), hit)
     return sorted(found.values(), key=lambda h: -h.score)
