@@ -109,7 +109,10 @@ def stream_answer(
             yield from _model_sentences(question, evidence, settings, backend, run, started)
         except ModelUnavailableError as exc:
             log.warning("answer model unavailable: %s", exc)
-            notes.append(f"evidence-only answer: the model is unavailable ({exc})")
+            stopped = (
+                "the model stopped early" if run.kept else "evidence-only answer: the model is unavailable"
+            )
+            notes.append(f"{stopped} ({exc})")
     if run.kept:
         text, mode = " ".join(run.kept), "llm"
         if run.dropped:
