@@ -39,13 +39,17 @@ OFF_TOPIC = [
 ]
 
 
-def prepare_world(data_dir: Path, scale: float) -> Settings:
-    """Build the demo world, score it and index its evidence under `data_dir` (the CLI, as a user would)."""
+def prepare_world(data_dir: Path, scale: float, top: int = 300) -> Settings:
+    """Build the demo world, score it and index its evidence under `data_dir` (the CLI, as a user would).
+
+    An existing world there is reused: indexing embeds every HS code once, which takes minutes.
+    """
     env = os.environ | {"TRADESENTINEL_DATA_DIR": str(data_dir)}
     exe = str(Path(sys.executable).with_name("tradesentinel"))
-    demo = ["demo", "--scale", str(scale), "--detectors", "statistical,sanctions,lightgbm"]
-    for args in (demo, ["index"]):
-        subprocess.run([exe, *args], env=env, check=True, capture_output=True)
+    if not (data_dir / "scores.parquet").exists():
+        demo = ["demo", "--scale", str(scale), "--detectors", "statistical,sanctions,lightgbm"]
+        subprocess.run([exe, *demo], env=env, check=True, capture_output=True)
+    subprocess.run([exe, "index", "--top", str(top)], env=env, check=True, capture_output=True)
     return Settings(data_dir=data_dir)
 
 
@@ -155,7 +159,7 @@ def _run_backend(settings: Settings, questions: list[dict[str, Any]], backend_na
 
 
 def run(workdir: Path, scale: float = 0.2) -> dict[str, Any]:
-    """Build and index the demo world in `workdir`, then answer the question set with both backends."""
+    """Build and index the demo world in `workdir` (or reuse it), then answer the questions with both backends."""
     settings = prepare_world(workdir, scale)
     questions = question_set(settings)
     load_before = os.getloadavg()[0]

@@ -35,8 +35,7 @@ def main() -> None:
         result["quality"].write_csv(RESULTS / "detectors_quality.csv")
         report += ["## Detectors", "", bench_detectors.markdown(result), ""]
     if args.only in (None, "assistant"):
-        with tempfile.TemporaryDirectory() as tmp:
-            result = bench_assistant.run(Path(tmp) / "data")
+        result = bench_assistant.run(Path(tempfile.gettempdir()) / "tradesentinel-bench-assistant")
         for name in ("none", "llamacpp"):
             result[name].pop("rows").write_csv(RESULTS / f"assistant_{name}.csv")
         report += ["## Assistant", "", bench_assistant.markdown(result), ""]
