@@ -201,7 +201,9 @@ def evaluate(
 
 @app.command()
 def index(
-    top: Annotated[int | None, typer.Option(min=0, help="Top-ranked flows to index (default: settings).")] = None,
+    top: Annotated[
+        int | None, typer.Option(min=0, help="Top-ranked flows to index (default: settings).")
+    ] = None,
     collections: Annotated[
         str | None, typer.Option(help="Comma-separated: anomalies,hs_codes,sanctions,news (default: all).")
     ] = None,

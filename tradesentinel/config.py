@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         2000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
+    embed_threads: int = Field(
+        1, ge=1, le=64, description="Torch threads for embeddings (1: steady on busy CPUs)."
+    )
     match_threshold: float = Field(
         88.0,
         ge=50.0,

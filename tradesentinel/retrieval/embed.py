@@ -39,12 +39,14 @@ def default_model_path() -> Path:
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """Sentence-transformers embedding of texts with the local model; the model loads on first use."""
 
-    def __init__(
-        self, model_path: str | Path | None = None, batch_size: int = 64, threads: int | None = None
-    ):
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, threads: int | None = 1,
+                 max_tokens: int = 128):  # fmt: skip
         self.model_path = Path(model_path) if model_path else None
         self.batch_size = batch_size
-        self.threads = threads
+        self.max_tokens = max_tokens  # word pieces the model reads per text: cost grows with it
+        self.threads = (
+            threads  # torch threads; 1 keeps latency steady on a busy machine (None: torch's default)
+        )
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -61,6 +63,8 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
                     torch.set_num_threads(self.threads)
                 log.info("loading embedding model from %s", path)
                 self._model = SentenceTransformer(str(path), device="cpu")
+                self._model.max_seq_length = self.max_tokens
+                self._model.max_seq_length = self.max_tokens
         return self._model
 
     def embed(self, texts: Sequence[str], progress: Callable[[float], None] | None = None) -> np.ndarray:

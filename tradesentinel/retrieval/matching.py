@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
@@ -98,6 +99,10 @@ def fold_name(normalised: str) -> str:
     return " ".join(words)
 
 
+def _sorted(name: str) -> str:
+    return " ".join(sorted(name.split()))
+
+
 @dataclass(frozen=True)
 class NameMatch:
     """One sanctions entry matched by a name: which listed string matched, how, and how strongly."""
@@ -135,8 +140,8 @@ class NameIndex:
         self._row = table["_row"].to_numpy()
         self._listed = table["listed"].to_list()
         self._is_alias = table["is_alias"].to_numpy()
-        self._norm = [normalise_name(n) for n in self._listed]
-        self._fold = [fold_name(n) for n in self._norm]
+        self._norm = [_sorted(normalise_name(n)) for n in self._listed]
+        self._fold = [_sorted(fold_name(n)) for n in self._norm]
 
     def __len__(self) -> int:
         return len(self._listed)
@@ -148,11 +153,12 @@ class NameIndex:
             return []
         best: dict[int, tuple[float, int, str]] = {}
         for view, needle, haystack in (
-            ("normalised", norm, self._norm),
-            ("transliteration", fold_name(norm), self._fold),
+            ("normalised", _sorted(norm), self._norm),
+            ("transliteration", _sorted(fold_name(norm)), self._fold),
         ):
-            found = process.extract(needle, haystack, scorer=fuzz.token_sort_ratio, score_cutoff=threshold,
-                                    limit=max(limit * 5, 50))  # fmt: skip
+            found = process.extract(
+                needle, haystack, scorer=fuzz.ratio, score_cutoff=threshold, limit=max(limit * 5, 50)
+            )  # fmt: skip  (tokens pre-sorted: token-sort ratio)
             for _, score, i in found:
                 entry = int(self._row[i])
                 if entry not in best or score > best[entry][0] + 1e-9:
@@ -164,6 +170,28 @@ class NameIndex:
             out.append(NameMatch(query, row["list"], row["entry_id"], row["name"], self._listed[i],
                                  bool(self._is_alias[i]), score, view))  # fmt: skip
         return out
+
+    def best_scores(self, queries: list[str], threshold: float) -> np.ndarray:
+        """Per entry: the best score (0..100; 0 below threshold) of any name or alias against any query."""
+        best = np.zeros(self._entries.height)
+        norms = [normalise_name(q) for q in queries]
+        norms = [n for n in norms if len(n) >= 4]
+        if not norms or not self._listed:
+            return best
+        for needles, haystack in (([_sorted(n) for n in norms], self._norm),
+                                  ([_sorted(fold_name(n)) for n in norms], self._fold)):  # fmt: skip
+            matrix = process.cdist(
+                needles, haystack, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
+            )
+            np.maximum.at(best, self._row, matrix.max(axis=0))
+        return best
+
+
+def query_windows(text: str, max_words: int = 3) -> list[str]:
+    """Every run of 1..max_words words in a text: the candidate names it may contain."""
+    words = _window_pattern().findall(text or "")
+    return list(dict.fromkeys(" ".join(words[i : i + n]) for n in range(1, max_words + 1)
+                              for i in range(len(words) - n + 1)))  # fmt: skip
 
 
 @lru_cache(maxsize=8)

@@ -25,6 +25,7 @@ from tradesentinel.config import Settings
 from tradesentinel.retrieval.embed import MiniLMEmbedding
 from tradesentinel.retrieval.hits import COLLECTIONS, Hit, SearchFilters
 from tradesentinel.retrieval.keywords import KeywordIndex, query_tokens
+from tradesentinel.retrieval.matching import NameIndex, query_windows
 from tradesentinel.retrieval.store import RUN_INDEX, EvidenceStore, IndexCorruptError, IndexNotFoundError
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class CollectionIndex:
     hs_prefix: dict[str, np.ndarray]
     hs_exact: dict[str, np.ndarray]
     days: np.ndarray  # int32 days since 1970, _NO_DATE where the doc has no date
+    names: NameIndex | None = None  # sanctions: listed names and aliases, row-aligned with the catalog
 
     @classmethod
     def build(cls, name: str, catalog: pl.DataFrame, chroma: Any) -> CollectionIndex:
@@ -69,6 +71,7 @@ class CollectionIndex:
             keywords=KeywordIndex(catalog["text"], catalog["hs_code"]), chroma=chroma,
             countries=_rows_by(catalog["countries"].to_list()), kinds=_rows_by(catalog["kind"].to_list()),
             hs_prefix=_rows_by(prefixes), hs_exact=_rows_by(hs), days=days,
+            names=_name_index(catalog) if name == "sanctions" else None,
         )  # fmt: skip
 
     @property
@@ -147,6 +150,16 @@ class CollectionIndex:
         return Hit(r["doc_id"], self.name, r["text"], metadata, score, vector, keyword)
 
 
+def _name_index(catalog: pl.DataFrame) -> NameIndex:
+    """The listed names and aliases of a sanctions catalog, entry i = catalog row i."""
+    extra = [json.loads(e or "{}") for e in catalog["extra"].to_list()]
+    return NameIndex(pl.DataFrame({
+        "list": [e.get("list", "") for e in extra], "entry_id": [e.get("entry_id", "") for e in extra],
+        "name": [e.get("name", "") for e in extra],
+        "aliases": [[a for a in e.get("aliases", "").split("; ") if a] for e in extra],
+    }, schema={"list": pl.String, "entry_id": pl.String, "name": pl.String, "aliases": pl.List(pl.String)}))  # fmt: skip
+
+
 def _days(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
@@ -155,13 +168,14 @@ class HybridSearcher:
     """Searcher over the evidence collections: vector + BM25, filters outside Chroma, scores on every hit."""
 
     def __init__(self, collections: dict[str, CollectionIndex], embedder: MiniLMEmbedding,
-                 vector_weight: float = 0.5, depth: int = 50):  # fmt: skip
+                 vector_weight: float = 0.5, depth: int = 50, match_threshold: float = 88.0):  # fmt: skip
         if not collections:
             raise IndexNotFoundError(f"the evidence index is empty; {RUN_INDEX}")
         self.collections = collections
         self.embedder = embedder
         self.vector_weight = vector_weight
         self.depth = depth
+        self.match_threshold = match_threshold
 
     def search(self, query: str, *, k: int = 8, collections: Sequence[str] | None = None,
                filters: SearchFilters | None = None) -> list[Hit]:  # fmt: skip
@@ -174,7 +188,14 @@ class HybridSearcher:
             )
         if not query.strip() or not chosen or k <= 0:
             return []
-        vector = self.embedder.embed_one(query)
+        return self.search_vector(
+            query, self.embedder.embed_one(query), k=k, collections=chosen, filters=filters
+        )
+
+    def search_vector(self, query: str, vector: np.ndarray, *, k: int, collections: Sequence[str],
+                      filters: SearchFilters | None = None) -> list[Hit]:  # fmt: skip
+        """`search` with the query already embedded (benchmarks time retrieval apart from the model)."""
+        chosen = [c for c in collections if c in self.collections]
         tokens = query_tokens(query)
         known = [t for t in tokens if any(t in c.keywords.vocab for c in self.collections.values())]
         scored: list[tuple[float, float, float | None, CollectionIndex, int]] = []
@@ -196,6 +217,13 @@ class HybridSearcher:
                 keyword = np.minimum(1.0, bm25[rows] / max(index.keywords.ideal(known), 1e-9))
             else:
                 keyword = np.zeros(rows.size)
+            if index.names is not None:  # names spelt another way: fuzzy, transliteration-tolerant match
+                named = index.names.best_scores(query_windows(query), self.match_threshold) / 100.0
+                if mask is not None:
+                    named = np.where(mask, named, 0.0)
+                extra = np.setdiff1d(np.flatnonzero(named), rows)
+                rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
+                keyword = np.maximum(keyword, named[rows])
             cosine = index.vectors[rows] @ vector
             fused = self.vector_weight * np.clip(cosine, 0.0, 1.0) + (1 - self.vector_weight) * keyword
             for row, f, c, kw in zip(rows, fused, cosine, keyword):
@@ -230,4 +258,5 @@ def open_searcher(settings: Settings, embedder: MiniLMEmbedding | None = None) -
                 f"Chroma collection {name!r} holds {count} documents but its catalog {catalog.height}; {RUN_INDEX}"
             )
         collections[name] = CollectionIndex.build(name, catalog, chroma)
-    return HybridSearcher(collections, store.embedder, settings.search_vector_weight)
+    return HybridSearcher(collections, store.embedder, settings.search_vector_weight,
+                          match_threshold=settings.match_threshold)  # fmt: skip

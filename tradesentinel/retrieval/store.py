@@ -113,7 +113,9 @@ class EvidenceStore:
 
     def __init__(self, settings: Settings, embedder: MiniLMEmbedding | None = None):
         self.settings = settings
-        self.embedder = embedder or MiniLMEmbedding(batch_size=settings.embed_batch_size)
+        self.embedder = embedder or MiniLMEmbedding(
+            batch_size=settings.embed_batch_size, threads=settings.embed_threads
+        )
         self._client: Any = None
 
     @property
