@@ -70,6 +70,10 @@ def _hs_words(code: str | None, descriptions: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def anomaly_signal(reasons: Iterable[dict[str, Any]] | None) -> str:
     """The anomaly's kind from its reasons: sanctions exposure wins, else the strongest non-context reason."""
     reasons = [r for r in (reasons or []) if not str(r.get("feature", "")).startswith("context ")]
@@ -123,17 +127,20 @@ def anomaly_documents(scores: pl.DataFrame, features: pl.DataFrame, hs_codes: pl
         parts = [
             ("DEMO data (synthetic). " if demo else "")
             + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {SIGNAL_WORDS[signal]}: {who}, "
-            f"{_hs_words(r['hs_code'], descriptions)}, period {r['period']:%Y-%m}.",
+            f"{_hs_words(r['hs_code'], descriptions)}, period {r['period']:%Y-%m} ({r['period']:%B %Y}).",
         ]
-        parts += [_reason_words(x).capitalize() + "." for x in reasons[:3]]
+        parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]
         if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:
             parts.append(f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
-                         f"(gap {r['mirror_gap']:+.2f} log points).")  # fmt: skip
+                         f"(this report is {math.exp(r['mirror_gap']):.3g} times the mirror).")  # fmt: skip
         if r.get("is_new_corridor"):
             parts.append("New corridor: no trade in this HS code between them before.")
         detectors = sorted(((c.removeprefix("score_"), r[c]) for c in detector_cols if r[c] is not None),
                            key=lambda item: -item[1])  # fmt: skip
-        parts.append("Detectors: " + ", ".join(f"{name} {value:.2f}" for name, value in detectors) + ".")
+        parts.append(
+            "Detector scores: " + ", ".join(f"{name} {value:.2f}" for name, value in detectors) + "."
+        )
+        parts.append(f"Flow id {r['flow_id']}.")
         if r.get("n_linked"):
             parts.append(f"Sanctions entries located in {r['reporter']} or {r['partner']}: {r['n_linked']}, "
                          f"e.g. {'; '.join(r['linked'])}.")  # fmt: skip
@@ -200,7 +207,7 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
     for r in news.iter_rows(named=True):
         countries = [c for c in (r["countries"] or []) if c]
         demo = r["source"] == "demo"
-        text = (("FICTITIOUS DEMO news item. " if demo else "") + f"News {r['date']:%Y-%m-%d}: {r['title']}"
+        text = (("FICTITIOUS DEMO news item. " if demo else "") + f"News {r['date']:%Y-%m-%d}: {r['title'].rstrip('.')}."
                 + (f" Countries: {', '.join(f'{country_name(c)} ({c})' for c in countries)}." if countries else ""))  # fmt: skip
         named = (mentions or {}).get(r["news_id"], [])
         if named:
