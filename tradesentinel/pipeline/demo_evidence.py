@@ -94,8 +94,9 @@ def diversion_hubs(labels: pl.DataFrame) -> pl.DataFrame:
 def _name(iso3: str) -> str:
     import pycountry
 
+    short = {"RUS": "Russia", "KOR": "South Korea", "TUR": "Turkey", "VNM": "Vietnam", "IRN": "Iran"}
     found = pycountry.countries.get(alpha_3=iso3)
-    return (getattr(found, "common_name", None) or found.name) if found else iso3
+    return short.get(iso3) or ((getattr(found, "common_name", None) or found.name) if found else iso3)
 
 
 def _goods(hs_code: str) -> str:

@@ -34,11 +34,19 @@ SIGNAL_WORDS = {"sanctions_exposure": "sanctions exposure", "mirror_gap": "mirro
 """Anomaly kinds (derived from the strongest reason, not from labels) and how the text says them."""
 
 
+SHORT_NAMES = {"RUS": "Russia", "IRN": "Iran", "KOR": "South Korea", "PRK": "North Korea", "SYR": "Syria",
+               "VNM": "Vietnam", "TUR": "Turkey", "VEN": "Venezuela", "BOL": "Bolivia", "TZA": "Tanzania",
+               "LAO": "Laos", "MDA": "Moldova", "CZE": "Czechia", "TWN": "Taiwan", "COD": "DR Congo", "WLD": "World"}  # fmt: skip
+"""The names people type, where the ISO name differs (Russia, not Russian Federation)."""
+
+
 @lru_cache(maxsize=4096)
 def country_name(iso3: str) -> str:
-    """The common English name of an ISO3 code (the code itself when unknown)."""
+    """The English name people use for an ISO3 code (the code itself when unknown)."""
     import pycountry
 
+    if iso3 in SHORT_NAMES:
+        return SHORT_NAMES[iso3]
     found = pycountry.countries.get(alpha_3=iso3)
     if found is None:
         return {"WLD": "World"}.get(iso3, iso3)

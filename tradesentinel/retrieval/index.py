@@ -6,12 +6,10 @@ nothing changed embeds nothing. A manifest records what was indexed, for the sea
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
@@ -20,7 +18,7 @@ from tradesentinel.pipeline.store import read_table
 from tradesentinel.retrieval import documents
 from tradesentinel.retrieval.hits import COLLECTIONS
 from tradesentinel.retrieval.matching import NameIndex, link_by_country, mentioned_names
-from tradesentinel.retrieval.store import EvidenceStore, SyncReport, catalog_dir
+from tradesentinel.retrieval.store import EvidenceStore, SyncReport
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -35,10 +33,6 @@ class IndexReport:
     synced: list[SyncReport]
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def manifest_path(settings: Settings) -> Path:
-    return catalog_dir(settings) / "manifest.json"
 
 
 def _table(settings: Settings, name: str) -> pl.DataFrame | None:
@@ -97,27 +91,4 @@ def build_index(settings: Settings, *, top: int | None = None, collections: Sequ
         report = store.sync(docs, name, (lambda f, n=name: progress(n, f)) if progress else None)
         log.info("index %s: %s", name, report)
         synced.append(report)
-    _write_manifest(settings, synced)
     return IndexReport(synced, skipped, time.perf_counter() - started)
-
-
-def _write_manifest(settings: Settings, synced: list[SyncReport]) -> None:
-    """Record the indexed collections and their sizes (merged with earlier runs of other collections)."""
-    path = manifest_path(settings)
-    manifest = {}
-    if path.exists():
-        try:
-            manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            manifest = {}
-    collections = manifest.get("collections", {})
-    for report in synced:
-        collections[report.collection] = {
-            "n_docs": report.n_docs,
-            "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
-    manifest = {"collections": collections, "model": "all-MiniLM-L6-v2", "chroma_host": settings.chroma_host}
-    tmp = path.with_suffix(".tmp")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(json.dumps(manifest, indent=2))
-    tmp.replace(path)

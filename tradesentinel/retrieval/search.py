@@ -5,7 +5,9 @@ metadata sits in numpy arrays and inverted lists built once when the searcher op
 is a boolean mask. Small or filtered candidate sets are ranked by an exact dot product over the
 stored vectors; large ones go to Chroma's HNSW index with oversampling, and the mask is applied to
 what comes back. The fused score is `w * cosine + (1 - w) * keyword`, where the keyword score is
-BM25 relative to an ideal document that holds every query word once (0..1).
+BM25 relative to the collection's best match or to an ideal document holding every query word
+once, whichever is higher (0..1). Sanctions entries also get a fuzzy name-match score (0..1) as
+their keyword score when the query names them in another spelling.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from tradesentinel.retrieval.embed import MiniLMEmbedding
 from tradesentinel.retrieval.hits import COLLECTIONS, Hit, SearchFilters
 from tradesentinel.retrieval.keywords import KeywordIndex, query_tokens
 from tradesentinel.retrieval.matching import NameIndex, query_windows
-from tradesentinel.retrieval.store import RUN_INDEX, EvidenceStore, IndexCorruptError, IndexNotFoundError
+from tradesentinel.retrieval.store import (
+    RUN_INDEX,
+    EvidenceStore,
+    IndexCorruptError,
+    IndexNotFoundError,
+    manifest_path,
+)
 
 log = logging.getLogger(__name__)
 EXACT_LIMIT = 20_000
@@ -214,7 +222,9 @@ class HybridSearcher:
                 if hits.size > depth:
                     hits = hits[np.argpartition(-bm25[hits], depth - 1)[:depth]]
                 rows = np.union1d(rows, hits)
-                keyword = np.minimum(1.0, bm25[rows] / max(index.keywords.ideal(known), 1e-9))
+                # 1.0 = the collection's best match, or an ideal doc holding every query word once if none is as good
+                scale = max(index.keywords.ideal(known), float(bm25.max()), 1e-9)
+                keyword = bm25[rows] / scale
             else:
                 keyword = np.zeros(rows.size)
             if index.names is not None:  # names spelt another way: fuzzy, transliteration-tolerant match
@@ -234,8 +244,6 @@ class HybridSearcher:
 
 def open_searcher(settings: Settings, embedder: MiniLMEmbedding | None = None) -> HybridSearcher:
     """Load every indexed collection (catalog + Chroma handle) and check they agree; errors say to run `index`."""
-    from tradesentinel.retrieval.index import manifest_path
-
     path = manifest_path(settings)
     if not path.exists():
         raise IndexNotFoundError(f"no evidence index under {path.parent}; {RUN_INDEX}")

@@ -73,6 +73,30 @@ def catalog_path(settings: Settings, collection: str) -> Path:
     return catalog_dir(settings) / f"{collection}.parquet"
 
 
+def manifest_path(settings: Settings) -> Path:
+    """The record of the indexed collections and their sizes (what the searcher opens)."""
+    return catalog_dir(settings) / "manifest.json"
+
+
+def _record(settings: Settings, report: SyncReport) -> None:
+    """Add one synced collection to the manifest (atomically: temp file + rename)."""
+    path = manifest_path(settings)
+    try:
+        manifest = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, json.JSONDecodeError):
+        manifest = {}
+    collections = manifest.get("collections", {}) if isinstance(manifest, dict) else {}
+    collections[report.collection] = {
+        "n_docs": report.n_docs,
+        "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    manifest = {"collections": collections, "model": "all-MiniLM-L6-v2", "chroma_host": settings.chroma_host}
+    tmp = path.with_suffix(".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.replace(path)
+
+
 def chroma_client(settings: Settings) -> Any:
     """A Chroma client: HttpClient when settings name a server, else a PersistentClient under the data dir."""
     import chromadb
@@ -209,8 +233,10 @@ class EvidenceStore:
         if progress:
             progress(1.0)
         n_added = sum(1 for i in fresh if ids[i] not in stored)
-        return SyncReport(name, docs.height, n_added, len(fresh) - n_added, len([g for g in gone if g in stored]),
+        report = SyncReport(name, docs.height, n_added, len(fresh) - n_added, len([g for g in gone if g in stored]),
                           docs.height - len(fresh), len(lost_rows), embed_seconds, time.perf_counter() - started)  # fmt: skip
+        _record(self.settings, report)
+        return report
 
     def _upsert(self, collection: Any, docs: pl.DataFrame, vectors: np.ndarray, rows: list[int]) -> None:
         """Upsert the given rows with their vectors, in batches Chroma accepts."""
