@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
     index_top_anomalies: int = Field(
-        2000, ge=0, description="How many top-ranked flows `index` turns into documents."
+        1000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_threads: int = Field(
