@@ -42,6 +42,9 @@ def test_sanctions_replace_their_list_and_keep_others(settings, shared_data, tmp
     ingest_un(settings, shared_data / "un" / "un_consolidated_2026-02-27.xml")
     small = ingest_ofac(settings, shared_data / "ofac" / "ofac_watchman_small")
     assert small.n_total == 1003 + 17 and "OFAC-SDN: 17 entries replace 0" in small.notes[0]
+    assert "9 row(s) linking to no entry quarantined" in small.notes[1]  # the extract's add/alt rows
+    orphans = _table(settings, "quarantine").filter(pl.col("file").str.ends_with("add.csv"))
+    assert orphans.height == 4 and orphans["reason"][0].startswith("ent_num 12562 is not in sdn.csv")
     full = ingest_ofac(settings, shared_data / "ofac" / "ofac_2021-04_triple")
     table = _table(settings, "sanctions")
     assert dict(table["list"].value_counts().iter_rows()) == {"UN-SC": 1003, "OFAC-SDN": 8890}
