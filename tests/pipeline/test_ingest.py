@@ -151,7 +151,23 @@ def test_comtrade_preview_download_retries_and_caps(settings, shared_data, loopb
     many = [{**payload["data"][0], "cmdCode": f"{n:04d}"} for n in range(100, 600)]
     loopback.serve(route, json.dumps({"count": 500, "data": many, "error": ""}).encode())
     capped = ingest_comtrade(local, query=query)
-    assert any("record limit" in n for n in capped.notes)
+    assert capped.notes[-1] == "call(s) IND 2022 X hit the endpoint's record limit: narrow the query"
+    full, small = (
+        json.dumps({"count": 500, "data": many, "error": ""}).encode(),
+        json.dumps(_with_cmd(payload, ["85"])).encode(),
+    )
+    loopback.serve(route, full, full, small, small, small)  # both reporters, then IND, are split
+    seen = len(loopback.requests)
+    split = ingest_comtrade(local, query=ComtradeQuery(("IND", "USA"), ("2022",), (), ("M", "X"), "AG2"))
+    calls = [
+        (q.split("reporterCode=")[1].split("&")[0], q.split("flowCode=")[1].split("&")[0])
+        for q in loopback.requests[seen:]
+    ]
+    assert calls == [("699%2C842", "M%2CX"), ("699", "M%2CX"), ("699", "M"), ("699", "X"), ("842", "M%2CX")]
+    assert (
+        not any("record limit" in n for n in split.notes)
+        and len(list(raw_dir(local, "comtrade").glob("*IND-USA*"))) == 0
+    )
     keyed = local.model_copy(update={"comtrade_key": SecretStr("secret-key")})
     loopback.serve("/data/v1/get/C/A/HS", json.dumps(_with_cmd(payload, ["85"])).encode())
     ingest_comtrade(keyed, query=query)

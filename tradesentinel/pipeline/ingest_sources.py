@@ -119,7 +119,7 @@ def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: 
     report = ingest.store_comtrade(settings, [(read_comtrade_file(_exists(f)), str(f)) for f in files])
     if capped:
         report.notes.append(
-            f"period(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query"
+            f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query"
         )
     return report
 
