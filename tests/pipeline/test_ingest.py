@@ -22,7 +22,7 @@ from tradesentinel.pipeline.ingest_sources import (
     ingest_ofac,
     ingest_un,
 )  # fmt: skip
-from tradesentinel.pipeline.sources.http import raw_dir
+from tradesentinel.pipeline.sources.http import FetchError, raw_dir
 from tradesentinel.pipeline.store import read_table
 
 PREVIEW = "preview_v1_IND_X_USA_2022_TOTAL.json"
@@ -211,3 +211,23 @@ def test_sources_download_from_loopback(settings, shared_data, loopback, tmp_pat
     loopback.serve("/gdeltv2/lastupdate.txt", index.encode())
     local = local.model_copy(update={"gdelt_events_url": f"{loopback.url}/gdeltv2/lastupdate.txt"})
     assert ingest_gdelt(local).n_total == 2111
+
+
+def test_comtrade_bulk_download_needs_a_key(settings, shared_data, loopback, tmp_path):
+    frame = pl.read_csv(
+        shared_data / "comtrade" / "comtrade_usa_imports_2018_2023_sample.csv", infer_schema=False
+    )
+    frame = frame.with_columns(pl.lit("8703").alias("cmdCode"))
+    bulk = frame.drop([c for c in frame.columns if c.endswith(("ISO", "Desc"))])
+    loopback.serve("/files/C_A_842_2018_H5.txt.gz", gzip.compress(bulk.write_csv(separator="\t").encode()))
+    listing = {"data": [{"fileUrl": f"{loopback.url}/files/C_A_842_2018_H5.txt.gz", "reporterCode": 842}]}
+    loopback.serve("/bulk/v1/get/C/A/HS", json.dumps(listing).encode())
+    local = settings.model_copy(update={"comtrade_url": loopback.url, "http_backoff_s": 0.0})
+    query = ComtradeQuery(("USA",), ("2018",))
+    with pytest.raises(FetchError, match="bulk files need a subscription key"):
+        ingest_comtrade(local, query=query, bulk=True)
+    keyed = local.model_copy(update={"comtrade_key": SecretStr("k")})
+    report = ingest_comtrade(keyed, query=query, bulk=True)
+    assert report.n_total == 20 and "reporterCode=842" in loopback.requests[0]
+    assert all(h["Ocp-Apim-Subscription-Key"] == "k" for h in loopback.headers)
+    assert (raw_dir(keyed, "comtrade") / "C_A_842_2018_H5.txt.gz").exists()
