@@ -118,9 +118,7 @@ def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: 
             files, capped = download.paths, download.capped
     report = ingest.store_comtrade(settings, [(read_comtrade_file(_exists(f)), str(f)) for f in files])
     if capped:
-        report.notes.append(
-            f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query"
-        )
+        report.notes.append(f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query")
     return report
 
 

@@ -70,3 +70,28 @@ def test_bad_files(tmp_path):
     with pytest.raises(InputError, match="truncated download"):
         read_comtrade_file(gz)
     assert records_frame([]).height == 0 and isinstance(records_frame([]), pl.DataFrame)
+
+
+def test_own_code_table_agrees_with_comtrades_reference(shared_data):
+    """Every reporter and partner code Comtrade maps to a country maps to the same ISO3 here
+    (Kosovo: XKX where Comtrade writes _KS; world: WLD), without shipping the reference files."""
+    from tradesentinel.pipeline.countries import valid_iso3
+    from tradesentinel.pipeline.sources.comtrade import code_to_iso3
+
+    table, valid = code_to_iso3(), valid_iso3()
+    for name in ("reporter", "partner"):
+        reference = pl.read_csv(shared_data / "comtrade" / f"comtrade_ref_{name}.csv", infer_schema=False)
+        for code, iso in reference.select(
+            pl.col("id").cast(pl.Float64).cast(pl.Int64).cast(pl.String), pl.col("iso_3").str.strip_chars()
+        ).rows():
+            expected = {"412": "XKX", "0": "WLD"}.get(code, iso if iso in valid else None)
+            assert table.get(code) == expected, (name, code, iso)
+
+
+def test_query_codes_are_comtrades():
+    from tradesentinel.pipeline.sources.comtrade import iso3_to_code
+
+    codes = iso3_to_code()
+    assert [codes[c] for c in ("USA", "IND", "FRA", "NOR", "CHE", "DEU", "PAK", "BEL", "CHN")] == [
+        "842", "699", "251", "579", "757", "276", "586", "56", "156",
+    ]  # fmt: skip
