@@ -119,7 +119,8 @@ def _countries(frame: pl.DataFrame) -> pl.DataFrame:
         )
         for row in combos.iter_rows()
     ]
-    return combos.with_columns(pl.Series("_countries", lists, dtype=pl.List(pl.String)))
+    series = pl.from_arrow(pa.array(lists, type=pa.list_(pa.string())))  # much faster than pl.Series(lists)
+    return combos.with_columns(series.alias("_countries"))
 
 
 def _check(path: Path, frame: pl.DataFrame, column: str, parsed: pl.Expr) -> None:
