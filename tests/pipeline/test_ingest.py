@@ -231,3 +231,14 @@ def test_comtrade_bulk_download_needs_a_key(settings, shared_data, loopback, tmp
     assert report.n_total == 20 and "reporterCode=842" in loopback.requests[0]
     assert all(h["Ocp-Apim-Subscription-Key"] == "k" for h in loopback.headers)
     assert (raw_dir(keyed, "comtrade") / "C_A_842_2018_H5.txt.gz").exists()
+
+
+def test_gdelt_doc_query_download(settings, loopback):
+    articles = {"articles": [{"url": "https://example.org/sanctions-evasion", "title": "Transshipment via third countries",
+                              "seendate": "20240615T170000Z", "sourcecountry": "Kazakhstan"}]}  # fmt: skip
+    loopback.serve("/api/v2/doc/doc", json.dumps(articles).encode())
+    local = settings.model_copy(update={"gdelt_doc_url": f"{loopback.url}/api/v2/doc/doc"})
+    report = ingest_gdelt(local, query="sanctions evasion")
+    assert "query=sanctions+evasion" in loopback.requests[0] and "mode=artlist" in loopback.requests[0]
+    news = _table(settings, "news").row(0, named=True)
+    assert report.n_total == 1 and (news["countries"], news["source"]) == (["KAZ"], "gdelt-doc")
