@@ -78,8 +78,11 @@ def demo(
         str | None, typer.Option(help="Comma-separated detectors to score with (default: all).")
     ] = None,
     score: Annotated[bool, typer.Option(help="Score the flows (skip with --no-score).")] = True,
+    index: Annotated[
+        bool, typer.Option(help="Index the evidence for search and the assistant (needs scores).")
+    ] = True,
 ) -> None:
-    """Build the offline DEMO world: labelled flows with injected anomalies, its features and scores."""
+    """Build the offline DEMO world: labelled flows with injected anomalies, features, scores, evidence index."""
     from tradesentinel.pipeline.run import build_demo
 
     settings = _settings()
@@ -87,6 +90,10 @@ def demo(
         report = build_demo(
             settings, scale=scale, progress=progress, detectors=_detector_names(detectors), score=score
         )
+        if score and index:
+            from tradesentinel.retrieval.index import build_index
+
+            indexed = build_index(settings, progress=progress)
     table = Table(title="DEMO world (synthetic data, not real trade)")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -96,6 +103,8 @@ def demo(
     table.add_row("features built in", f"{report.features.seconds:.2f} s")
     if report.scores:
         table.add_row("scored in", f"{report.scores.total_seconds:.1f} s")
+    if score and index:
+        table.add_row("evidence indexed in", f"{indexed.seconds:.1f} s")
     Console().print(table)
 
 
@@ -197,6 +206,47 @@ def evaluate(
     out.print(view)
     if run_id:
         out.print(f"MLflow run {run_id}")
+
+
+@app.command()
+def index(
+    top: Annotated[
+        int | None, typer.Option(min=0, help="Top-ranked flows to index (default: settings).")
+    ] = None,
+    collections: Annotated[
+        str | None, typer.Option(help="Comma-separated: anomalies,hs_codes,sanctions,news (default: all).")
+    ] = None,
+) -> None:
+    """Turn scores, HS codes, sanctions and news into evidence documents in Chroma (incremental)."""
+    from tradesentinel.retrieval.index import build_index
+    from tradesentinel.retrieval.report import index_table
+
+    settings = _settings()
+    names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
+    with _user_errors(), _progress() as progress:
+        report = build_index(settings, top=top, collections=names, progress=progress)
+    Console().print(index_table(report))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for: words, names, HS codes, countries.")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many hits.")] = 8,
+    country: Annotated[list[str] | None, typer.Option(help="ISO3 filter (repeatable).")] = None,
+    hs: Annotated[str | None, typer.Option(help="HS code prefix filter, e.g. 8542.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Document kind filter (repeatable).")] = None,
+    collection: Annotated[list[str] | None, typer.Option(help="Collections to search (repeatable).")] = None,
+) -> None:
+    """Hybrid search of the evidence index (vector + keywords), with filters; prints hits with scores."""
+    from tradesentinel.retrieval.hits import SearchFilters
+    from tradesentinel.retrieval.report import hits_table
+    from tradesentinel.retrieval.search import open_searcher
+
+    settings = _settings()
+    filters = SearchFilters(countries=tuple(country or ()), hs_prefix=hs, kinds=tuple(kind or ()))
+    with _user_errors():
+        hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
+    Console().print(hits_table(query, hits))
 
 
 @app.command()
