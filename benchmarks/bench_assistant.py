@@ -39,17 +39,16 @@ OFF_TOPIC = [
 ]
 
 
-def prepare_world(data_dir: Path, scale: float, top: int = 300) -> Settings:
-    """Build the demo world, score it and index its evidence under `data_dir` (the CLI, as a user would).
+def prepare_world(data_dir: Path, scale: float) -> Settings:
+    """Build, score and index the demo world under `data_dir` with the CLI, as a user would.
 
-    An existing world there is reused: indexing embeds every HS code once, which takes minutes.
+    A world already indexed there is reused: indexing embeds every HS code, which takes minutes.
     """
-    env = os.environ | {"TRADESENTINEL_DATA_DIR": str(data_dir)}
-    exe = str(Path(sys.executable).with_name("tradesentinel"))
-    if not (data_dir / "scores.parquet").exists():
+    if not (data_dir / "chroma").exists() or not (data_dir / "scores.parquet").exists():
+        env = os.environ | {"TRADESENTINEL_DATA_DIR": str(data_dir)}
+        exe = str(Path(sys.executable).with_name("tradesentinel"))
         demo = ["demo", "--scale", str(scale), "--detectors", "statistical,sanctions,lightgbm"]
         subprocess.run([exe, *demo], env=env, check=True, capture_output=True)
-    subprocess.run([exe, "index", "--top", str(top)], env=env, check=True, capture_output=True)
     return Settings(data_dir=data_dir)
 
 

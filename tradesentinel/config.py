@@ -74,7 +74,10 @@ class Settings(BaseSettings):
         3, ge=1, le=20, description="Top passages shown to the model (fewer = faster on CPU)."
     )
     ask_min_score: float = Field(
-        0.2, ge=0.0, le=1.0, description="Relevance below which a hit does not count as evidence."
+        0.2, ge=0.0, le=1.0, description="Fused relevance below which a hit does not count as evidence."
+    )
+    ask_min_similarity: float = Field(
+        0.45, ge=0.0, le=1.0, description="Cosine similarity that makes a hit evidence on its own."
     )
 
     def table_path(self, name: str) -> Path:

@@ -57,7 +57,9 @@ class ListSearcher:
             ):
                 continue
             overlap = len(words & set(re.findall(r"\w+", hit.text.lower())))
-            found.append(replace(hit, score=round(min(1.0, hit.score * (0.5 + overlap / 10)), 3)))
+            if hit.vector_score is None:  # hand-written hits: rank by word overlap
+                hit = replace(hit, score=round(min(1.0, hit.score * (0.5 + overlap / 10)), 3))
+            found.append(hit)
         return sorted(found, key=lambda h: -h.score)[:k]
 
 

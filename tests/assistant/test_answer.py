@@ -147,3 +147,13 @@ def test_the_embedded_model_answers_with_verified_citations_only(settings, searc
     assert answer.cited and all(1 <= n <= len(answer.evidence) for n in answer.cited)
     for n in map(int, re.findall(r"\[(\d+)\]", answer.text)):
         assert 1 <= n <= len(answer.evidence)
+
+
+def test_keyword_only_matches_count_as_evidence_only_for_questions_about_trade(settings):
+    france = [replace(EVIDENCE[2], score=0.68, vector_score=0.3, keyword_score=1.0)]
+    off = answer_question("What is the capital of Kazakhstan?", settings, searcher=ListSearcher(france),
+                          backend=NoneBackend())  # fmt: skip
+    assert off.mode == "none" and off.text == NOTHING_FOUND
+    on = answer_question("What did Kazakhstan re-export to Russia?", settings, searcher=ListSearcher(france),
+                         backend=NoneBackend())  # fmt: skip
+    assert on.mode == "evidence" and on.evidence[0].doc_id == "n1"

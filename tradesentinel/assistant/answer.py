@@ -45,8 +45,22 @@ class _Run:
     attributed: int = 0
 
 
+def relevant(hit: Hit, intent: Intent, settings: Settings) -> bool:
+    """Whether a hit counts as evidence: close in meaning, or matching the words of a question about trade.
+
+    Keyword matches alone are weak evidence ("capital of France" finds every text naming France),
+    so they count only when the question is about trade, sanctions or a named party.
+    """
+    if hit.score < settings.ask_min_score:
+        return False
+    similarity = hit.vector_score
+    if similarity is None or similarity >= settings.ask_min_similarity:
+        return True
+    return intent.on_topic and (hit.keyword_score or 0.0) >= 0.5 and similarity >= 0.1
+
+
 def gather_evidence(
-    searcher: Searcher, question: str, intent: Intent, *, k: int, min_score: float
+    searcher: Searcher, question: str, intent: Intent, settings: Settings, k: int
 ) -> list[Hit]:
     """Up to `k` relevant hits, best first: those matching the question's constraints and named
     parties first, then the best of an unconstrained search."""
@@ -58,7 +72,7 @@ def gather_evidence(
     found: dict[tuple[str, str], Hit] = {}
     for query, collections, filters in passes:
         for hit in searcher.search(query, k=k, collections=collections, filters=filters):
-            if hit.score >= min_score and len(found) < k:
+            if len(found) < k and relevant(hit, intent, settings):
                 found.setdefault((hit.collection, hit.doc_id), hit)
     return sorted(found.values(), key=lambda h: -h.score)
 
@@ -93,9 +107,7 @@ def stream_answer(
     backend = backend or open_backend(settings)
     searcher = searcher or _open_searcher(settings)
     intent = understand(question)
-    evidence = gather_evidence(
-        searcher, question, intent, k=k or settings.ask_k, min_score=settings.ask_min_score
-    )
+    evidence = gather_evidence(searcher, question, intent, settings, k or settings.ask_k)
     if not evidence:
         yield NOTHING_FOUND
         yield Answer(question, NOTHING_FOUND, [], [], "none", backend.name, [NOTHING_FOUND],

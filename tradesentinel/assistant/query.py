@@ -34,6 +34,15 @@ _HS = re.compile(
     r"\b(?:HS|H\.S\.|heading|chapter|subheading|code)\s*(?:code\s*)?(\d{2}(?:\d{2}){0,2})\b", re.IGNORECASE
 )
 _LONE_HS = re.compile(r"(?<![\d,.])\b(\d{4}|\d{6})\b(?![\d,.%])")
+TRADE_WORDS = content_words(
+    "trade trading traded trader export exports exported import imports imported re-export re-exports flow"
+    " flows shipment shipments shipped sanction sanctions sanctioned listed listing anomaly anomalies"
+    " anomalous flagged customs tariff goods product products commodity commodities heading chapter"
+    " subheading price prices value values mirror corridor corridors supplier suppliers buyer company"
+    " companies entity entities evasion diversion diverted misinvoicing invoice surge surged spike jump"
+    " jumped partner partners reporter volume tonnes dollars news reported programme"
+)
+"""Stems that put a question in the assistant's domain (trade, sanctions, anomalies, their news)."""
 _QUOTED = re.compile(r"[\"“']([^\"”']{3,80})[\"”']")
 
 
@@ -47,6 +56,7 @@ class Intent:
     period_to: date | None = None
     entities: tuple[str, ...] = ()  # organisation or person names, quoted strings
     words: tuple[str, ...] = ()  # content words (product words among them), stemmed
+    on_topic: bool = False  # names trade words, an HS code or a named party
 
     def filters(self) -> SearchFilters:
         """The retrieval filters this intent implies (the first HS code only: filters take one prefix)."""
@@ -104,11 +114,14 @@ def understand(question: str) -> Intent:
     period_from, period_to = period_of(question)
     entities = [m[1].strip() for m in _QUOTED.finditer(question)]
     entities += [name for name in organisations_in(question) if name not in entities]
+    words = content_words(question)
+    hs_codes = hs_codes_of(question)
     return Intent(
         countries=tuple(sorted(countries_in(question))),
-        hs_codes=hs_codes_of(question),
+        hs_codes=hs_codes,
         period_from=period_from,
         period_to=period_to,
         entities=tuple(entities),
-        words=tuple(sorted(content_words(question))),
+        words=tuple(sorted(words)),
+        on_topic=bool(words & TRADE_WORDS or hs_codes or entities),
     )
