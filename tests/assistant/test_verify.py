@@ -16,7 +16,7 @@ from tradesentinel.assistant.verify import (
 def test_citations_in_their_usual_spellings():
     assert citations_in("Rose 45% [2].") == [2]
     assert citations_in("Both [1, 3] and [2-4] and (evidence 5).") == [1, 3, 2, 4, 5]
-    assert citations_in("No citation here, 2023.") == []
+    assert citations_in("No citation here, 2023 (2022).") == []
 
 
 def test_sentences_split_on_stops_but_not_on_legal_forms_or_decimals():

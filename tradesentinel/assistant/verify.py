@@ -30,9 +30,11 @@ MIN_WORDS = 4
 """Content words a sentence needs when it states no number, country or name ("DEMO data." says nothing)."""
 
 _CITATION = re.compile(
-    r"\s*[\[(](?:evidence|source|doc|passage)?\s*#?(\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*)\s*[\])]",
+    r"\s*(?:\[(?:evidence|source|doc|passage)?\s*#?(\d+(?:\s*(?:,|;|-|–|and)\s*#?\d+)*)\s*\]"
+    r"|\((?:evidence|source|doc|passage)\s*#?(\d{1,2})\)|\((\d)\))",
     re.IGNORECASE,
 )
+"""[1], [1, 3], [2-4], [evidence 2], (evidence 2) and (2); not (2022), which is a year."""
 _DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d(?:-[0-3]\d)?\b")
 _HS_NUMBER = re.compile(r"\b(?:HS|heading|chapter|code)\s*(\d{2,6})\b", re.IGNORECASE)
 _ABBREVIATION = re.compile(r"(?:\b(?:Ltd|Inc|Co|Corp|No|St|Mr|Ms|Dr|vs|etc|e\.g|i\.e|approx)|\b[A-Z])\.$")
@@ -57,7 +59,7 @@ def citations_in(sentence: str) -> list[int]:
     """The evidence numbers a sentence cites: [1], [1, 3], [2-4], (evidence 2), [1][2]."""
     numbers: list[int] = []
     for match in _CITATION.finditer(sentence):
-        for part in re.split(r"\s*(?:,|;|and)\s*", match[1]):
+        for part in re.split(r"\s*(?:,|;|and)\s*", match[1] or match[2] or match[3]):
             ends = [int(x) for x in re.findall(r"\d+", part)]
             if len(ends) == 2 and re.search(r"[-–]", part) and 0 < ends[1] - ends[0] < 20:
                 numbers += range(ends[0], ends[1] + 1)
