@@ -115,6 +115,7 @@ def _run_backend(settings: Settings, questions: list[dict[str, Any]], backend_na
     from tradesentinel.retrieval.search import open_searcher
 
     searcher, backend = open_searcher(settings), open_backend(settings, backend_name)
+    searcher.search("warm-up: load the embedding model before timing", k=1)
     if backend_name == "llamacpp":
         started = time.perf_counter()
         backend.load()

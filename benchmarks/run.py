@@ -48,7 +48,9 @@ def _retrieval(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
 
 def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_assistant")
-    result = bench.run(Path(tempfile.gettempdir()) / "tradesentinel-bench-assistant")  # reused: indexing is slow
+    result = bench.run(
+        Path(tempfile.gettempdir()) / "tradesentinel-bench-assistant"
+    )  # reused: indexing is slow
     for name in ("none", "llamacpp"):
         result[name].pop("rows").write_csv(RESULTS / f"assistant_{name}.csv")
     return "Assistant", bench.markdown(result)

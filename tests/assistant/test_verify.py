@@ -105,3 +105,12 @@ def test_evidence_metadata_counts_as_support(evidence):
 def test_verify_text_judges_every_sentence(evidence):
     text = "Kazakhstan re-exports of microchips to Russia jumped 45% [3]. Microchip re-exports fell 80% [3]."
     assert [v.kept for v in verify_text(text, evidence)] == [True, False]
+
+
+def test_a_negation_must_be_what_the_passage_says(evidence):
+    # every word is in passage 2, but it says the opposite of the passage
+    denial = verify_sentence("No, Volga Shipping Ltd is not on the OFAC SDN list [2].", evidence)
+    assert not denial.kept and "negation" in denial.reason
+    assert not verify_sentence("Volga Shipping Ltd isn't registered in Russia [2].", evidence).kept
+    hedged = replace(evidence[1], text=evidence[1].text + " The vessel was not inspected.")
+    assert verify_sentence("The Volga Shipping vessel was not inspected [1].", [hedged]).kept

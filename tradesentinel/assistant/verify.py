@@ -36,6 +36,8 @@ _CITATION = re.compile(
 )
 """[1], [1, 3], [2-4], [evidence 2], (evidence 2) and (2); not (2022), which is a year."""
 _DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d(?:-[0-3]\d)?\b")
+_NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot)\b(?:\W+\w+){0,2}", re.IGNORECASE)
+_NOT = re.compile(r"n't\b|\bcannot\b", re.IGNORECASE)
 _HS_NUMBER = re.compile(r"\b(?:HS|heading|chapter|code)\s*(\d{2,6})\b", re.IGNORECASE)
 _ABBREVIATION = re.compile(r"(?:\b(?:Ltd|Inc|Co|Corp|No|St|Mr|Ms|Dr|vs|etc|e\.g|i\.e|approx)|\b[A-Z])\.$")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[^\s\[(])|\n+")
@@ -130,6 +132,10 @@ def _number_supported(number: Number, passage_numbers: list[Number], hs_prefixes
 def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
     """Why `sentence` (citations removed) is not supported by `passages` together; "" when it is."""
     text = " \n ".join(passages)
+    normal = normalise(text)
+    for phrase in _NEGATION.findall(_NOT.sub(" not", sentence)):
+        if normalise(phrase) not in normal:  # "X is not listed" must be what the passage says, word for word
+            return f"negation {phrase.strip()!r} is not in the cited evidence"
     for day in _DATE.findall(sentence):
         if day not in text:
             return f"date {day} is not in the cited evidence"
@@ -145,7 +151,6 @@ def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
     missing = countries_in(sentence) - countries_in(text)
     if missing:
         return f"country {', '.join(sorted(missing))} is not in the cited evidence"
-    normal = normalise(text)
     for name in organisations_in(sentence):
         if normalise(name) not in normal:
             return f"organisation {name!r} is not in the cited evidence"
