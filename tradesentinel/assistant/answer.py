@@ -62,19 +62,24 @@ def relevant(hit: Hit, intent: Intent, settings: Settings) -> bool:
 def gather_evidence(
     searcher: Searcher, question: str, intent: Intent, settings: Settings, k: int
 ) -> list[Hit]:
-    """Up to `k` relevant hits, best first: those matching the question's constraints and named
-    parties first, then the best of an unconstrained search."""
-    passes: list[tuple[str, tuple[str, ...] | None, SearchFilters | None]] = []
+    """Up to `k` relevant hits: the named parties' own entries first, then hits matching the
+    question's countries/HS code/period, then the best of an unconstrained search (best first in each)."""
+    passes: list[tuple[str, tuple[str, ...] | None, SearchFilters | None]] = [
+        (name, ENTITY_COLLECTIONS, None) for name in intent.entities[:2]
+    ]
     if intent.is_constrained():
         passes.append((question, None, intent.filters()))
-    passes += [(name, ENTITY_COLLECTIONS, None) for name in intent.entities[:2]]
     passes.append((question, None, None))
     found: dict[tuple[str, str], Hit] = {}
     for query, collections, filters in passes:
-        for hit in searcher.search(query, k=k, collections=collections, filters=filters):
-            if len(found) < k and relevant(hit, intent, settings):
+        hits = [h for h in searcher.search(query, k=k, collections=collections, filters=filters)
+                if relevant(h, intent, settings)]  # fmt: skip
+        if collections:  # a named party: its own entry and the closest news item, not everything it matches
+            hits = hits[:2]
+        for hit in sorted(hits, key=lambda h: -h.score):
+            if len(found) < k:
                 found.setdefault((hit.collection, hit.doc_id), hit)
-    return sorted(found.values(), key=lambda h: -h.score)
+    return list(found.values())
 
 
 def evidence_summary(evidence: list[Hit], *, top: int = 3, chars: int = 260) -> str:
