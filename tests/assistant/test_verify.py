@@ -20,11 +20,12 @@ def test_citations_in_their_usual_spellings():
 
 
 def test_sentences_split_on_stops_but_not_on_legal_forms_or_decimals():
-    text = "1. Volga Shipping Ltd. is listed [2]. 2. Exports rose 4.2 times.\n[1] Traders agreed. [3]"
+    text = "1. Volga Shipping Ltd. is listed [2]. 2. Exports rose 4.2 times.\n[1] Traders agreed. [3] Umbrellas n.e.c. in heading no. 6601 [4]."
     assert split_sentences(text) == [
         "Volga Shipping Ltd. is listed [2].",
         "Exports rose 4.2 times.",
-        "[1] Traders agreed. [3]",
+        "[1] Traders agreed [3].",
+        "Umbrellas n.e.c. in heading no. 6601 [4].",
     ]
 
 
@@ -34,6 +35,13 @@ def test_streamed_sentences_come_out_once_each_and_only_when_complete():
         out += stream.feed(piece)
     assert out == ["Germany exported chips [1].", "Prices rose 45% [3]."]
     assert stream.flush() == ["The end"]
+
+
+def test_a_citation_after_the_full_stop_stays_with_its_sentence_while_streaming():
+    stream, out = SentenceStream(), []
+    for piece in ["Prices rose 45%.", " [3]", " Volumes fell", " [2]."]:
+        out += stream.feed(piece)
+    assert out + stream.flush() == ["Prices rose 45% [3].", "Volumes fell [2]."]
 
 
 def test_a_supported_sentence_is_kept_with_its_citation(evidence):

@@ -39,8 +39,9 @@ _DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d(?:-[0-3]\d)?\b")
 _NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot)\b(?:\W+\w+){0,2}", re.IGNORECASE)
 _NOT = re.compile(r"n't\b|\bcannot\b", re.IGNORECASE)
 _HS_NUMBER = re.compile(r"\b(?:HS|heading|chapter|code)\s*(\d{2,6})\b", re.IGNORECASE)
-_ABBREVIATION = re.compile(r"(?:\b(?:Ltd|Inc|Co|Corp|No|St|Mr|Ms|Dr|vs|etc|e\.g|i\.e|approx)|\b[A-Z])\.$")
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[^\s\[(])|\n+")
+_ABBREVIATION = re.compile(r"(?:\b(?:Ltd|Inc|Co|Corp|No|no|St|Mr|Ms|Dr|vs|etc|e\.g|i\.e|approx)|\b[A-Z])\.$")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[^\s\[(a-z])|\n+")  # "n.e.c. in heading" goes on
+_LATE_CITATION = re.compile(r"([.!?])((?:[ \t]*\[[\d,;\s–-]+\])+)")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -77,6 +78,7 @@ def without_citations(sentence: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`; a citation written after the full stop stays with its sentence."""
+    text = _LATE_CITATION.sub(lambda m: m[2] + m[1], text)  # "rose. [3] Next" -> "rose [3]. Next"
     pieces, current = [], ""
     for part in _BOUNDARY.split(text):
         if not part or not part.strip():
