@@ -120,5 +120,7 @@ def test_a_negation_must_be_what_the_passage_says(evidence):
     denial = verify_sentence("No, Volga Shipping Ltd is not on the OFAC SDN list [2].", evidence)
     assert not denial.kept and "negation" in denial.reason
     assert not verify_sentence("Volga Shipping Ltd isn't registered in Russia [2].", evidence).kept
+    assert not verify_sentence("Volga Shipping Ltd is a non-sanctioned company in Russia [2].", evidence).kept
+    assert not verify_sentence("Volga Shipping Ltd was delisted by OFAC [2].", evidence).kept
     hedged = replace(evidence[1], text=evidence[1].text + " The vessel was not inspected.")
     assert verify_sentence("The Volga Shipping vessel was not inspected [1].", [hedged]).kept

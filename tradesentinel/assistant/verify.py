@@ -36,7 +36,12 @@ _CITATION = re.compile(
 )
 """[1], [1, 3], [2-4], [evidence 2], (evidence 2) and (2); not (2022), which is a year."""
 _DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d(?:-[0-3]\d)?\b")
-_NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot)\b(?:\W+\w+){0,2}", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|none|neither|nor|without|cannot)\b(?:\W+\w+){0,2}"
+    r"|\bnon-?\w+|\b(?:unlisted|delisted|unsanctioned|lifted|removed|revoked|exempt|exempted|cleared)\b",
+    re.IGNORECASE,
+)
+"""Words that deny or undo; a sentence may use one only as its cited passage does."""
 _NOT = re.compile(r"n't\b|\bcannot\b", re.IGNORECASE)
 _HS_NUMBER = re.compile(r"\b(?:HS|heading|chapter|code)\s*(\d{2,6})\b", re.IGNORECASE)
 _ABBREVIATION = re.compile(r"(?:\b(?:Ltd|Inc|Co|Corp|No|no|St|Mr|Ms|Dr|vs|etc|e\.g|i\.e|approx)|\b[A-Z])\.$")
