@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         None, description="CSV with columns iso3, programme, since (YYYY-MM-DD) replacing the built-in list."
     )
 
+    # app (docs/app.md)
+    api_key: str | None = Field(
+        None, description="When set, every endpoint but /health needs header X-API-Key (the UI: password)."
+    )
+
     def table_path(self, name: str) -> Path:
         """Path of canonical table `name` (flows, features, scores, quarantine, labels) under the data dir."""
         return self.data_dir / f"{name}.parquet"
