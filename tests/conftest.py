@@ -26,3 +26,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A small scored DEMO world (built once per session) for the API, UI and browser tests."""
+    from tests.app_world import build_scored_world
+
+    return build_scored_world(tmp_path_factory.mktemp("world") / "data")
