@@ -10,7 +10,9 @@ from tradesentinel.assistant.types import Answer
 from tradesentinel.retrieval.hits import Hit
 
 HITS = [
-    Hit("DEMO:T1", "sanctions", "DEMO lists Test Trading LLC (entity; programmes TEST-PROG)", {"url": ""}, 0.9),
+    Hit(
+        "DEMO:T1", "sanctions", "DEMO lists Test Trading LLC (entity; programmes TEST-PROG)", {"url": ""}, 0.9
+    ),
     Hit("n1", "news", "Customs probe into shipments", {"url": "https://example.org/n1"}, 0.7),
 ]
 

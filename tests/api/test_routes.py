@@ -34,7 +34,9 @@ def test_anomaly_filters_narrow_the_list(client):
     body = client.get("/anomalies", params=params).json()
     assert body["items"][0]["flow_id"] == top["flow_id"]
     for item in body["items"]:
-        assert top["partner"] in (item["reporter"], item["partner"]) and item["hs_code"].startswith(params["hs"])
+        assert top["partner"] in (item["reporter"], item["partner"]) and item["hs_code"].startswith(
+            params["hs"]
+        )
         assert item["score"] >= 0.5 and item["period"][:7] == params["period_from"]
     kind = client.get("/anomalies", params={"kind": top["kind"], "limit": 50}).json()
     assert kind["items"] and {i["kind"] for i in kind["items"]} == {top["kind"]}
@@ -83,7 +85,10 @@ def test_ask_answers_with_citations_and_limits_the_question(client):
     assert body["citations"] == [1, 2] and body["evidence"][0]["n"] == 1 and "[1]" in body["text"]
     assert client.post("/ask", json={"question": "x" * 501}).status_code == 422
     assert client.post("/ask", json={"question": ""}).status_code == 422
-    assert client.post("/ask", content=b"not json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        client.post("/ask", content=b"not json", headers={"content-type": "application/json"}).status_code
+        == 422
+    )
 
 
 def test_ask_stream_sends_tokens_then_the_answer(client):

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from tests.api.fakes import FakeLink
 from tradesentinel.api.app import create_app
 
-
 KEY = "test-key"
 
 

@@ -44,14 +44,16 @@ def test_timeline_marks_anomalies_and_events(page, base_url):
 def test_explorer_row_shows_its_explanation(page, base_url):
     top = _top(base_url)
     page.get_by_role("tab", name="Explorer").click()
-    page.locator("#ex-table").get_by_text(top["flow_id"], exact=True).first.click()
+    page.locator("#ex-table").get_by_text(top["flow_id"], exact=True).filter(visible=True).first.click()
     explanation = page.locator(f"#ex-explanation .explanation[data-flow-id='{top['flow_id']}']")
     explanation.wait_for()
     text = explanation.inner_text()
     assert "Reasons: observed vs expected" in text and "Test Trading LLC" in text and "[1]" in text
 
 
-@pytest.mark.skipif(not importlib.util.find_spec("tradesentinel.assistant.answer"), reason="assistant not merged yet")
+@pytest.mark.skipif(
+    not importlib.util.find_spec("tradesentinel.assistant.answer"), reason="assistant not merged yet"
+)
 def test_chat_answer_cites_evidence(page):
     page.locator("#question textarea").fill("Which sanctioned parties are linked to the top anomalies?")
     page.locator("#ask").click()
