@@ -19,16 +19,19 @@ def _invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def test_demo_builds_flows_labels_and_features(settings):
-    result = _invoke("demo", "--scale", "0.1")
+def test_demo_builds_flows_labels_features_and_scores(settings):
+    result = _invoke("demo", "--scale", "0.1", "--detectors", "statistical,sanctions")
     assert result.exit_code == 0, result.output
-    assert "DEMO" in result.output
+    assert "DEMO" in result.output and "scored in" in result.output
     flows = read_table(settings.table_path("flows"), "flows").collect()
     features = read_table(settings.table_path("features"), "features").collect()
     labels = read_table(settings.table_path("labels"), "labels").collect()
     assert flows.height == features.height > 1000
     assert set(labels["flow_id"]) <= set(flows["flow_id"])
     assert (flows["source"] == "demo").all()
+    scores = read_table(settings.table_path("scores"), "scores").collect()
+    assert scores.height == flows.height and scores["rank"].min() == 1
+    assert {"score_statistical", "score_sanctions"} <= set(scores.columns)
 
 
 def test_ingest_then_features(settings, tmp_path):
@@ -87,7 +90,7 @@ def test_every_command_has_help(command):
 
 
 def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
-    assert _invoke("demo", "--scale", "0.1").exit_code == 0
+    assert _invoke("demo", "--scale", "0.1", "--no-score").exit_code == 0
     result = _invoke("score", "--detectors", "statistical,sanctions,xgboost,transformer")
     assert result.exit_code == 0, result.output
     assert "MLflow run" in result.output
@@ -96,7 +99,9 @@ def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
     result = _invoke("evaluate")
     assert result.exit_code == 0, result.output
     assert "ensemble" in result.output and "diversion" in result.output
-    assert _invoke("demo", "--scale", "0.05").exit_code == 0  # a new world: the old scores no longer apply
+    assert (
+        _invoke("demo", "--scale", "0.05", "--no-score").exit_code == 0
+    )  # a new world: the old scores no longer apply
     assert not settings.table_path("scores").exists()
     assert "tradesentinel score" in _invoke("evaluate", "--no-track").output
     import mlflow
@@ -121,7 +126,7 @@ def test_score_then_evaluate_and_both_runs_reach_mlflow(settings):
 
 
 def test_evaluate_takes_a_labels_csv(settings, tmp_path):
-    assert _invoke("demo", "--scale", "0.05").exit_code == 0
+    assert _invoke("demo", "--scale", "0.05", "--no-score").exit_code == 0
     assert _invoke("score", "--detectors", "statistical", "--no-track").exit_code == 0
     labels = pl.read_parquet(settings.table_path("labels")).filter(pl.col("kind") == "spike")
     csv = tmp_path / "labels.csv"
@@ -138,6 +143,6 @@ def test_evaluate_takes_a_labels_csv(settings, tmp_path):
 
 
 def test_unknown_detector_is_a_clear_error(settings):
-    assert _invoke("demo", "--scale", "0.05").exit_code == 0
+    assert _invoke("demo", "--scale", "0.05", "--no-score").exit_code == 0
     result = _invoke("score", "--detectors", "statistical,magic")
     assert result.exit_code == 1 and "unknown detector(s) magic" in result.output

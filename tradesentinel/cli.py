@@ -64,18 +64,29 @@ def _progress() -> Iterator[Callable[[str, float], None]]:
         yield update
 
 
+def _detector_names(option: str | None) -> list[str] | None:
+    """The detectors named in a comma-separated option; None (all of them) when not given."""
+    return [d.strip() for d in option.split(",") if d.strip()] if option else None
+
+
 @app.command()
 def demo(
     scale: Annotated[
         float, typer.Option(min=0.01, max=20.0, help="Size of the world: 1.0 is the default.")
     ] = 1.0,
+    detectors: Annotated[
+        str | None, typer.Option(help="Comma-separated detectors to score with (default: all).")
+    ] = None,
+    score: Annotated[bool, typer.Option(help="Score the flows (skip with --no-score).")] = True,
 ) -> None:
-    """Build the offline DEMO world: labelled flows with injected anomalies, then its features."""
+    """Build the offline DEMO world: labelled flows with injected anomalies, its features and scores."""
     from tradesentinel.pipeline.run import build_demo
 
     settings = _settings()
     with _user_errors(), _progress() as progress:
-        report = build_demo(settings, scale=scale, progress=progress)
+        report = build_demo(
+            settings, scale=scale, progress=progress, detectors=_detector_names(detectors), score=score
+        )
     table = Table(title="DEMO world (synthetic data, not real trade)")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -83,6 +94,8 @@ def demo(
     for kind, count in report.labels_by_kind.items():
         table.add_row(f"labelled {kind}", f"{count:,}")
     table.add_row("features built in", f"{report.features.seconds:.2f} s")
+    if report.scores:
+        table.add_row("scored in", f"{report.scores.total_seconds:.1f} s")
     Console().print(table)
 
 
@@ -138,9 +151,8 @@ def score(
     from tradesentinel.pipeline.run import score_flows
 
     settings = _settings()
-    names = [d.strip() for d in detectors.split(",") if d.strip()] if detectors else None
     with _user_errors(), _progress() as progress:
-        report = score_flows(settings, names, progress=progress, track=track)
+        report = score_flows(settings, _detector_names(detectors), progress=progress, track=track)
     out = Console()
     out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
     for name, seconds in report.seconds.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,36 @@ class Settings(BaseSettings):
     def table_path(self, name: str) -> Path:
         """Path of canonical table `name` (flows, features, scores, quarantine, labels) under the data dir."""
         return self.data_dir / f"{name}.parquet"
+
+    # real-source connectors (issue #3, docs/data-sources.md); tests point the URLs at 127.0.0.1
+    comtrade_url: str = Field("https://comtradeapi.un.org", description="UN Comtrade API base URL.")
+    comtrade_key: SecretStr | None = Field(None, description="Comtrade subscription key: the keyed data API.")
+    ofac_url: str = Field(
+        "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports",
+        description="OFAC Sanctions List Service exports (SDN.CSV, ADD.CSV, ALT.CSV, SDN_COMMENTS.CSV).",
+    )
+    eu_url: str = Field(
+        "https://webgate.ec.europa.eu/fsd/fsf/public/files/xmlFullSanctionsList_1_1/content?token=dG9rZW4tMjAxNw",
+        description="EU Financial Sanctions Files, full list XML (1.1).",
+    )
+    un_url: str = Field(
+        "https://scsanctions.un.org/resources/xml/en/consolidated.xml", description="UN SC consolidated list."
+    )
+    gdelt_events_url: str = Field(
+        "http://data.gdeltproject.org/gdeltv2/lastupdate.txt", description="GDELT 2.0 latest-files index."
+    )
+    gdelt_doc_url: str = Field(
+        "https://api.gdeltproject.org/api/v2/doc/doc", description="GDELT DOC 2.0 API."
+    )
+    wits_url: str = Field("https://wits.worldbank.org/API/V1/SDMX/V21", description="WITS SDMX API base URL.")
+    worldbank_url: str = Field(
+        "https://api.worldbank.org/v2", description="World Bank Indicators API base URL."
+    )
+    http_timeout_s: float = Field(60.0, gt=0, description="Seconds before a download attempt gives up.")
+    http_retries: int = Field(
+        4, ge=0, le=10, description="Retries on 429/5xx/timeouts, with exponential backoff."
+    )
+    http_backoff_s: float = Field(2.0, ge=0, description="First backoff delay; doubles each retry.")
 
 
 @lru_cache(maxsize=1)

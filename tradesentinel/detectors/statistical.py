@@ -112,30 +112,37 @@ def _expected_values(features: pl.DataFrame) -> dict:
 class SanctionsExposureDetector:
     """Controlled goods (e.g. the Common High Priority List) going to a sanctioned country or to a
     country that ships the same goods on to one, ranked by how new the exposure is: a corridor
-    that only exists since it became exposed ranks first, then by how far the flow has grown over
-    the corridor's own level before exposure (the median log value of its unexposed months)."""
+    opened for the exposure ranks first (its first month is less than NEW_MONTHS before its first
+    exposed month, the horizon of the `is_new_corridor` feature), then by how far the flow has grown
+    over the corridor's own level before exposure (the median log value of its unexposed months)."""
 
     name = "sanctions"
     family = "sanctions"
-    NEW_CORRIDOR = 3.0  # log units credited to a corridor with no month before its exposure
+    NEW_CORRIDOR = 3.0  # log units credited to a corridor opened for its exposure
+    NEW_MONTHS = 12  # a corridor younger than this when it first became exposed was opened for it
 
     def fit(self, features: pl.DataFrame) -> Self:
         return self
 
     def _novelty(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(exposed, the corridor's median log value before exposure (NaN if none), score) per row."""
+        month = pl.col("period").dt.year().cast(pl.Int32) * 12 + pl.col("period").dt.month().cast(pl.Int32)
+        exposed = (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False)
         frame = features.select(
-            (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False).alias("exposed"),
+            exposed.alias("exposed"),
             pl.col("log_value").filter(~pl.col("sanctions_exposure")).median().over(SERIES).alias("before"),
+            ((month.filter(exposed).min() - month.min()).over(SERIES) < self.NEW_MONTHS).alias("opened"),
             "log_value",
         )
-        exposed = frame["exposed"].to_numpy()
+        exposed_rows = frame["exposed"].to_numpy()
+        opened = frame["opened"].fill_null(False).to_numpy()
         before = frame["before"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        before = np.where(opened, np.nan, before)  # a corridor opened for the exposure has no level before it
         growth = frame["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy() - before
         novelty = np.where(
             np.isnan(before), self.NEW_CORRIDOR, np.clip(np.nan_to_num(growth), 0, self.NEW_CORRIDOR)
         )
-        return exposed, before, exposed * (1.0 + novelty)
+        return exposed_rows, before, exposed_rows * (1.0 + novelty)
 
     def score(self, features: pl.DataFrame) -> np.ndarray:
         return self._novelty(features)[2]
@@ -153,7 +160,9 @@ class SanctionsExposureDetector:
                 if direct[row]
                 else "controlled HS to a country shipping it on to a sanctioned one"
             )
-            what += "; new corridor" if np.isnan(before[row]) else "; vs the corridor before exposure"
+            what += (
+                "; corridor opened for it" if np.isnan(before[row]) else "; vs the corridor before exposure"
+            )
             expected = None if np.isnan(before[row]) else float(np.exp(before[row]))
             out.append(
                 [Reason(self.name, what, float(features["value_usd"][int(row)]), expected, float(score[row]))]

@@ -44,12 +44,24 @@ class FeatureReport:
 
 
 @dataclass(frozen=True)
+class ScoreReport:
+    """A scoring run: rows, seconds per detector and in total, where the scores went, the MLflow run."""
+
+    n_rows: int
+    seconds: dict[str, float]
+    total_seconds: float
+    path: Path
+    run_id: str | None
+
+
+@dataclass(frozen=True)
 class DemoReport:
-    """The demo world written: flows and labels per kind, then its features."""
+    """The demo world written: flows and labels per kind, then its features and (unless skipped) scores."""
 
     n_flows: int
     labels_by_kind: dict[str, int]
     features: FeatureReport
+    scores: ScoreReport | None
 
 
 def _canonical(flows: pl.DataFrame) -> pl.DataFrame:
@@ -115,8 +127,9 @@ def build_feature_table(settings: Settings) -> FeatureReport:
     return FeatureReport(n_rows=flows.height, seconds=time.perf_counter() - started, path=path)
 
 
-def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | None = None) -> DemoReport:
-    """Generate the labelled demo world, store flows and labels, and build its features."""
+def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | None = None,
+               detectors: list[str] | None = None, score: bool = True) -> DemoReport:  # fmt: skip
+    """Generate the labelled demo world, store flows and labels, build its features and score them."""
     from tradesentinel.pipeline import demo  # only the demo command needs the generator
 
     world = demo.build_demo_world(settings.demo_seed, scale=scale, progress=progress)
@@ -131,23 +144,14 @@ def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | N
     features = build_feature_table(settings)
     if progress:
         progress("features", 1.0)
+    scores = score_flows(settings, detectors, progress=progress) if score else None
     counts = world.labels.group_by("kind").len().sort("kind")
     return DemoReport(
         n_flows=world.flows.height,
         labels_by_kind=dict(counts.iter_rows()),
         features=features,
+        scores=scores,
     )
-
-
-@dataclass(frozen=True)
-class ScoreReport:
-    """A scoring run: rows, seconds per detector and in total, where the scores went, the MLflow run."""
-
-    n_rows: int
-    seconds: dict[str, float]
-    total_seconds: float
-    path: Path
-    run_id: str | None
 
 
 def score_flows(settings: Settings, detectors: list[str] | None = None, *, progress: Progress | None = None,
