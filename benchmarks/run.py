@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bench_detectors, bench_features, machine
+from benchmarks import bench_app, bench_detectors, bench_features, machine
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument(
         "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
     )
-    parser.add_argument("--only", choices=["features", "detectors"], help="run one benchmark")
+    parser.add_argument("--only", choices=["features", "detectors", "app"], help="run one benchmark")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
@@ -34,6 +34,11 @@ def main() -> None:
         result = bench_detectors.run()
         result["quality"].write_csv(RESULTS / "detectors_quality.csv")
         report += ["## Detectors", "", bench_detectors.markdown(result), ""]
+    if args.only in (None, "app"):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = bench_app.run(Path(tmp))
+        (RESULTS / "app.json").write_text(json.dumps(figures, indent=2))
+        report += ["## App (API + UI)", "", bench_app.markdown(figures), ""]
     text = "\n".join(report)
     (RESULTS / "latest.md").write_text(text)
     print(text)
