@@ -64,11 +64,14 @@ def respond(link: AssistantLink, question: str, history: list[dict]) -> Iterator
         for part in link.stream(question):
             if isinstance(part, str):
                 draft += part
-                history[-1] = {"role": "assistant", "content": html.escape(draft)}
+                history = [*history[:-1], {"role": "assistant", "content": html.escape(draft)}]
                 yield history, "", ""
             else:
-                history[-1] = {"role": "assistant", "content": answer_message(part)}
+                history = [*history[:-1], {"role": "assistant", "content": answer_message(part)}]
                 yield history, evidence_panel(part), ""
     except HTTPException as exc:
-        history[-1] = {"role": "assistant", "content": f"The assistant is unavailable: {exc.detail}"}
+        history = [
+            *history[:-1],
+            {"role": "assistant", "content": f"The assistant is unavailable: {exc.detail}"},
+        ]
         yield history, "", ""
