@@ -68,10 +68,11 @@ def _news(store: TableStore, countries: tuple[str, ...], period: date) -> list[E
 
 def similar(snapshot: Snapshot, row: dict, limit: int = MAX_SIMILAR) -> list[Anomaly]:
     """Other strong anomalies in the same HS heading that share a country with this flow."""
-    top = snapshot.top
+    top = snapshot.top_by_hs4.get(row["hs_code"][:4])
+    if top is None:
+        return []
     same = top.filter(
-        (pl.col("hs4") == row["hs_code"][:4])
-        & ((pl.col("partner") == row["partner"]) | (pl.col("reporter") == row["reporter"]))
+        ((pl.col("partner") == row["partner"]) | (pl.col("reporter") == row["reporter"]))
         & (pl.col("flow_id") != row["flow_id"])
     ).head(limit)
     return summaries(same)

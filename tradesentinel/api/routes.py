@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
 
 from tradesentinel.api import anomalies
 from tradesentinel.api.assistant_link import AssistantLink, renumber
@@ -42,6 +43,11 @@ def _link(request: Request) -> AssistantLink:
     return request.app.state.assistant
 
 
+def _json(model: BaseModel) -> Response:
+    """The model as JSON, built by the model itself (FastAPI would validate it a second time)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def _period(text: str | None) -> date | None:
     return anomalies.month_start(text) if text else None
 
@@ -62,11 +68,11 @@ async def list_anomalies(
     label: Annotated[str | None, Query(max_length=40, description="Injected kind (DEMO data).")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> AnomalyPage:
+) -> Response:
     """Scored flows, best first, filtered and paged."""
     filters = anomalies.AnomalyFilters(country, reporter, partner, hs, _period(period_from), _period(period_to),
                                        min_score, kind, label)  # fmt: skip
-    return anomalies.page(_store(request).snapshot(), filters, offset, limit)
+    return _json(anomalies.page(_store(request).snapshot(), filters, offset, limit))
 
 
 def _row(request: Request, flow_id: str) -> tuple[TableStore, object, dict]:
@@ -82,10 +88,10 @@ FlowId = Annotated[str, Path(pattern=FLOW_ID, description="The flow's 16-hex-dig
 
 
 @router.get("/anomalies/{flow_id}", response_model=AnomalyDetail, tags=["anomalies"])
-async def get_anomaly(request: Request, flow_id: FlowId) -> AnomalyDetail:
+async def get_anomaly(request: Request, flow_id: FlowId) -> Response:
     """One scored flow with every detector's score and its reasons."""
     _, snapshot, row = _row(request, flow_id)
-    return anomalies.detail(snapshot, row)
+    return _json(anomalies.detail(snapshot, row))
 
 
 @router.get("/anomalies/{flow_id}/explain", response_model=Explanation, tags=["anomalies"])
@@ -95,13 +101,13 @@ async def explain_anomaly(
     narrative: Annotated[
         Literal["llm", "evidence", "none"], Query(description="How to narrate.")
     ] = "evidence",
-) -> Explanation:
+) -> Response:
     """The flow, each detector's score, reasons, linked evidence and a narrative with verified [n]."""
     store, snapshot, row = _row(request, flow_id)
     result = explain(store, snapshot, row, "none" if narrative == "llm" else narrative)
     if narrative == "llm":
         result = await run_in_threadpool(_with_llm_narrative, _link(request), result)
-    return result
+    return _json(result)
 
 
 def _with_llm_narrative(link: AssistantLink, result: Explanation) -> Explanation:

@@ -54,7 +54,7 @@ class Snapshot:
 
     anomalies: pl.DataFrame  # scores + kind + label (demo truth) + flow features, sorted by rank
     index: dict[str, int]
-    top: pl.DataFrame  # the strongest rows, for "similar anomalies" and the map's arcs
+    top_by_hs4: dict[str, pl.DataFrame]  # the strongest rows per HS heading, for "similar anomalies"
     detectors: tuple[str, ...]
     demo: bool
 
@@ -144,5 +144,9 @@ def build_snapshot(
     detectors = tuple(c.removeprefix("score_") for c in frame.columns if c.startswith("score_"))
     index = dict(zip(frame["flow_id"].to_list(), range(frame.height), strict=True))
     return Snapshot(
-        anomalies=frame, index=index, top=frame.head(TOP_ROWS), detectors=detectors, demo=bool(demo)
+        anomalies=frame,
+        index=index,
+        top_by_hs4={k[0]: v for k, v in frame.head(TOP_ROWS).partition_by("hs4", as_dict=True).items()},
+        detectors=detectors,
+        demo=bool(demo),
     )
