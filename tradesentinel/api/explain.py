@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-import polars as pl
-
-from tradesentinel.api.anomalies import detail, summaries
+from tradesentinel.api.anomalies import detail
 from tradesentinel.api.schemas import Anomaly, AnomalyDetail, Evidence, Explanation, Narrative
 from tradesentinel.api.store import Snapshot, TableStore
 
@@ -31,14 +29,16 @@ def hs_description(store: TableStore, hs_code: str) -> str | None:
     return None
 
 
+def _around(store: TableStore, table: str, order: str, countries: tuple[str, ...]) -> list[dict]:
+    groups = store.by_country(table, order)
+    rows = {id(r): r for c in countries for r in groups.get(c, [])}  # a row naming both countries once
+    return list(rows.values())
+
+
 def _sanctions(store: TableStore, countries: tuple[str, ...], period: date) -> list[Evidence]:
-    table = store.table("sanctions")
-    if table is None or not table.height:
-        return []
-    hits = table.filter(
-        pl.any_horizontal(pl.col("countries").list.contains(c) for c in countries)
-        & (pl.col("listed_on").is_null() | (pl.col("listed_on") <= period + NEWS_WINDOW))
-    ).sort("listed_on", descending=True, nulls_last=True).head(MAX_SANCTIONS)  # fmt: skip
+    rows = [r for r in _around(store, "sanctions", "listed_on", countries)
+            if r["listed_on"] is None or r["listed_on"] <= period + NEWS_WINDOW]  # fmt: skip
+    rows.sort(key=lambda r: (r["listed_on"] is not None, r["listed_on"] or date.min), reverse=True)
     return [
         Evidence(n=0, collection="sanctions", doc_id=f"{r['list']}:{r['entry_id']}",
                  text=f"{r['list']} lists {r['name']} ({r['entity_type']}; programmes "
@@ -46,36 +46,31 @@ def _sanctions(store: TableStore, countries: tuple[str, ...], period: date) -> l
                       + (f", listed on {r['listed_on']}" if r["listed_on"] else ""),
                  score=1.0, url=None, metadata={"list": r["list"], "countries": r["countries"],
                                                 "date": str(r["listed_on"]) if r["listed_on"] else None})
-        for r in hits.iter_rows(named=True)
+        for r in rows[:MAX_SANCTIONS]
     ]  # fmt: skip
 
 
 def _news(store: TableStore, countries: tuple[str, ...], period: date) -> list[Evidence]:
-    table = store.table("news")
-    if table is None or not table.height:
-        return []
-    hits = table.filter(
-        pl.any_horizontal(pl.col("countries").list.contains(c) for c in countries)
-        & pl.col("date").is_between(period - NEWS_WINDOW, period + NEWS_WINDOW)
-    )
-    hits = hits.with_columns((pl.col("date") - period).abs().alias("_gap")).sort("_gap").head(MAX_NEWS)
+    rows = [r for r in _around(store, "news", "date", countries) if abs(r["date"] - period) <= NEWS_WINDOW]
+    rows.sort(key=lambda r: abs(r["date"] - period))
     return [
         Evidence(n=0, collection="news", doc_id=r["news_id"], text=f"{r['date']}: {r['title']}", score=1.0,
                  url=r["url"], metadata={"countries": r["countries"], "date": str(r["date"]), "source": r["source"]})
-        for r in hits.iter_rows(named=True)
+        for r in rows[:MAX_NEWS]
     ]  # fmt: skip
 
 
 def similar(snapshot: Snapshot, row: dict, limit: int = MAX_SIMILAR) -> list[Anomaly]:
     """Other strong anomalies in the same HS heading that share a country with this flow."""
-    top = snapshot.top_by_hs4.get(row["hs_code"][:4])
-    if top is None:
-        return []
-    same = top.filter(
-        ((pl.col("partner") == row["partner"]) | (pl.col("reporter") == row["reporter"]))
-        & (pl.col("flow_id") != row["flow_id"])
-    ).head(limit)
-    return summaries(same)
+    found = []
+    for other in snapshot.top_by_hs4.get(row["hs_code"][:4], []):
+        if other["flow_id"] != row["flow_id"] and (
+            other["partner"] == row["partner"] or other["reporter"] == row["reporter"]
+        ):
+            found.append(Anomaly(**other))
+            if len(found) == limit:
+                break
+    return found
 
 
 def _similar_evidence(items: list[Anomaly]) -> list[Evidence]:

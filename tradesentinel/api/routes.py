@@ -28,7 +28,7 @@ from tradesentinel.api.schemas import (
 from tradesentinel.api.store import SIGNALS, TableStore
 
 ISO3 = r"^[A-Z]{3}$"
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
 FLOW_ID = r"^[0-9a-f]{1,32}$"
 ERRORS = {401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}}
 

