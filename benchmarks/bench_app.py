@@ -50,26 +50,26 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 async def _explain_load(url: str, ids: list[str], clients: int, requests: int) -> dict[str, float]:
+    """`clients` concurrent clients (one keep-alive connection each) sharing `requests` explain calls."""
     latencies: list[float] = []
     errors = 0
     queue = list(range(requests))
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client() -> None:
         nonlocal errors
-        while queue:
-            i = queue.pop()
-            started = time.perf_counter()
-            response = await http.get(
-                f"/anomalies/{ids[i % len(ids)]}/explain", params={"narrative": "evidence"}
-            )
-            latencies.append(time.perf_counter() - started)
-            errors += response.status_code != 200 or not response.json()["narrative"]["text"]
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            while queue:
+                i = queue.pop()
+                started = time.perf_counter()
+                response = await http.get(
+                    f"/anomalies/{ids[i % len(ids)]}/explain", params={"narrative": "evidence"}
+                )
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200 or not response.json()["narrative"]["text"]
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        wall = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    wall = time.perf_counter() - started
     ms = np.array(latencies) * 1000
     return {"clients": clients, "requests": len(latencies), "errors": errors, "p50_ms": float(np.percentile(ms, 50)),
             "p95_ms": float(np.percentile(ms, 95)), "rps": len(latencies) / wall}  # fmt: skip
@@ -124,8 +124,9 @@ def _map_figures(rows: int = 50_000) -> dict[str, float]:
             "map_countries": countries.height}  # fmt: skip
 
 
-def _map_render(url: str, min_score: float) -> float | None:
-    """Seconds from clicking 'Draw map' to the coloured countries in headless chromium (None without it)."""
+def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
+    """Seconds from clicking 'Draw map' to the coloured countries in headless chromium, first (loads
+    plotly.js and the world map) and second draw; None without chromium."""
     if not Path(CHROMIUM).exists():
         return None
     from playwright.sync_api import sync_playwright
@@ -138,12 +139,20 @@ def _map_render(url: str, min_score: float) -> float | None:
         page.get_by_role("tab", name="Map").click()
         page.locator("#map-min input[type=number]").fill(f"{min_score:.4f}")
         page.locator("#map-min input[type=number]").press("Enter")
-        started = time.perf_counter()
-        page.locator("#map-draw").click()
-        page.locator("#map-plot path.choroplethlocation").first.wait_for(timeout=30_000)
-        seconds = time.perf_counter() - started
+        seconds = []
+        for _ in range(2):
+            title = page.locator("#map-plot .gtitle")
+            before = title.first.text_content() if title.count() else None
+            started = time.perf_counter()
+            page.locator("#map-draw").click()
+            page.locator("#map-plot path.choroplethlocation").first.wait_for(timeout=30_000)
+            page.wait_for_function("b => { const t = document.querySelector('#map-plot .gtitle');"
+                                   " return t && t.textContent !== b; }", arg=before)  # fmt: skip
+            seconds.append(time.perf_counter() - started)
+            page.locator("#map-min input[type=number]").fill(f"{min_score + 1e-6:.6f}")
+            page.locator("#map-min input[type=number]").press("Enter")
         browser.close()
-    return seconds
+    return seconds[0], seconds[1]
 
 
 def run(workdir: Path, scale: float = 0.5, requests: int = 1000) -> dict[str, float]:
@@ -165,7 +174,7 @@ def run(workdir: Path, scale: float = 0.5, requests: int = 1000) -> dict[str, fl
         figures["map_render_anomalies"] = float(scores.filter(pl.col("score") >= min_score).height)
         render = _map_render(url, min_score)
         if render is not None:
-            figures["map_render_s"] = render
+            figures["map_render_first_s"], figures["map_render_s"] = render
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -194,6 +203,8 @@ def markdown(r: dict[str, float]) -> str:
         f"| 200 mixed requests: answered / wrong | {r['answered']:.0f} / {r['wrong']:.0f} |",
     ]
     if "map_render_s" in r:
+        rows.append(f"| map tab, first draw in chromium (loads plotly.js and the world map) | "
+                    f"{r['map_render_first_s']:.2f} s |")  # fmt: skip
         rows.append(f"| **map tab render in chromium, {r['map_render_anomalies']:,.0f} anomalies** "
                     f"(click to coloured countries) | **{r['map_render_s']:.2f} s** (target < 2) |")  # fmt: skip
     return "\n".join(rows)

@@ -6,6 +6,7 @@ modification time or size changes (a new `tradesentinel score` run), so lookups 
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,7 @@ class TableStore:
             )
         snapshot = build_snapshot(scores, self.table("labels"), self.table("features"))
         self._snapshot = (stamps, snapshot)
+        gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass
         return snapshot
 
 
