@@ -149,7 +149,7 @@ def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
             page.wait_for_function("b => { const t = document.querySelector('#map-plot .gtitle');"
                                    " return t && t.textContent !== b; }", arg=before)  # fmt: skip
             seconds.append(time.perf_counter() - started)
-            page.locator("#map-min input[type=number]").fill(f"{min_score + 1e-6:.6f}")
+            page.locator("#map-min input[type=number]").fill(f"{min_score - 0.001:.4f}")  # a few more
             page.locator("#map-min input[type=number]").press("Enter")
         browser.close()
     return seconds[0], seconds[1]
