@@ -72,7 +72,7 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                     period = gr.Dropdown(choices=["all"], value="all", label="period", elem_id="map-period")
                     hs = gr.Textbox(label="HS prefix", placeholder="e.g. 85", elem_id="map-hs")
                     threshold = gr.Slider(
-                        0.5, 1.0, value=0.99, step=0.001, label="min score", elem_id="map-min"
+                        0.5, 1.0, value=0.99, step=0.0001, label="min score", elem_id="map-min"
                     )
                     draw = gr.Button("Draw map", variant="primary", elem_id="map-draw")
                 world = gr.Plot(label="anomalies by country", elem_id="map-plot")
