@@ -216,5 +216,7 @@ def serve(
         )
 
 
+from tradesentinel import cli_ingest  # noqa: F401  registers ingest comtrade|hs|ofac|eu|un|gdelt|wits|worldbank|portcalls
+
 if __name__ == "__main__":
     app()

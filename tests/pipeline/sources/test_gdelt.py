@@ -55,9 +55,13 @@ def test_malformed_and_truncated_exports(shared_data, tmp_path):
     with pytest.raises(InputError, match=r"cut\.CSV, row 8"):
         read_gdelt_events(cut)
     baddate = tmp_path / "date.CSV"
-    baddate.write_bytes(b"\n".join([lines[0], lines[1].replace(b"\t20181024\t", b"\t2018-13\t", 1)]))
+    baddate.write_bytes(b"\n".join([lines[0], lines[1].replace(b"\t20181024\t", b"\t2018-13\t", 1), b""]))
     with pytest.raises(InputError, match=r"row 2, field 'SQLDATE'"):
         read_gdelt_events(baddate)
+    inside_url = tmp_path / "url.CSV"
+    inside_url.write_bytes(b"\n".join(lines[:3]) + b"\n" + lines[3][:-20])  # 61 fields, cut in the URL
+    with pytest.raises(InputError, match=r"url\.CSV, row 4: truncated: the last line has no line end"):
+        read_gdelt_events(inside_url)
 
 
 def test_doc_api_article_list(tmp_path):

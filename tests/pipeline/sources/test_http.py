@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.pipeline.sources.conftest import Answer
+from tests.pipeline.conftest import Answer
 from tradesentinel.pipeline.sources.http import FetchError, OfflineError, fetch, raw_dir
 
 

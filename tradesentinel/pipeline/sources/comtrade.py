@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ def _text(path: Path) -> bytes:
     try:
         data = path.read_bytes()
         return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(path, f"cannot read the file (truncated download?): {exc}") from None
 
 

@@ -90,6 +90,8 @@ def read_events_raw(path: Path) -> pl.DataFrame:
             raise InputError(path, f"malformed or truncated: the row has {bad.actual_columns} tab-separated "
                              f"field(s), a GDELT 2.0 event has {len(EVENT_COLUMNS)}", row=bad.number) from None  # fmt: skip
         raise InputError(path, f"malformed export: {exc}") from None
+    if not data.endswith(b"\n"):  # GDELT ends every line, the last one included, with a newline
+        raise InputError(path, "truncated: the last line has no line end", row=table.num_rows)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     empty_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in EVENT_COLUMNS]

@@ -28,6 +28,7 @@ class Loopback:
     url: str
     routes: dict[str, list[Answer]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def serve(self, path: str, *answers: Answer | bytes) -> None:
         self.routes[path] = [a if isinstance(a, Answer) else Answer(body=a) for a in answers]
@@ -41,6 +42,7 @@ def loopback() -> Iterator[Loopback]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append(self.path)
+            state.headers.append(dict(self.headers))
             answers = state.routes.get(urlsplit(self.path).path)
             if not answers:
                 self.send_error(404)
