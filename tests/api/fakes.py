@@ -31,6 +31,9 @@ def _stream(question: str, settings, *, searcher=None, backend=None) -> Iterator
 class FakeLink(AssistantLink):
     """An AssistantLink whose assistant answers from two fixed hits (no model, no index)."""
 
+    def backend(self):
+        return None
+
     def _modules(self):
         return SimpleNamespace(answer_question=_answer, stream_answer=_stream), SimpleNamespace(
             open_searcher=lambda settings: object()

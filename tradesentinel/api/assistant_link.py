@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import HTTPException
 
 from tradesentinel.api.schemas import AskAnswer, Evidence
 from tradesentinel.config import Settings
+from tradesentinel.errors import TradeSentinelError
 
 CITATION = re.compile(r"\[(\d+)\]")
 
@@ -25,6 +27,7 @@ class AssistantLink:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._searcher: Any = None
+        self._backend: Any = None
         self._lock = threading.Lock()
 
     def _modules(self) -> tuple[Any, Any]:
@@ -45,16 +48,42 @@ class AssistantLink:
                 self._searcher = search.open_searcher(self.settings)
         return self._searcher
 
+    def backend(self) -> Any:
+        """The app's model backend, opened once (None: the assistant opens its own per answer)."""
+        try:
+            from tradesentinel.assistant.llm import open_backend
+        except ImportError:
+            return None
+        with self._lock:
+            if self._backend is None:
+                self._backend = open_backend(self.settings)
+        return self._backend
+
     def ask(self, question: str) -> AskAnswer:
         """A verified answer to `question`."""
         assistant, _ = self._modules()
-        return to_model(assistant.answer_question(question, self.settings, searcher=self.searcher()))
+        with _unavailable():
+            return to_model(assistant.answer_question(question, self.settings, searcher=self.searcher(),
+                                                      backend=self.backend()))  # fmt: skip
 
     def stream(self, question: str) -> Iterator[str | AskAnswer]:
         """Text chunks as the model writes them, then the verified answer."""
         assistant, _ = self._modules()
-        for part in assistant.stream_answer(question, self.settings, searcher=self.searcher()):
-            yield part if isinstance(part, str) else to_model(part)
+        with _unavailable():
+            parts = assistant.stream_answer(
+                question, self.settings, searcher=self.searcher(), backend=self.backend()
+            )
+            for part in parts:
+                yield part if isinstance(part, str) else to_model(part)
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """A missing index or model (the assistant's own errors) as a 503 that says what to run."""
+    try:
+        yield
+    except TradeSentinelError as exc:
+        raise HTTPException(503, f"the assistant is unavailable: {exc}") from None
 
 
 def hit_evidence(hits: list[Any], start: int = 1) -> list[Evidence]:
