@@ -26,6 +26,12 @@ from tradesentinel.pipeline.run import build_demo, score_flows
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc): load-independent server cost."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -168,8 +174,11 @@ def run(workdir: Path, scale: float = 0.5, requests: int = 1000) -> dict[str, fl
     try:
         asyncio.run(_explain_load(url, ids, 4, 100))  # warm up: snapshot load, first requests
         base = asyncio.run(_explain_load(url, ids, 1, requests // 4))
+        cpu = _cpu_seconds(server.pid)
         load = asyncio.run(_explain_load(url, ids, 32, requests))
+        figures["server_cpu_ms_per_explain"] = (_cpu_seconds(server.pid) - cpu) / requests * 1000
         figures |= {f"base_{k}": v for k, v in base.items()} | {f"load_{k}": v for k, v in load.items()}
+        figures["load_average"] = os.getloadavg()[0]
         figures |= asyncio.run(_mixed(url, ids))
         figures["map_render_anomalies"] = float(scores.filter(pl.col("score") >= min_score).height)
         render = _map_render(url, min_score)
@@ -186,6 +195,7 @@ def markdown(r: dict[str, float]) -> str:
     rows = [
         "| measure | value |",
         "|---|---|",
+        f"| machine load average during the run (1 min) | {r['load_average']:.1f} |",
         f"| scored demo flows served | {r['flows']:,.0f} |",
         (
             f"| explain, 1 client (baseline): p50 / p95 | {r['base_p50_ms']:.1f} / {r['base_p95_ms']:.1f} ms, "
@@ -195,6 +205,7 @@ def markdown(r: dict[str, float]) -> str:
             f"| **explain, 32 clients: p50 / p95** | {r['load_p50_ms']:.1f} / **{r['load_p95_ms']:.1f} ms** "
             f"(target < 100), {r['load_rps']:.0f} req/s, {r['load_errors']:.0f} errors in {r['load_requests']:.0f} |"
         ),
+        f"| server CPU per explain request (all layers, from /proc) | {r['server_cpu_ms_per_explain']:.2f} ms |",
         f"| p95 at 32 clients vs 1 client | {r['load_p95_ms'] / r['base_p95_ms']:.1f}x |",
         (
             f"| map figure for {r['map_rows']:,.0f} anomalies (aggregate + figure + JSON) | {r['map_build_s']:.3f} s, "
