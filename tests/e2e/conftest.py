@@ -26,14 +26,21 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def base_url(scored_world) -> Iterator[str]:
-    """The full app (API + Gradio UI) over the scored demo world, served until the module ends."""
+    """The full app (API + Gradio UI) over the scored demo world, served until the module ends; the
+    chat's answers come from the assistant's contract double (tests/api/fakes.py)."""
     import uvicorn
 
+    from tests.api.fakes import FakeLink
     from tradesentinel.api.app import create_app
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(scored_world), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(scored_world, assistant=FakeLink(scored_world)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,9 +9,7 @@ from tradesentinel.ui.chat import evidence_panel, linked_citations, respond
 
 def test_only_existing_citations_become_links_and_html_is_escaped():
     html = linked_citations("<script>x</script> fact [1], bogus [7]", {1})
-    assert (
-        '<a class="cite" href="#ev-1" data-ev="1">[1]</a>' in html and "[7]" in html and "#ev-7" not in html
-    )
+    assert '<a class="cite" href="#ev-1">[1]</a>' in html and "[7]" in html and "#ev-7" not in html
     assert "<script>" not in html
 
 

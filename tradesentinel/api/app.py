@@ -46,11 +46,12 @@ def _key_check(settings: Settings):
     return check
 
 
-def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
-    """The FastAPI application for `settings` (no I/O until a request arrives); `ui` mounts Gradio at /."""
+def create_app(settings: Settings, *, ui: bool = True, assistant: AssistantLink | None = None) -> FastAPI:
+    """The FastAPI application for `settings` (no I/O until a request arrives); `ui` mounts Gradio at /;
+    `assistant` replaces the link to the assistant (tests pass a double honouring its contract)."""
     app = FastAPI(title="tradesentinel", version=__version__, description="Trade anomaly investigation API.")
     app.state.store = TableStore(settings)
-    app.state.assistant = AssistantLink(settings)
+    app.state.assistant = assistant or AssistantLink(settings)
 
     @app.exception_handler(TableNotFoundError)
     async def not_built(request: Request, exc: TableNotFoundError) -> JSONResponse:

@@ -19,7 +19,7 @@ document.addEventListener('click', function (event) {
   const link = event.target.closest && event.target.closest('a.cite');
   if (!link) return;
   event.preventDefault();
-  const item = document.getElementById('ev-' + link.dataset.ev);
+  const item = document.getElementById((link.getAttribute('href') || '').slice(1));
   if (!item) return;
   item.open = true;
   item.classList.add('open-highlight');

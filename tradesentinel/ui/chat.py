@@ -18,7 +18,7 @@ def linked_citations(text: str, known: set[int]) -> str:
     """The answer text as HTML with each known [n] turned into a link to evidence item n."""
     escaped = html.escape(text)
     return CITATION.sub(
-        lambda m: f'<a class="cite" href="#ev-{m.group(1)}" data-ev="{m.group(1)}">[{m.group(1)}]</a>'
+        lambda m: f'<a class="cite" href="#ev-{m.group(1)}">[{m.group(1)}]</a>'
         if int(m.group(1)) in known else m.group(0),
         escaped,
     )  # fmt: skip
