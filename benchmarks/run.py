@@ -20,7 +20,12 @@ def main() -> None:
     parser.add_argument(
         "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
     )
-    parser.add_argument("--only", choices=["features", "detectors", "app"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["features", "detectors", "retrieval", "app"], help="run one benchmark"
+    )
+    parser.add_argument(
+        "--retrieval-docs", type=int, default=200_000, help="documents of the retrieval latency index"
+    )
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
@@ -34,6 +39,11 @@ def main() -> None:
         result = bench_detectors.run()
         result["quality"].write_csv(RESULTS / "detectors_quality.csv")
         report += ["## Detectors", "", bench_detectors.markdown(result), ""]
+    if args.only in (None, "retrieval"):
+        from benchmarks import bench_retrieval
+
+        retrieval = bench_retrieval.run(args.retrieval_docs)
+        report += ["## Evidence store and retrieval", "", bench_retrieval.markdown(retrieval), ""]
     if args.only in (None, "app"):
         with tempfile.TemporaryDirectory() as tmp:
             figures = bench_app.run(Path(tmp))

@@ -200,6 +200,47 @@ def evaluate(
 
 
 @app.command()
+def index(
+    top: Annotated[
+        int | None, typer.Option(min=0, help="Top-ranked flows to index (default: settings).")
+    ] = None,
+    collections: Annotated[
+        str | None, typer.Option(help="Comma-separated: anomalies,hs_codes,sanctions,news (default: all).")
+    ] = None,
+) -> None:
+    """Turn scores, HS codes, sanctions and news into evidence documents in Chroma (incremental)."""
+    from tradesentinel.retrieval.index import build_index
+    from tradesentinel.retrieval.report import index_table
+
+    settings = _settings()
+    names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
+    with _user_errors(), _progress() as progress:
+        report = build_index(settings, top=top, collections=names, progress=progress)
+    Console().print(index_table(report))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for: words, names, HS codes, countries.")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many hits.")] = 8,
+    country: Annotated[list[str] | None, typer.Option(help="ISO3 filter (repeatable).")] = None,
+    hs: Annotated[str | None, typer.Option(help="HS code prefix filter, e.g. 8542.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Document kind filter (repeatable).")] = None,
+    collection: Annotated[list[str] | None, typer.Option(help="Collections to search (repeatable).")] = None,
+) -> None:
+    """Hybrid search of the evidence index (vector + keywords), with filters; prints hits with scores."""
+    from tradesentinel.retrieval.hits import SearchFilters
+    from tradesentinel.retrieval.report import hits_table
+    from tradesentinel.retrieval.search import open_searcher
+
+    settings = _settings()
+    filters = SearchFilters(countries=tuple(country or ()), hs_prefix=hs, kinds=tuple(kind or ()))
+    with _user_errors():
+        hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
+    Console().print(hits_table(query, hits))
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,

@@ -32,6 +32,30 @@ class Settings(BaseSettings):
     country_programmes_file: Path | None = Field(
         None, description="CSV with columns iso3, programme, since (YYYY-MM-DD) replacing the built-in list."
     )
+    # evidence store and retrieval
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; None = embedded store under data/chroma."
+    )
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    index_top_anomalies: int = Field(
+        1000, ge=0, description="How many top-ranked flows `index` turns into documents."
+    )
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
+    embed_threads: int = Field(
+        1, ge=1, le=64, description="Torch threads for embeddings (1: steady on busy CPUs)."
+    )
+    match_threshold: float = Field(
+        88.0,
+        ge=50.0,
+        le=100.0,
+        description="Sanctions name-match score (0-100) at and above which names match.",
+    )
+    search_vector_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Weight of vector similarity in the hybrid score (the rest: keywords).",
+    )
 
     # app (docs/app.md)
     api_key: str | None = Field(

@@ -28,7 +28,12 @@ def test_score_table_ranks_injected_anomalies_and_explains(small_world):
     features, labels = small_world
     detectors = [StatisticalDetector(), SanctionsExposureDetector(), BoostedDetector("xgboost", n_trees=40)]
     table, seconds = score_table(features, detectors, explain_top=200)
-    assert table.height == features.height and set(seconds) == {"statistical", "sanctions", "xgboost", "reasons"}
+    assert table.height == features.height and set(seconds) == {
+        "statistical",
+        "sanctions",
+        "xgboost",
+        "reasons",
+    }
     assert {"score", "rank", "score_statistical", "score_sanctions", "score_xgboost", "reasons"} <= set(
         table.columns
     )

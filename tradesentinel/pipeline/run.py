@@ -130,7 +130,7 @@ def build_feature_table(settings: Settings) -> FeatureReport:
 def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | None = None,
                detectors: list[str] | None = None, score: bool = True) -> DemoReport:  # fmt: skip
     """Generate the labelled demo world, store flows and labels, build its features and score them."""
-    from tradesentinel.pipeline import demo  # only the demo command needs the generator
+    from tradesentinel.pipeline import demo, demo_evidence  # only the demo command needs the generator
 
     world = demo.build_demo_world(settings.demo_seed, scale=scale, progress=progress)
     write_table(_canonical(world.flows), settings.table_path("flows"), "flows")
@@ -139,6 +139,7 @@ def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | N
         stale.unlink()
         log.info("removed %s: it scored the previous flows; run `tradesentinel score`", stale)
     write_table(world.labels, settings.table_path("labels"), "labels")
+    demo_evidence.write_demo_evidence(settings, world.labels)  # fictitious sanctions and news, HS codes
     if progress:
         progress("features", 0.0)
     features = build_feature_table(settings)

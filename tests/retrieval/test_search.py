@@ -1,0 +1,109 @@
+"""Hybrid search: keywords and vectors together, filters outside Chroma, scores on every hit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.retrieval.conftest import HashEmbedding
+from tradesentinel.config import Settings
+from tradesentinel.retrieval import search as search_module
+from tradesentinel.retrieval.hits import SearchFilters
+from tradesentinel.retrieval.index import build_index
+from tradesentinel.retrieval.search import HybridSearcher, open_searcher
+from tradesentinel.retrieval.store import EvidenceStore, IndexCorruptError
+
+
+@pytest.fixture
+def searcher(small_world: Settings) -> HybridSearcher:
+    build_index(small_world, store=EvidenceStore(small_world, HashEmbedding()))
+    return open_searcher(small_world, HashEmbedding())
+
+
+def ids(hits) -> list[str]:
+    return [h.doc_id for h in hits]
+
+
+def test_hs_code_and_flow_id_are_found_by_keyword(searcher: HybridSearcher) -> None:
+    hits = searcher.search("854231", k=2, collections=["anomalies", "hs_codes"])
+    assert set(ids(hits)) == {"anomaly:f1", "hs:854231"}
+    assert all(
+        h.keyword_score and h.keyword_score > 0.5 for h in hits if h.doc_id in ("anomaly:f1", "hs:854231")
+    )
+    assert ids(searcher.search("flow f4", k=1)) == ["anomaly:f4"]
+
+
+def test_hits_carry_scores_best_first_and_metadata(searcher: HybridSearcher) -> None:
+    hits = searcher.search("coffee Brazil Netherlands", k=5)
+    assert "anomaly:f2" in ids(hits[:2])  # with the DEMO news item about the same surge
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(0.0 <= h.score <= 1.0 and h.vector_score is not None for h in hits)
+    top = next(h for h in hits if h.doc_id == "anomaly:f2")
+    assert top.metadata["countries"] == ["BRA", "NLD"] and top.metadata["hs_code"] == "090111"
+    assert (
+        top.metadata["date"] == "2021-03-01" and top.metadata["kind"] == "spike" and top.metadata["rank"] == 2
+    )
+
+
+def test_filters_by_country_hs_period_and_kind(searcher: HybridSearcher) -> None:
+    kaz = searcher.search("re-exports", k=20, filters=SearchFilters(countries=("KAZ",)))
+    assert kaz and all("KAZ" in h.metadata["countries"] for h in kaz)
+    assert {h.collection for h in kaz} >= {"sanctions", "news", "anomalies"}
+    hs = searcher.search("electronic", k=20, filters=SearchFilters(hs_prefix="8542"))
+    assert set(ids(hs)) == {
+        "anomaly:f1",
+        "hs:8542",
+        "hs:854231",
+        "hs:854232",
+        "hs:85",
+    }  # and the chapter above
+    period = searcher.search(
+        "trade", k=20, filters=SearchFilters(period_from=date(2022, 1, 1), period_to=date(2022, 12, 31))
+    )
+    assert period and all("2022-01-01" <= h.metadata["date"] <= "2022-12-31" for h in period)
+    kinds = searcher.search("price", k=20, filters=SearchFilters(kinds=("unit_price", "hs6")))
+    assert {h.metadata["kind"] for h in kinds} == {"unit_price", "hs6"}
+    assert searcher.search("price", filters=SearchFilters(countries=("FRA",))) == []
+
+
+def test_collections_restrict_the_search(searcher: HybridSearcher) -> None:
+    hits = searcher.search("Kazakhstan", k=10, collections=["news"])
+    assert hits and {h.collection for h in hits} == {"news"}
+    with pytest.raises(ValueError, match="unknown collection"):
+        searcher.search("x", collections=["tweets"])
+
+
+def test_a_misspelt_listed_name_finds_the_entry(searcher: HybridSearcher) -> None:
+    index = searcher.collections["sanctions"]
+    person = next(r for r in index.catalog.iter_rows(named=True) if '"individual"' in r["extra"])
+    import json
+
+    name = json.loads(person["extra"])["name"]
+    first, family = name.split()
+    hits = searcher.search(f"is {first} {family[:-1]}w listed", k=3, collections=["sanctions"])
+    assert hits[0].doc_id == person["doc_id"] and hits[0].keyword_score == 1.0
+
+
+def test_large_candidate_sets_go_through_chroma_with_the_same_filters(
+    searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
+    monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)  # force the HNSW path
+    via_chroma = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
+    assert ids(via_chroma) == ids(exact)
+
+
+def test_a_damaged_chroma_store_says_to_run_index(small_world: Settings) -> None:
+    build_index(small_world, collections=["news"], store=EvidenceStore(small_world, HashEmbedding()))
+    EvidenceStore(small_world, HashEmbedding()).client.delete_collection("ts_news")
+    with pytest.raises(IndexCorruptError, match="run `tradesentinel index`"):
+        open_searcher(small_world, HashEmbedding())
+
+
+def test_real_model_finds_evidence_by_meaning(small_world: Settings, minilm) -> None:
+    build_index(small_world, collections=["news"], store=EvidenceStore(small_world, minilm))
+    searcher = open_searcher(small_world, minilm)
+    hits = searcher.search("microchips smuggled into Russia via Central Asia", k=5)
+    assert "Kazakhstan" in hits[0].text and "integrated circuits" in hits[0].text
+    assert hits[0].vector_score > 0.3

@@ -1,0 +1,75 @@
+"""BM25 keyword scoring over one collection, as a sparse matrix: a query is a sum of a few columns.
+
+Embeddings alone serve HS codes, names and numbers poorly; BM25 finds "854231" or "Khabarov"
+exactly. Documents also get their HS heading and chapter (8542, 85) as tokens, so a query for a
+heading finds its subheadings.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+
+K1, B = 1.2, 0.75
+TOKEN = re.compile(r"\w+")
+STOPWORDS = frozenset(
+    ("a", "an", "and", "any", "are", "about", "as", "at", "be", "by", "did", "do", "does", "for", "from",
+     "has", "have", "how", "in", "is", "it", "its", "me", "of", "on", "or", "show", "that", "the", "their",
+     "there", "this", "to", "was", "were", "what", "when", "where", "which", "who", "why", "with", "find",
+     "list", "tell", "give", "all", "our", "we", "i", "you")
+)  # fmt: skip
+"""Query words that carry no evidence (dropped from queries only)."""
+
+
+def query_tokens(query: str) -> list[str]:
+    """Lower-case word tokens of a query, stopwords dropped, each once, in order."""
+    seen: dict[str, None] = {}
+    for token in TOKEN.findall(query.lower()):
+        if token not in STOPWORDS:
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+class KeywordIndex:
+    """BM25 weights [docs x terms] of one collection (CSC: fast column sums)."""
+
+    def __init__(self, texts: pl.Series, hs_codes: pl.Series | None = None):
+        frame = pl.DataFrame({"text": texts}).with_row_index("row")
+        if hs_codes is not None:
+            hs = hs_codes.fill_null("")
+            frame = frame.with_columns(
+                pl.concat_str([pl.col("text"), hs.str.slice(0, 4), hs.str.slice(0, 2)], separator=" ").alias(
+                    "text"
+                )
+            )
+        tokens = frame.select("row", pl.col("text").str.to_lowercase().str.extract_all(r"\w+").alias("token"))
+        tokens = tokens.explode("token").drop_nulls("token")
+        self.n_docs = texts.len()
+        lengths = np.bincount(tokens["row"].to_numpy(), minlength=self.n_docs).astype(np.float64)
+        counts = tokens.group_by("row", "token").len()
+        vocab = counts["token"].unique().sort()
+        self.vocab = {t: i for i, t in enumerate(vocab.to_list())}
+        term = counts["token"].replace_strict(self.vocab, return_dtype=pl.Int64).to_numpy()
+        row = counts["row"].to_numpy().astype(np.int64)
+        tf = counts["len"].to_numpy().astype(np.float64)
+        df = np.bincount(term, minlength=len(self.vocab)).astype(np.float64)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5))
+        self.absent_idf = float(np.log1p((self.n_docs + 0.5) / 0.5))
+        avg = lengths.mean() if self.n_docs else 1.0
+        norm = K1 * (1 - B + B * lengths[row] / max(avg, 1e-9))
+        weights = self.idf[term] * tf * (K1 + 1) / (tf + norm)
+        self.matrix = sparse.csc_matrix((weights, (row, term)), shape=(self.n_docs, len(self.vocab)))
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """Raw BM25 of every document for the query tokens."""
+        cols = [self.vocab[t] for t in tokens if t in self.vocab]
+        if not cols:
+            return np.zeros(self.n_docs)
+        return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
+
+    def ideal(self, tokens: list[str]) -> float:
+        """BM25 of a document of average length holding each token once: 1.0 on the normalised scale."""
+        return float(sum(self.idf[self.vocab[t]] if t in self.vocab else self.absent_idf for t in tokens))

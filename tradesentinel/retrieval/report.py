@@ -1,0 +1,44 @@
+"""Rich tables for the `index` and `search` commands."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from tradesentinel.retrieval.hits import Hit
+from tradesentinel.retrieval.index import IndexReport
+
+
+def index_table(report: IndexReport) -> Table:
+    """One row per collection: documents, added, updated, deleted, unchanged, restored, embedding time."""
+    changed = any(r.changed for r in report.synced)
+    title = "evidence index" + ("" if changed else ": up to date, nothing changed (every document skipped)")
+    table = Table(title=title)
+    for column in (
+        "collection",
+        "documents",
+        "added",
+        "updated",
+        "deleted",
+        "unchanged",
+        "restored",
+        "embed s",
+    ):
+        table.add_column(column, justify="left" if column == "collection" else "right")
+    for r in report.synced:
+        table.add_row(r.collection, f"{r.n_docs:,}", f"{r.added:,}", f"{r.updated:,}", f"{r.deleted:,}",
+                      f"{r.unchanged:,}", f"{r.restored:,}", f"{r.embed_seconds:.1f}")  # fmt: skip
+    for name, why in report.skipped.items():
+        table.add_row(name, "skipped", why, "", "", "", "", "")
+    return table
+
+
+def hits_table(query: str, hits: list[Hit]) -> Table:
+    """Hits with their fused, vector and keyword scores and the start of their text."""
+    table = Table(title=f"{len(hits)} hit(s) for {query!r}" if hits else f"nothing found for {query!r}")
+    for column in ("#", "score", "vector", "keyword", "collection", "id", "text"):
+        table.add_column(column, justify="right" if column in ("#", "score", "vector", "keyword") else "left")
+    for n, h in enumerate(hits, 1):
+        table.add_row(str(n), f"{h.score:.3f}", "" if h.vector_score is None else f"{h.vector_score:.3f}",
+                      "" if h.keyword_score is None else f"{h.keyword_score:.3f}", h.collection, h.doc_id,
+                      h.text[:160] + ("..." if len(h.text) > 160 else ""))  # fmt: skip
+    return table
