@@ -1,7 +1,8 @@
 #!/bin/sh
-# Build (and score) the DEMO world on the first start when the data volume holds no scores, then serve.
+# First start on an empty data volume: build and score the DEMO world and index its evidence in Chroma.
 set -e
 if [ ! -f "$TRADESENTINEL_DATA_DIR/scores.parquet" ] && [ "${TRADESENTINEL_BUILD_DEMO:-1}" = "1" ]; then
   tradesentinel demo --scale "${TRADESENTINEL_DEMO_SCALE:-0.2}" --detectors "${TRADESENTINEL_DEMO_DETECTORS:-statistical,sanctions,lightgbm}"
+  tradesentinel index
 fi
 exec tradesentinel serve "$@"
