@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -62,3 +63,16 @@ def read_strict_csv(
         if problems:
             raise InputError(path, ragged_message(problems[0]), row=problems[0].number) from None
         raise InputError(path, f"malformed or truncated {what}: {exc}") from None
+
+
+def read_text_table(path: Path) -> pl.DataFrame:
+    """A user's CSV as strings, column names stripped and lower-cased (a BOM dropped); InputError
+    when the file is missing or cannot be parsed."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise InputError(path, f"malformed CSV: {str(exc).splitlines()[0]}") from None
+    return raw.rename({c: c.strip().removeprefix("\ufeff").lower() for c in raw.columns})
