@@ -79,9 +79,12 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                 countries = gr.Dataframe(label="per country", max_height=300, elem_id="map-table")
 
                 def draw_map(p: str, prefix: str, minimum: float):
-                    snapshot = store.snapshot()
-                    figure, table = map.build_map(snapshot.anomalies, map.map_filters(p, prefix, minimum),
-                                                  demo=snapshot.demo)  # fmt: skip
+                    try:
+                        snapshot = store.snapshot()
+                        figure, table = map.build_map(snapshot.anomalies, map.map_filters(p, prefix, minimum),
+                                                      demo=snapshot.demo)  # fmt: skip
+                    except (ValueError, FileNotFoundError) as exc:
+                        raise gr.Error(str(exc)) from None
                     return figure, table.head(50)
 
                 draw.click(draw_map, [period, hs, threshold], [world, countries])
@@ -99,18 +102,10 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                 marks = gr.Dataframe(label="anomalies and events", max_height=300, elem_id="tl-table")
 
                 def draw_timeline(fid: str, rep: str, par: str, flw: str, code: str):
-                    corridor = timeline.corridor_of(store, fid) if (fid or "").strip() else None
-                    if corridor is None and (fid or "").strip():
-                        raise gr.Error(f"no scored flow with id {fid.strip()!r}")
-                    if corridor is None:
-                        if not (rep and par and code):
-                            raise gr.Error("give a flow_id, or reporter, partner and HS code")
-                        corridor = timeline.Corridor(
-                            rep.strip().upper(), par.strip().upper(), flw, code.strip()
-                        )
                     try:
+                        corridor = timeline.corridor_from_form(store, fid, rep, par, flw, code)
                         figure, table = timeline.build_timeline(store, corridor, 0.99)
-                    except ValueError as exc:
+                    except (ValueError, FileNotFoundError) as exc:
                         raise gr.Error(str(exc)) from None
                     return map.offline_plot(figure), table.with_columns(pl.col("date").cast(pl.String))
 
@@ -133,7 +128,10 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                         filters = explorer.explorer_filters(c, h, f, t, m, k)
                     except ValueError as exc:
                         raise gr.Error(str(exc)) from None
-                    shown, total = explorer.anomaly_table(store, filters)
+                    try:
+                        shown, total = explorer.anomaly_table(store, filters)
+                    except FileNotFoundError as exc:  # nothing scored yet: say what to run
+                        return None, str(exc)
                     return shown, f"{total:,} anomalies match; showing the top {shown.height}. Click a row."
 
                 def pick(evt: gr.SelectData):

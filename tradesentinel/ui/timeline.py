@@ -32,6 +32,19 @@ def corridor_of(store: TableStore, flow_id: str) -> Corridor | None:
     return Corridor(r["reporter"], r["partner"], r["flow"], r["hs_code"])
 
 
+def corridor_from_form(store: TableStore, flow_id: str, reporter: str, partner: str, flow: str,
+                       hs_code: str) -> Corridor:  # fmt: skip
+    """The corridor the Timeline form names: a flow_id, else reporter, partner, flow and HS code."""
+    if (flow_id or "").strip():
+        corridor = corridor_of(store, flow_id)
+        if corridor is None:
+            raise ValueError(f"no scored flow with id {flow_id.strip()!r}")
+        return corridor
+    if not ((reporter or "").strip() and (partner or "").strip() and (hs_code or "").strip()):
+        raise ValueError("give a flow_id, or reporter, partner and HS code")
+    return Corridor(reporter.strip().upper(), partner.strip().upper(), flow, hs_code.strip())
+
+
 def series(store: TableStore, corridor: Corridor) -> pl.DataFrame:
     """The corridor's monthly rows: period, value, score and whether it counts as an anomaly."""
     frame = store.snapshot().anomalies
