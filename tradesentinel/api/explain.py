@@ -103,10 +103,12 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
     goods = f"HS {anomaly.hs_code}" + (f" ({hs_text}) [{first['hs_codes']}]" if first["hs_codes"] else "")
     parts = [(f"{anomaly.period:%Y-%m}: {anomaly.reporter} {FLOW_WORDS.get(anomaly.flow, anomaly.flow)} "
              f"{anomaly.partner}, {goods}, scores {anomaly.score:.3f} (rank {anomaly.rank:,}).")]  # fmt: skip
-    shown = [r for r in anomaly.reasons if r.expected is not None][:2]
-    for reason in shown:
-        parts.append(f"{reason.detector}: {reason.feature}: observed {_amount(reason.observed)} against "
-                     f"{_amount(reason.expected)} expected.")  # fmt: skip
+    direct = [
+        r for r in anomaly.reasons if not r.feature.startswith("context ")
+    ]  # SHAP context: in the table
+    for reason in direct[:2]:
+        expected = "" if reason.expected is None else f" against {_amount(reason.expected)} expected"
+        parts.append(f"{reason.detector}: {reason.feature}: observed {_amount(reason.observed)}{expected}.")
     if not anomaly.reasons:
         parts.append("No detector gave a reason for this flow (reasons are kept for the top-ranked flows).")
     names = {"sanctions": "Sanctions entries name these countries", "news": "News around that month",
