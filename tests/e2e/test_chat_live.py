@@ -14,6 +14,7 @@ from tests.e2e.conftest import _free_port
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900),
     pytest.mark.skipif(
         importlib.util.find_spec("tradesentinel.assistant.answer") is None,
         reason="the assistant module is not installed",
@@ -32,7 +33,7 @@ def live_url(tmp_path_factory) -> str:
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("live") / "data")
     build_demo(settings, scale=0.05, detectors=["statistical", "sanctions"])
-    build_index(settings, top=300)
+    build_index(settings, top=200, collections=["anomalies", "sanctions", "news"])  # HS codes: thousands
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
