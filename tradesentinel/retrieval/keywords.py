@@ -14,6 +14,8 @@ import polars as pl
 from scipy import sparse
 
 K1, B = 1.2, 0.75
+COMMON_IDF = float(np.log1p(1.0))
+"""A word in more than about half the documents (idf below this) barely ranks: it is not worth a column sum."""
 TOKEN = re.compile(r"\w+")
 STOPWORDS = frozenset(
     ("a", "an", "and", "any", "are", "about", "as", "at", "be", "by", "did", "do", "does", "for", "from",
@@ -64,8 +66,8 @@ class KeywordIndex:
         self.matrix = sparse.csc_matrix((weights, (row, term)), shape=(self.n_docs, len(self.vocab)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """Raw BM25 of every document for the query tokens."""
-        cols = [self.vocab[t] for t in tokens if t in self.vocab]
+        """Raw BM25 of every document for the query tokens (words in over half the documents are skipped)."""
+        cols = [self.vocab[t] for t in tokens if t in self.vocab and self.idf[self.vocab[t]] > COMMON_IDF]
         if not cols:
             return np.zeros(self.n_docs)
         return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
