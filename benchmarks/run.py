@@ -24,6 +24,9 @@ def main() -> None:
     parser.add_argument(
         "--retrieval-docs", type=int, default=200_000, help="documents of the retrieval latency index"
     )
+    parser.add_argument(
+        "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
@@ -40,7 +43,7 @@ def main() -> None:
     if args.only in (None, "retrieval"):
         from benchmarks import bench_retrieval
 
-        retrieval = bench_retrieval.run(args.retrieval_docs)
+        retrieval = bench_retrieval.run(args.retrieval_docs, data_dir=args.retrieval_data)
         report += ["## Evidence store and retrieval", "", bench_retrieval.markdown(retrieval), ""]
     text = "\n".join(report)
     (RESULTS / "latest.md").write_text(text)
