@@ -43,7 +43,7 @@ def _connectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
 
 def _retrieval(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_retrieval")
-    return "Evidence store and retrieval", bench.markdown(bench.run(args.retrieval_docs))
+    return "Evidence store and retrieval", bench.markdown(bench.run(args.retrieval_docs, data_dir=args.retrieval_data))
 
 
 def _app(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
@@ -70,6 +70,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--retrieval-docs", type=int, default=200_000, help="documents of the retrieval latency index"
+    )
+    parser.add_argument(
+        "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
     )
     parser.add_argument("--only", choices=list(BENCHES), action="append", help="run these benchmarks only")
     args = parser.parse_args()
