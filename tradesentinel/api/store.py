@@ -93,6 +93,16 @@ class TableStore:
             self._tables[name] = (stamp, frame)
         return frame
 
+    def _read(self, name: str) -> pl.DataFrame | None:
+        """A table read once for the snapshot (not kept in the cache: the snapshot holds what it needs)."""
+        path = self.settings.table_path(name)
+        if not path.exists():
+            return None
+        lazy = pl.scan_parquet(path)
+        if name == "features":  # only the columns explanations show
+            lazy = lazy.select([c for c in FLOW_COLUMNS if c in lazy.collect_schema().names()])
+        return lazy.collect()
+
     def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
         """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""
         table = self.table(name)
@@ -124,12 +134,11 @@ class TableStore:
         stamps = tuple(_stamp(self.settings.table_path(n)) for n in ("scores", "labels", "features"))
         if self._snapshot is not None and self._snapshot[0] == stamps:
             return self._snapshot[1]
-        scores = self.table("scores")
-        if scores is None:
+        if stamps[0] is None:
             raise TableNotFoundError(
                 f"{self.settings.table_path('scores')} does not exist yet: run `tradesentinel score` first"
             )
-        snapshot = build_snapshot(scores, self.table("labels"), self.table("features"))
+        snapshot = build_snapshot(*(self._read(n) for n in ("scores", "labels", "features")))
         self._snapshot = (stamps, snapshot)
         gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass
         return snapshot
