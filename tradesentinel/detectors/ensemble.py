@@ -87,6 +87,14 @@ def score_table(
             progress(detector.name, 1.0)
     tails = _calibrate(raw)
     ensemble, rank = _combine_calibrated(tails, {d.name: getattr(d, "family", "value") for d in detectors})
+    return scores_frame(features, detectors, raw, tails, ensemble, rank, explain_top).sort("rank"), seconds
+
+
+def scores_frame(features: pl.DataFrame, detectors: Sequence[Detector], raw: dict[str, np.ndarray],
+                 tails: dict[str, np.ndarray], ensemble: np.ndarray, rank: np.ndarray,
+                 explain_top: int) -> pl.DataFrame:  # fmt: skip
+    """The scores table of `features` rows (in their order) from their raw scores, tail probabilities,
+    ensemble score and rank; rows ranked within `explain_top` get reasons (also per partition)."""
     top = np.flatnonzero(rank <= explain_top)
     top = top[np.argsort(rank[top])]
     reasons: list[list[dict]] = [[] for _ in range(features.height)]
@@ -96,10 +104,9 @@ def score_table(
             reasons[row].extend(r.as_dict() for r in row_reasons)
     for row in top:
         reasons[row].sort(key=lambda r: -r["magnitude"])
-    table = features.select(*KEY_COLUMNS, "flow_id").with_columns(
+    return features.select(*KEY_COLUMNS, "flow_id").with_columns(
         pl.Series("score", ensemble),
         pl.Series("rank", rank),
         *[pl.Series(f"score_{name}", values) for name, values in raw.items()],
         pl.Series("reasons", reasons, dtype=REASON_DTYPE),
     )
-    return table.sort("rank"), seconds
