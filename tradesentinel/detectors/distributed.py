@@ -2,8 +2,8 @@
 calibrate and rank globally, explain and write each partition, then the ranked scores table.
 
 The feature parts (pipeline.distributed) stay in the workers' memory for the whole run. The
-detectors are fitted in one worker task on a seeded sample of whole series gathered from every
-part (detectors.sampled says which scores are then exactly equal to in-process ones), and that
+detectors are fitted in one worker task on a seeded sample (rows, and whole series for the
+transformer) gathered from every part (detectors.sampled says which scores are then exactly equal to in-process ones), and that
 one fitted copy travels to each worker. Tail probabilities and the rank need every row's raw score,
 so the client gathers the raw score columns only (8 bytes x detectors per row) and computes them
 exactly as `ensemble.score_table` does, over rows in the same (canonical) order; each part then
@@ -28,7 +28,6 @@ from tradesentinel.config import Settings
 from tradesentinel.detectors.base import Detector
 from tradesentinel.detectors.ensemble import _calibrate, _combine_calibrated, scores_frame
 from tradesentinel.detectors.global_scales import robust_scales
-from tradesentinel.detectors.registry import DEFAULT, build_detectors
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample
 from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.pipeline import datasets
@@ -98,6 +97,8 @@ def _as_completed(client: Client, futures: list, stage: str, progress: Progress 
 def score_on_dask(settings: Settings, client: Client, detectors: list[str] | None = None, *,
                   progress: Progress | None = None, track: bool = True) -> DaskScoreReport:  # fmt: skip
     """Score the partitioned features dataset with `detectors` (default: all) on the cluster."""
+    from tradesentinel.detectors.registry import DEFAULT, build_detectors  # torch: only the client needs it
+
     started = time.perf_counter()
     names = list(detectors or DEFAULT)
     chosen = build_detectors(names, seed=settings.demo_seed)
@@ -107,14 +108,15 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False
     )
     fraction = min(1.0, settings.sample_rows / max(features.n_rows, 1))
-    samples = client.map(in_sample, frames, fraction=fraction, seed=settings.demo_seed, pure=False)
+    seed = settings.demo_seed
+    rows = client.map(in_sample, frames, fraction=fraction, seed=seed, pure=False)
+    series = client.map(in_sample, frames, fraction=fraction, seed=seed, whole_series=True, pure=False)
     signals = sorted({s for d in chosen if isinstance(d, StatisticalDetector) for s in d.signals})
     scales = robust_scales(client, frames, signals) if signals else {}
     if progress:
         progress("fit", 0.0)
-    fitted = client.submit(
-        fit_on_sample, chosen, client.submit(pl.concat, samples, pure=False), scales, pure=False
-    )
+    rows, series = client.submit(pl.concat, rows, pure=False), client.submit(pl.concat, series, pure=False)
+    fitted = client.submit(fit_on_sample, chosen, rows, series, scales, pure=False)
     results = _as_completed(
         client, client.map(score_part, frames, fitted=fitted, pure=False), "score", progress
     )
@@ -154,3 +156,12 @@ def _track(settings: Settings, models: list[Detector], names: list[str], n_rows:
             metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
             artifacts=[saved],
         )  # fmt: skip
+
+
+def score_on_cluster(settings: Settings, detectors: list[str] | None = None, scheduler: str | None = None, *,
+                     progress: Progress | None = None, track: bool = True) -> DaskScoreReport:  # fmt: skip
+    """`tradesentinel score --engine dask`: connect (or start a LocalCluster), score, disconnect."""
+    from tradesentinel.pipeline.distributed import dask_client
+
+    with dask_client(settings, scheduler) as client:
+        return score_on_dask(settings, client, detectors, progress=progress, track=track)

@@ -1,7 +1,8 @@
-"""Detectors fitted once on a sample of whole series, then scoring any part of the table.
+"""Detectors fitted once on a sample, then scoring any part of the table.
 
 Under the Dask engine no machine holds the whole feature table: the detectors are fitted on a
-seeded sample of whole series (`in_sample`) and the fitted models score every partition. Which
+seeded sample (`in_sample`: rows, or whole series for the transformer) and the fitted models
+score every partition. Which
 results equal the in-process ones:
 - statistical: exactly equal (its table-wide scales are computed exactly over all parts, see
   global_scales; every signal is within one HS code);
@@ -29,13 +30,17 @@ EXACT = ("statistical", "sanctions")
 """Detectors whose Dask scores equal the in-process scores exactly."""
 
 
-def in_sample(frame: pl.DataFrame, fraction: float, seed: int) -> pl.DataFrame:
-    """The rows of series (reporter, partner, flow, HS) picked by a seeded hash: whole series, about
-    `fraction` of them, the same pick in every partition and process."""
+def in_sample(frame: pl.DataFrame, fraction: float, seed: int, *, whole_series: bool = False) -> pl.DataFrame:
+    """A seeded hash pick of about `fraction` of the rows (by flow id), or of whole series (reporter,
+    partner, flow, HS) with `whole_series`; the same pick in every partition and process."""
     if fraction >= 1.0:
         return frame
-    picked = pl.concat_str([pl.col(c).cast(pl.String) for c in SERIES], separator="|").hash(seed) % 1_000_000
-    return frame.filter(picked < int(fraction * 1_000_000))
+    key = (
+        pl.concat_str([pl.col(c).cast(pl.String) for c in SERIES], separator="|")
+        if whole_series
+        else pl.col("flow_id")
+    )
+    return frame.filter(key.hash(seed) % 1_000_000 < int(fraction * 1_000_000))
 
 
 class SampleFittedBoosted:
@@ -105,11 +110,14 @@ class SampleFittedBoosted:
         return self.bound(features).explain(features, rows)
 
 
-def fit_on_sample(detectors: list[Detector], sample: pl.DataFrame,
+def fit_on_sample(detectors: list[Detector], rows: pl.DataFrame, series: pl.DataFrame,
                   scales: dict[str, tuple[float, float]]) -> tuple[list[Detector], dict[str, float]]:  # fmt: skip
-    """Worker task: the detectors fitted for partition scoring, and the seconds each fit took.
-    The statistical detector takes the exact table-wide `scales` instead of fitting."""
+    """Worker task: the detectors fitted for partition scoring, and the seconds each fit took. The
+    transformer learns from whole `series`, the others from sampled `rows` (as the in-process
+    boosted and classical fits subsample rows); statistical takes the exact table-wide `scales`."""
     import time
+
+    from tradesentinel.detectors.transformer import SeriesTransformerDetector
 
     fitted, seconds = [], {}
     for detector in detectors:
@@ -117,9 +125,9 @@ def fit_on_sample(detectors: list[Detector], sample: pl.DataFrame,
         if isinstance(detector, StatisticalDetector):
             detector.scales_ = {s: scales[s] for s in detector.signals}
         elif isinstance(detector, BoostedDetector):
-            detector = SampleFittedBoosted(detector).fit(sample)
+            detector = SampleFittedBoosted(detector).fit(rows)
         else:
-            detector.fit(sample)
+            detector.fit(series if isinstance(detector, SeriesTransformerDetector) else rows)
         fitted.append(detector)
         seconds[detector.name] = time.perf_counter() - started
     return fitted, seconds

@@ -65,15 +65,16 @@ def n_workers(client: Client) -> int:
 def hs_ranges(counts: pl.DataFrame, target_rows: int) -> list[tuple[str, str, int]]:
     """(first HS, last HS, rows) of contiguous HS ranges of about `target_rows` rows, from a table of
     hs_code and len sorted by hs_code; an HS code is never split, so a big one is a part of its own."""
-    if counts.height == 0:
-        return []
-    cut = counts.with_columns(
-        ((pl.col("len").cum_sum() - pl.col("len")) // max(target_rows, 1)).alias("_part")
-    )
-    grouped = cut.group_by("_part", maintain_order=True).agg(
-        pl.col("hs_code").first().alias("lo"), pl.col("hs_code").last().alias("hi"), pl.col("len").sum()
-    )
-    return [(lo, hi, int(n)) for _, lo, hi, n in grouped.iter_rows()]
+    ranges: list[tuple[str, str, int]] = []
+    lo, hi, rows = None, None, 0
+    for hs, n in counts.select("hs_code", "len").iter_rows():
+        if lo is not None and rows + n > target_rows:  # this code would overfill the part: close it
+            ranges.append((lo, hi, rows))
+            lo = None
+        if lo is None:
+            lo, rows = hs, 0
+        hi, rows = hs, rows + n
+    return [*ranges, (lo, hi, rows)] if lo is not None else ranges
 
 
 def partition_flows(settings: Settings, *, min_parts: int = 1) -> datasets.Manifest:
@@ -145,3 +146,10 @@ def build_features_on_dask(
     log.info("features: %d rows in %d parts on %d workers", manifest.n_rows, len(flows.parts), workers)
     return DaskFeatureReport(manifest.n_rows, len(flows.parts), workers, partitioned - started,
                              time.perf_counter() - partitioned, url)  # fmt: skip
+
+
+def features_on_cluster(settings: Settings, scheduler: str | None = None, *,
+                        progress: Progress | None = None) -> DaskFeatureReport:  # fmt: skip
+    """`tradesentinel features --engine dask`: connect (or start a LocalCluster), build, disconnect."""
+    with dask_client(settings, scheduler) as client:
+        return build_features_on_dask(settings, client, progress=progress)
