@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import bench_detectors, bench_features, machine
+from benchmarks import bench_dask, bench_detectors, bench_features, machine
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -20,7 +20,8 @@ def main() -> None:
     parser.add_argument(
         "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
     )
-    parser.add_argument("--only", choices=["features", "detectors"], help="run one benchmark")
+    parser.add_argument("--only", choices=["features", "detectors", "dask"], help="run one benchmark")
+    parser.add_argument("--dask-rows", type=int, default=2_000_000, help="rows of the Dask benchmark table")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
@@ -34,6 +35,11 @@ def main() -> None:
         result = bench_detectors.run()
         result["quality"].write_csv(RESULTS / "detectors_quality.csv")
         report += ["## Detectors", "", bench_detectors.markdown(result), ""]
+    if args.only in (None, "dask"):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = bench_dask.run(args.dask_rows, Path(tmp))
+        (RESULTS / "dask.json").write_text(json.dumps(figures, indent=2))
+        report += ["## Dask engine", "", bench_dask.markdown(figures), ""]
     text = "\n".join(report)
     (RESULTS / "latest.md").write_text(text)
     print(text)

@@ -130,7 +130,7 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
                      rank[a:b]) for a, b in pairwise(bounds)]  # fmt: skip
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
     written = dict(_as_completed(client, client.map(
-        write_scores_part, frames, [fitted] * len(frames), ranked, features.parts, explain_top=settings.explain_top,
+        write_scores_part, frames, [fitted] * len(frames), client.scatter(ranked), features.parts, explain_top=settings.explain_top,
         url=url, version=version, options=options, pure=False), "write", progress))  # fmt: skip
     manifest = datasets.commit(
         url, version, [(p, written[p]) for p in features.parts], options, features.meta

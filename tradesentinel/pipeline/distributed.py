@@ -33,10 +33,14 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 
 
+ONE_CORE = {"NUMBA_NUM_THREADS": "1", "POLARS_MAX_THREADS": "1", "OMP_NUM_THREADS": "1"}
+"""Environment of LocalCluster workers: one core each, so n workers never oversubscribe n cores."""
+
+
 @contextmanager
 def dask_client(settings: Settings, scheduler: str | None = None) -> Iterator[Client]:
     """A client of the cluster at `scheduler` (or settings.dask_scheduler), else of a LocalCluster
-    of settings.dask_workers single-threaded worker processes on 127.0.0.1, closed afterwards."""
+    of settings.dask_workers one-core worker processes on 127.0.0.1, closed afterwards."""
     from distributed import Client, LocalCluster
 
     address = scheduler or settings.dask_scheduler
@@ -51,6 +55,7 @@ def dask_client(settings: Settings, scheduler: str | None = None) -> Iterator[Cl
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            env=ONE_CORE,
         ) as cluster,  # fmt: skip
         Client(cluster) as client,
     ):
