@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import polars as pl
 import pytest
@@ -12,7 +14,7 @@ from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.sampled import SampleFittedBoosted, in_sample
 from tradesentinel.pipeline.distributed import features_on_cluster
 from tradesentinel.pipeline.run import score_flows
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.pipeline.store import TableNotFoundError, read_table
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,14 @@ def test_samples_are_seeded_and_boosted_rows_are_scored_by_a_model_that_never_sa
     assert (
         _spearman(scores, BoostedDetector("lightgbm", n_trees=30, seed=1).fit(features).score(features)) > 0.5
     )
+
+
+def test_scoring_refuses_features_built_from_other_flows(featurised):
+    flows = featurised.table_path("flows")
+    before = flows.stat()
+    os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # as if flows were re-ingested
+    try:
+        with pytest.raises(TableNotFoundError, match="features --engine dask"):
+            score_on_cluster(featurised, ["sanctions"], track=False)
+    finally:
+        os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns))

@@ -31,8 +31,8 @@ from tradesentinel.detectors.global_scales import robust_scales
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample
 from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.pipeline import datasets
-from tradesentinel.pipeline.distributed import n_workers
-from tradesentinel.pipeline.store import write_table
+from tradesentinel.pipeline.distributed import flows_version, n_workers
+from tradesentinel.pipeline.store import TableNotFoundError, write_table
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -104,6 +104,11 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
     chosen = build_detectors(names, seed=settings.demo_seed)
     options = settings.storage_options()
     features = datasets.current(datasets.dataset_url(settings, "features"), options)
+    if settings.table_path("flows").exists() and features.meta.get("flows_version") != flows_version(
+        settings
+    ):
+        raise TableNotFoundError(f"{features.url} was built from other flows than {settings.table_path('flows')}: "
+                                 "run `tradesentinel features --engine dask` first")  # fmt: skip
     frames = client.map(
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False
     )
@@ -117,10 +122,12 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
         progress("fit", 0.0)
     rows, series = client.submit(pl.concat, rows, pure=False), client.submit(pl.concat, series, pure=False)
     fitted = client.submit(fit_on_sample, chosen, rows, series, scales, pure=False)
+    models, fit_seconds = fitted.result()
+    if progress:
+        progress("fit", 1.0)
     results = _as_completed(
         client, client.map(score_part, frames, fitted=fitted, pure=False), "score", progress
     )
-    models, fit_seconds = fitted.result()
     seconds = {n: fit_seconds[n] + sum(r[1][n] for r in results) for n in names}
     raw = {n: np.concatenate([r[0][n] for r in results]) for n in names}
     tails = _calibrate(raw)

@@ -85,7 +85,8 @@ def hs_ranges(counts: pl.DataFrame, target_rows: int) -> list[tuple[str, str, in
 def partition_flows(settings: Settings, *, min_parts: int = 1) -> datasets.Manifest:
     """Cut the stored flows table into HS-range parts (canonical order inside each) and commit them as
     the partitioned `flows` dataset; at least `min_parts` parts when there are that many HS codes."""
-    lazy = read_table(settings.table_path("flows"), "flows")
+    source = settings.table_path("flows")
+    lazy = read_table(source, "flows")
     counts = lazy.group_by("hs_code").len().sort("hs_code").collect()
     total = int(counts["len"].sum()) if counts.height else 0
     target = min(settings.partition_rows, max(1, math.ceil(total / max(min_parts, 1))))
@@ -99,7 +100,15 @@ def partition_flows(settings: Settings, *, min_parts: int = 1) -> datasets.Manif
         name = f"part-{i:05d}"
         parts.append((name, datasets.write_part(url, version, name, frame, options)))
         ranges.append([lo, hi])
-    return datasets.commit(url, version, parts, options, meta={"hs_ranges": ranges})
+    meta = {"hs_ranges": ranges, "flows_version": flows_version(settings)}
+    return datasets.commit(url, version, parts, options, meta=meta)
+
+
+def flows_version(settings: Settings) -> str:
+    """Identity of the stored flows table (size and modification time): a dataset built from other
+    flows is stale."""
+    stat = settings.table_path("flows").stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def feature_part(flows: datasets.Manifest, part: str, features_url: str, version: str, programmes: pl.DataFrame,
