@@ -5,11 +5,12 @@ One synthetic panel (benchmarks.synthetic) is stored as flows. Features: in-proc
 build per part, commit the dataset) on LocalClusters of 1 and 2 single-threaded worker processes,
 each timed after a warm-up run on the same cluster (imports and compiled kernels loaded). Scoring:
 in-process `score_flows` against `score --engine dask` on the 2-worker cluster with the same
-detectors. The 1-worker cluster gives the per-worker rate; 2 vs 1 the scaling efficiency.
+detectors (their libraries imported on the workers first). The 1-worker cluster gives the per-worker rate; 2 vs 1 the scaling efficiency.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def _features_on(settings: Settings, workers: int) -> dict[str, float]:
         report = build_features_on_dask(settings, client)
         out = {"startup_s": startup, "partition_s": report.partition_seconds, "features_s": report.feature_seconds,
                "parts": report.n_parts}  # fmt: skip
-        if workers == 2:
+        if workers == 2:  # load the detectors' libraries on every worker first, as the features' warm-up did
+            client.run(importlib.import_module, "pyod.models.iforest")
+            client.run(importlib.import_module, "tradesentinel.detectors.registry")
             scored = score_on_dask(settings, client, DETECTORS, track=False)
             out |= {"score_s": scored.total_seconds}
     return out

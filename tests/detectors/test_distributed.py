@@ -11,7 +11,7 @@ import pytest
 from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.distributed import score_on_cluster
 from tradesentinel.detectors.evaluate import evaluate
-from tradesentinel.detectors.sampled import SampleFittedBoosted, in_sample
+from tradesentinel.detectors.sampled import EXACT, SampleFittedBoosted, in_sample
 from tradesentinel.pipeline.distributed import features_on_cluster
 from tradesentinel.pipeline.run import score_flows
 from tradesentinel.pipeline.store import TableNotFoundError, read_table
@@ -49,8 +49,8 @@ def test_sample_fitted_detectors_agree_and_the_ensemble_finds_the_same_anomalies
     local = _scores(featurised, False, names)
     distributed = _scores(featurised, True, names)
     assert distributed["flow_id"].equals(local["flow_id"])
-    for exact in ("score_statistical", "score_sanctions"):
-        assert distributed[exact].equals(local[exact])
+    for exact in EXACT:
+        assert distributed[f"score_{exact}"].equals(local[f"score_{exact}"])
     assert _spearman(distributed["score_iforest"], local["score_iforest"]) > 0.9
     assert _spearman(distributed["rank"], local["rank"]) > 0.9
     labels = read_table(featurised.table_path("labels"), "labels").collect()

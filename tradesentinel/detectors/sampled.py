@@ -2,16 +2,17 @@
 
 Under the Dask engine no machine holds the whole feature table: the detectors are fitted on a
 seeded sample (`in_sample`: rows, or whole series for the transformer) and the fitted models
-score every partition. Which
-results equal the in-process ones:
+score every partition. Which results equal the in-process ones:
 - statistical: exactly equal (its table-wide scales are computed exactly over all parts, see
   global_scales; every signal is within one HS code);
 - sanctions: exactly equal (no fit; the corridor's level before exposure is within one series);
-- iforest, ecod, ocsvm: fitted on the sample, their standardisation scales too: close, not equal;
+- iforest, ecod, ocsvm: fitted on the sample, their standardisation scales too: close, not equal
+  (equal when the table is smaller than the sample, which then is the table);
 - lightgbm, xgboost: regressors fitted out-of-fold on the sample; every row is scored by the model
   of its fold (a hash of its flow id), which never saw it, as in-process; categories are coded
   from the sample's vocabulary (stable across processes, unseen values missing): close, not equal;
-- transformer: trained on the sample's series, scores every series: close, not equal.
+- transformer: trained on the sample's series, scores every series: close, not equal (equal when
+  the table is smaller than the sample).
 """
 
 from __future__ import annotations
