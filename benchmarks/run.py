@@ -43,7 +43,23 @@ def _connectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
 
 def _retrieval(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_retrieval")
-    return "Evidence store and retrieval", bench.markdown(bench.run(args.retrieval_docs))
+    return "Evidence store and retrieval", bench.markdown(
+        bench.run(args.retrieval_docs, data_dir=args.retrieval_data)
+    )
+
+
+def _dask(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_dask")
+    figures = bench.run(args.dask_rows, tmp)
+    (RESULTS / "dask.json").write_text(json.dumps(figures, indent=2))
+    return "Dask engine", bench.markdown(figures)
+
+
+def _app(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_app")
+    figures = bench.run(tmp)
+    (RESULTS / "app.json").write_text(json.dumps(figures, indent=2))
+    return "App (API + UI)", bench.markdown(figures)
 
 
 def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
@@ -61,6 +77,8 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
     "detectors": _detectors,
     "connectors": _connectors,
     "retrieval": _retrieval,
+    "dask": _dask,
+    "app": _app,
     "assistant": _assistant,
 }
 
@@ -74,6 +92,10 @@ def main() -> None:
     parser.add_argument(
         "--retrieval-docs", type=int, default=200_000, help="documents of the retrieval latency index"
     )
+    parser.add_argument(
+        "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
+    )
+    parser.add_argument("--dask-rows", type=int, default=2_000_000, help="rows of the Dask benchmark table")
     parser.add_argument("--only", choices=list(BENCHES), action="append", help="run these benchmarks only")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")

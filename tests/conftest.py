@@ -26,3 +26,30 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dask_world(tmp_path_factory: pytest.TempPathFactory):
+    """(settings, cluster): a 0.05-scale demo world built in-process, and a LocalCluster of 2 worker
+    processes on 127.0.0.1 (closed after the session) that settings point the Dask engine at."""
+    from distributed import LocalCluster
+
+    from tradesentinel.pipeline.distributed import ONE_CORE
+    from tradesentinel.pipeline.run import build_demo
+
+    root = tmp_path_factory.mktemp("dask")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, env=ONE_CORE) as cluster:  # fmt: skip
+        settings = Settings(data_dir=root / "data", dataset_url=(root / "datasets").as_uri(),
+                            dask_scheduler=cluster.scheduler_address, partition_rows=8_000,
+                            sample_rows=20_000, explain_top=300)  # fmt: skip
+        build_demo(settings, scale=0.05)
+        yield settings, cluster
+
+
+@pytest.fixture(scope="session")
+def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A small scored DEMO world (built once per session) for the API, UI and browser tests."""
+    from tests.app_world import build_scored_world
+
+    return build_scored_world(tmp_path_factory.mktemp("world") / "data")

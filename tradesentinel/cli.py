@@ -138,14 +138,32 @@ def ingest_csv(
         out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
 
 
+Engine = Annotated[str | None, typer.Option(help="local (in-process) or dask (a cluster, docs/scaling.md); default from settings.")]  # fmt: skip
+Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default: a LocalCluster.")]  # fmt: skip
+
+
+def _dask(settings: Settings, engine: str | None) -> bool:
+    """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
+    if (engine or settings.engine) not in ("local", "dask"):
+        raise ValueError(f"unknown engine {engine!r}: expected local or dask")
+    return (engine or settings.engine) == "dask"
+
+
 @app.command()
-def features() -> None:
-    """Build the features table from the stored flows table."""
+def features(engine: Engine = None, scheduler: Scheduler = None) -> None:
+    """Build the features table from the stored flows table (on Dask: a partitioned dataset)."""
     from tradesentinel.pipeline.run import build_feature_table
 
     settings = _settings()
     with _user_errors(), _progress() as progress:
         progress("features", 0.0)
+        if _dask(settings, engine):
+            from tradesentinel.pipeline.distributed import features_on_cluster
+
+            r = features_on_cluster(settings, scheduler, progress=progress)
+            Console().print(f"features: {r.n_rows:,} rows in {r.n_parts} HS parts on {r.n_workers} workers in "
+                            f"{r.partition_seconds + r.feature_seconds:.2f} s -> {r.url}")  # fmt: skip
+            return
         report = build_feature_table(settings)
         progress("features", 1.0)
     Console().print(f"features: {report.n_rows:,} rows in {report.seconds:.2f} s -> {report.path}")
@@ -155,13 +173,22 @@ def features() -> None:
 def score(
     detectors: Annotated[str | None, typer.Option(help="Comma-separated detectors (default: all).")] = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
+    engine: Engine = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Fit every detector on the features, combine them into one ranked score with reasons."""
     from tradesentinel.pipeline.run import score_flows
 
     settings = _settings()
     with _user_errors(), _progress() as progress:
-        report = score_flows(settings, _detector_names(detectors), progress=progress, track=track)
+        if _dask(settings, engine):
+            from tradesentinel.detectors.distributed import score_on_cluster
+
+            report = score_on_cluster(
+                settings, _detector_names(detectors), scheduler, progress=progress, track=track
+            )
+        else:
+            report = score_flows(settings, _detector_names(detectors), progress=progress, track=track)
     out = Console()
     out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
     for name, seconds in report.seconds.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,40 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Weight of vector similarity in the hybrid score (the rest: keywords).",
+    )
+
+    # distributed engine (issue #8, docs/scaling.md)
+    engine: Literal["local", "dask"] = Field("local", description="Where features and scores run.")
+    dask_scheduler: str | None = Field(None, description="Dask scheduler address; none: a LocalCluster.")
+    dask_workers: int = Field(
+        2, ge=1, description="Worker processes of the LocalCluster started when no scheduler is set."
+    )
+    dataset_url: str | None = Field(
+        None,
+        description="Where partitioned datasets live (file://, s3://bucket/prefix); default: data_dir/partitioned.",
+    )
+    partition_rows: int = Field(2_000_000, ge=1, description="Target rows per HS partition.")
+    sample_rows: int = Field(
+        300_000, ge=1000, description="Rows (whole series) detectors are fitted on under Dask."
+    )
+    s3_key: str | None = Field(None, description="S3 access key id for s3:// dataset URLs.")
+    s3_secret: SecretStr | None = Field(None, description="S3 secret access key.")
+    s3_endpoint: str | None = Field(None, description="S3-compatible endpoint URL (MinIO, Ceph...).")
+
+    def storage_options(self) -> dict[str, object]:
+        """fsspec options for dataset_url: S3 credentials and endpoint when set."""
+        options: dict[str, object] = {}
+        if self.s3_key:
+            options["key"] = self.s3_key
+        if self.s3_secret:
+            options["secret"] = self.s3_secret.get_secret_value()
+        if self.s3_endpoint:
+            options["client_kwargs"] = {"endpoint_url": self.s3_endpoint}
+        return options
+
+    # app (docs/app.md)
+    api_key: str | None = Field(
+        None, description="When set, every endpoint but /health needs header X-API-Key (the UI: password)."
     )
 
     # assistant (docs/assistant.md)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -101,9 +104,26 @@ def test_a_damaged_chroma_store_says_to_run_index(small_world: Settings) -> None
         open_searcher(small_world, HashEmbedding())
 
 
+@pytest.mark.slow  # loads torch and the model: ~10 s of CPU, minutes on a busy machine
 def test_real_model_finds_evidence_by_meaning(small_world: Settings, minilm) -> None:
     build_index(small_world, collections=["news"], store=EvidenceStore(small_world, minilm))
     searcher = open_searcher(small_world, minilm)
     hits = searcher.search("microchips smuggled into Russia via Central Asia", k=5)
     assert "Kazakhstan" in hits[0].text and "integrated circuits" in hits[0].text
     assert hits[0].vector_score > 0.3
+
+
+def test_a_garbage_chroma_file_says_what_to_do(small_world: Settings) -> None:
+    build_index(small_world, collections=["news"], store=EvidenceStore(small_world, HashEmbedding()))
+    (small_world.data_dir / "chroma" / "chroma.sqlite3").write_bytes(b"garbage" * 100)
+    env = {**os.environ, "TRADESENTINEL_DATA_DIR": str(small_world.data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tradesentinel.cli", "search", "anything"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip  (a fresh process opens the file)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "delete that folder, then run `tradesentinel index`" in " ".join(done.stderr.split())

@@ -1,40 +1,25 @@
-"""The web service: health, and a status page of what the pipeline has built.
-
-The analyst UI (chat, map, timeline, explorer) and the explain endpoint mount here as they land.
-"""
+"""The web service: the JSON API (health, anomalies, explain, ask) with the Gradio UI mounted at `/`."""
 
 from __future__ import annotations
 
-import html
+import hmac
 from pathlib import Path
 
 import polars as pl
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import APIKeyHeader
 
 from tradesentinel import __version__
+from tradesentinel.api.assistant_link import AssistantLink
+from tradesentinel.api.routes import router
+from tradesentinel.api.schemas import Health, TableStatus
+from tradesentinel.api.store import TableStore
 from tradesentinel.config import Settings
+from tradesentinel.pipeline.store import TableNotFoundError
 
-TABLES = ("flows", "features", "labels", "quarantine")
-
-
-class TableStatus(BaseModel):
-    """One stored table: whether it exists and how many rows it holds."""
-
-    name: str
-    exists: bool
-    rows: int | None
-
-
-class Health(BaseModel):
-    """Liveness plus what data the server can see."""
-
-    status: str
-    version: str
-    data_dir: str
-    demo: bool
-    tables: list[TableStatus]
+TABLES = ("flows", "features", "scores", "labels", "quarantine", "sanctions", "news", "hs_codes")
+ASSETS = Path(__file__).resolve().parents[1] / "ui" / "assets"
 
 
 def _table_status(path: Path, name: str) -> TableStatus:
@@ -51,36 +36,58 @@ def _is_demo(settings: Settings) -> bool:
     return "demo" in sources
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The FastAPI application for `settings` (no I/O until a request arrives)."""
-    app = FastAPI(title="tradesentinel", version=__version__, description="Trade anomaly investigation API.")
+def _key_check(settings: Settings):
+    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed when the server has a key.")
 
-    @app.get("/health", response_model=Health)
+    def check(key: str | None = Depends(header)) -> None:
+        if settings.api_key and not (key and hmac.compare_digest(key, settings.api_key)):
+            raise HTTPException(401, "missing or wrong X-API-Key")
+
+    return check
+
+
+def create_app(settings: Settings, *, ui: bool = True, assistant: AssistantLink | None = None) -> FastAPI:
+    """The FastAPI application for `settings` (no I/O until a request arrives); `ui` mounts Gradio at /;
+    `assistant` replaces the link to the assistant (tests pass a double honouring its contract)."""
+    app = FastAPI(title="tradesentinel", version=__version__, description="Trade anomaly investigation API.")
+    app.state.store = TableStore(settings)
+    app.state.assistant = assistant or AssistantLink(settings)
+
+    @app.exception_handler(TableNotFoundError)
+    async def not_built(request: Request, exc: TableNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
+        """Liveness, version, and which tables the server can see."""
         tables = [_table_status(settings.table_path(name), name) for name in TABLES]
         return Health(status="ok", version=__version__, data_dir=str(settings.data_dir.resolve()),
                       demo=_is_demo(settings), tables=tables)  # fmt: skip
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        state = health()
-        rows = "".join(
-            f"<tr><td>{t.name}</td><td>{'yes' if t.exists else 'not built'}</td>"
-            f"<td style='text-align:right'>{'' if t.rows is None else f'{t.rows:,}'}</td></tr>"
-            for t in state.tables
-        )
-        banner = (
-            "<p class='demo'>DEMO data: a synthetic world with injected, labelled anomalies. Not real trade.</p>"
-            if state.demo
-            else ""
-        )
-        return f"""<!doctype html><html><head><meta charset="utf-8"><title>tradesentinel</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:48rem}}td,th{{padding:.2rem .8rem}}
-.demo{{background:#fff3cd;border:1px solid #e0c060;padding:.5rem}}</style></head><body>
-<h1>tradesentinel {html.escape(state.version)}</h1>{banner}
-<p>Data directory: <code>{html.escape(state.data_dir)}</code></p>
-<table><tr><th>table</th><th>built</th><th>rows</th></tr>{rows}</table>
-<p>API: <a href="/docs">OpenAPI docs</a> · <a href="/health">/health</a></p>
-</body></html>"""
+    app.include_router(router, dependencies=[Depends(_key_check(settings))])
 
+    @app.get("/static/topojson/{name}.json", include_in_schema=False)
+    def topojson(name: str) -> FileResponse:
+        """The offline world map the UI's plots load (plotly's topojsonURL points here)."""
+        if name != "world_110m":
+            raise HTTPException(404, f"no map {name!r}")
+        return FileResponse(ASSETS / "world_110m.json", media_type="application/json")
+
+    if ui:
+        import gradio as gr
+
+        from tradesentinel.ui.app import HEAD, build_ui
+
+        auth = (
+            (lambda user, password: hmac.compare_digest(password, settings.api_key))
+            if settings.api_key
+            else None
+        )
+        app = gr.mount_gradio_app(
+            app, build_ui(app.state.store, app.state.assistant), path="/", auth=auth, head=HEAD
+        )
     return app

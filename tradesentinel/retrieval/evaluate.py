@@ -9,6 +9,7 @@ Metrics: recall@k (share of the relevant documents, up to k, found in the top k)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,16 @@ from tradesentinel.retrieval.hits import Searcher, SearchFilters
 
 FLOW_VERBS = {"X": ("exports of", "to"), "M": ("imports of", "from"), "RX": ("re-exports of", "to"),
               "RM": ("re-imports of", "from")}  # fmt: skip
+
+
+NEWS_WORDS = {"one-month surge": "a sudden jump in", "customs gap": "under-declared", "odd prices": "mispriced",
+              "lasting change": "a step change in", "implausible figures": "data errors on"}  # fmt: skip
+"""How an analyst would put each demo headline's story."""
+
+
+def _hs_in(text: str) -> str:
+    found = re.search(r"HS (\d{2,6})", text)
+    return found.group(1) if found else ""
 
 
 @dataclass(frozen=True)
@@ -61,13 +72,19 @@ def _misspell(name: str, rng: np.random.Generator) -> str:
     return " ".join(out)
 
 
+def _with_extra(catalog: pl.DataFrame) -> pl.DataFrame:
+    """The catalog with its JSON `extra` metadata as columns."""
+    extra = pl.DataFrame([json.loads(e or "{}") for e in catalog["extra"]], infer_schema_length=None)
+    return catalog.hstack(extra.select([c for c in extra.columns if c not in catalog.columns]))
+
+
 def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed: int = 0,
                  n_corridor: int = 40, n_ids: int = 10, n_hs: int = 20) -> list[LabelledQuery]:  # fmt: skip
     """The labelled query set, built from the indexed demo catalogs (anomalies, hs_codes, sanctions, news)."""
     rng = np.random.default_rng(seed)
     descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
     queries: list[LabelledQuery] = []
-    anomalies = catalogs["anomalies"].with_columns(pl.col("extra").str.json_decode().alias("x")).unnest("x")
+    anomalies = _with_extra(catalogs["anomalies"])
     for r in anomalies.sample(min(n_corridor, anomalies.height), seed=seed).iter_rows(named=True):
         verb, prep = FLOW_VERBS.get(r["flow"], ("trade in", "with"))
         code = f" (HS {r['hs_code']})" if rng.random() < 0.5 else ""
@@ -76,7 +93,7 @@ def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed
         queries.append(LabelledQuery("anomaly_corridor", text, (r["doc_id"],)))
     for r in anomalies.sample(min(n_ids, anomalies.height), seed=seed + 1).iter_rows(named=True):
         queries.append(LabelledQuery("anomaly_id", f"why is flow {r['flow_id']} flagged?", (r["doc_id"],)))
-    sanctions = catalogs["sanctions"].with_columns(pl.col("extra").str.json_decode().alias("x")).unnest("x")
+    sanctions = _with_extra(catalogs["sanctions"])
     demo = sanctions.filter(pl.col("list") == "DEMO")
     for r in demo.iter_rows(named=True):
         queries.append(
@@ -102,19 +119,19 @@ def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed
             queries.append(LabelledQuery("diversion", f"{_goods(hs, descriptions)} sent on from {country_name(hub)} to Russia",
                                          relevant, SearchFilters(countries=(hub,), hs_prefix=hs[:4])))  # fmt: skip
         for r in reports.iter_rows(named=True):
-            title = r["text"].split(": DEMO: ", 1)[-1]
-            words = (
-                title.replace("re-exporting", "shipping")
-                .replace("multiply", "jump")
-                .replace("questioned", "probed")
-            )
-            queries.append(
-                LabelledQuery("news", f"press: {words[:120]}", (r["doc_id"],), SearchFilters(kinds=("demo",)))
-            )
-    others = news.filter(~pl.col("text").str.contains("Russia"))
-    for r in others.iter_rows(named=True):
-        title = r["text"].split(": DEMO: ", 1)[-1].split(" draws attention")[0]
-        queries.append(LabelledQuery("news", f"news coverage of {title}", (r["doc_id"],)))
+            goods = _goods(_hs_in(r["text"]), descriptions)
+            if "trader" in r["text"]:
+                text = (
+                    f"is any {country_name(hub)} company under investigation for sending {goods} to Russia?"
+                )
+            else:
+                text = f"reports of {country_name(hub)} passing {goods} on to Russia"
+            queries.append(LabelledQuery("news", text, (r["doc_id"],), SearchFilters(kinds=("demo",))))
+    for r in news.filter(~pl.col("countries").list.contains("RUS")).iter_rows(named=True):
+        what = next((v for k, v in NEWS_WORDS.items() if k in r["text"]), "unusual")
+        names = " and ".join(country_name(c) for c in r["countries"])
+        text = f"news on {what} {_goods(_hs_in(r['text']), descriptions)} between {names}"
+        queries.append(LabelledQuery("news", text, (r["doc_id"],)))
     hs_docs = catalogs["hs_codes"]
     for r in hs_docs.sample(min(n_hs, hs_docs.height), seed=seed + 2).iter_rows(named=True):
         queries.append(LabelledQuery("hs_code", f"what does HS {r['hs_code']} cover?", (r["doc_id"],)))

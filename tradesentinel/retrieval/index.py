@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 SOURCES = {"anomalies": "scores", "hs_codes": "hs_codes", "sanctions": "sanctions", "news": "news"}
 """The table each collection is built from."""
+BUILDERS = {"anomalies": "score", "hs_codes": "demo` or `tradesentinel ingest hs", "sanctions": "ingest ofac|un|eu",
+            "news": "ingest gdelt"}  # fmt: skip
+"""The command that writes each source table."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def build_index(settings: Settings, *, top: int | None = None, collections: Sequ
     for name in chosen:
         docs = build_documents(settings, name, top)
         if docs is None:
-            skipped[name] = f"no {SOURCES[name]} table yet ({settings.table_path(SOURCES[name])})"
+            skipped[name] = f"no {SOURCES[name]} table yet: run `tradesentinel {BUILDERS[name]}`"
             log.warning("index: %s skipped: %s", name, skipped[name])
             continue
         report = store.sync(docs, name, (lambda f, n=name: progress(n, f)) if progress else None)

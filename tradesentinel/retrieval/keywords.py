@@ -14,6 +14,8 @@ import polars as pl
 from scipy import sparse
 
 K1, B = 1.2, 0.75
+COMMON_IDF = float(np.log1p(1.0))
+"""A word in more than about half the documents (idf below this) barely ranks: it is not worth a column sum."""
 TOKEN = re.compile(r"\w+")
 STOPWORDS = frozenset(
     ("a", "an", "and", "any", "are", "about", "as", "at", "be", "by", "did", "do", "does", "for", "from",
@@ -37,35 +39,37 @@ class KeywordIndex:
     """BM25 weights [docs x terms] of one collection (CSC: fast column sums)."""
 
     def __init__(self, texts: pl.Series, hs_codes: pl.Series | None = None):
-        frame = pl.DataFrame({"text": texts}).with_row_index("row")
+        from sklearn.feature_extraction.text import CountVectorizer
+
         if hs_codes is not None:
             hs = hs_codes.fill_null("")
-            frame = frame.with_columns(
-                pl.concat_str([pl.col("text"), hs.str.slice(0, 4), hs.str.slice(0, 2)], separator=" ").alias(
-                    "text"
+            texts = pl.DataFrame({"t": texts, "h": hs}).select(
+                pl.concat_str(
+                    [pl.col("t"), pl.col("h").str.slice(0, 4), pl.col("h").str.slice(0, 2)], separator=" "
                 )
-            )
-        tokens = frame.select("row", pl.col("text").str.to_lowercase().str.extract_all(r"\w+").alias("token"))
-        tokens = tokens.explode("token").drop_nulls("token")
+            )["t"]
         self.n_docs = texts.len()
-        lengths = np.bincount(tokens["row"].to_numpy(), minlength=self.n_docs).astype(np.float64)
-        counts = tokens.group_by("row", "token").len()
-        vocab = counts["token"].unique().sort()
-        self.vocab = {t: i for i, t in enumerate(vocab.to_list())}
-        term = counts["token"].replace_strict(self.vocab, return_dtype=pl.Int64).to_numpy()
-        row = counts["row"].to_numpy().astype(np.int64)
-        tf = counts["len"].to_numpy().astype(np.float64)
-        df = np.bincount(term, minlength=len(self.vocab)).astype(np.float64)
+        counter = CountVectorizer(token_pattern=r"(?u)\w+", lowercase=True, dtype=np.float64)
+        try:
+            counts = counter.fit_transform(texts.fill_null("").to_list()).tocsr()
+        except ValueError:  # no token at all
+            counts = sparse.csr_matrix((self.n_docs, 0))
+        self.vocab = {t: int(i) for t, i in getattr(counter, "vocabulary_", {}).items()}
+        counts.sum_duplicates()
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        df = np.bincount(counts.indices, minlength=len(self.vocab)).astype(np.float64)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5))
         self.absent_idf = float(np.log1p((self.n_docs + 0.5) / 0.5))
         avg = lengths.mean() if self.n_docs else 1.0
-        norm = K1 * (1 - B + B * lengths[row] / max(avg, 1e-9))
-        weights = self.idf[term] * tf * (K1 + 1) / (tf + norm)
-        self.matrix = sparse.csc_matrix((weights, (row, term)), shape=(self.n_docs, len(self.vocab)))
+        rows = np.repeat(np.arange(self.n_docs), np.diff(counts.indptr))
+        tf = counts.data
+        norm = K1 * (1 - B + B * lengths[rows] / max(avg, 1e-9))
+        counts.data = self.idf[counts.indices] * tf * (K1 + 1) / (tf + norm)
+        self.matrix = counts.tocsc()
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """Raw BM25 of every document for the query tokens."""
-        cols = [self.vocab[t] for t in tokens if t in self.vocab]
+        """Raw BM25 of every document for the query tokens (words in over half the documents are skipped)."""
+        cols = [self.vocab[t] for t in tokens if t in self.vocab and self.idf[self.vocab[t]] > COMMON_IDF]
         if not cols:
             return np.zeros(self.n_docs)
         return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()

@@ -142,15 +142,26 @@ class EvidenceStore:
         )
         self._client: Any = None
 
+    def _damaged(self, exc: Exception) -> IndexCorruptError:
+        """The error for a store that cannot be opened at all: say where it is and what to do."""
+        if self.settings.chroma_host:
+            where, fix = (
+                f"the Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}",
+                "start it",
+            )
+        else:
+            where, fix = f"the Chroma store {self.settings.data_dir / 'chroma'}", "delete that folder"
+        return IndexCorruptError(
+            f"cannot open {where} ({type(exc).__name__}: {exc}); {fix}, then run `tradesentinel index`"
+        )
+
     @property
     def client(self) -> Any:
         if self._client is None:
             try:
                 self._client = chroma_client(self.settings)
             except Exception as exc:  # chromadb raises many kinds on a damaged store or unreachable server
-                raise IndexCorruptError(
-                    f"cannot open the Chroma index ({type(exc).__name__}: {exc}); {RUN_INDEX}"
-                ) from exc
+                raise self._damaged(exc) from exc
         return self._client
 
     def collection(self, name: str, create: bool = False) -> Any:
@@ -163,11 +174,13 @@ class EvidenceStore:
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             return self.client.get_collection(chroma_name(name), embedding_function=self.embedder)
+        except IndexCorruptError:
+            raise
         except Exception as exc:
-            if create:
-                raise IndexCorruptError(
-                    f"cannot open Chroma collection {name!r} ({exc}); {RUN_INDEX}"
-                ) from exc
+            try:
+                self.client.list_collections()  # does the store itself still answer?
+            except Exception as broken:
+                raise self._damaged(broken) from broken
             raise IndexCorruptError(
                 f"the Chroma collection {name!r} is missing or unreadable; {RUN_INDEX}"
             ) from exc

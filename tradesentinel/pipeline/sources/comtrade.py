@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ import polars as pl
 
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import WORLD, valid_iso3
+from tradesentinel.pipeline.sources.files import parse_json
 
 COMTRADE_CODES: dict[int, str] = {
     0: WORLD, 842: "USA", 841: "USA", 699: "IND", 251: "FRA", 579: "NOR", 757: "CHE", 412: "XKX",
@@ -138,12 +138,7 @@ def read_comtrade_file(path: Path) -> pl.DataFrame:
     if not head:
         raise InputError(path, "the file is empty")
     if head in (b"{", b"["):
-        try:
-            payload = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(path, f"malformed or truncated JSON: {exc}", row=line) from None
-        records = payload_records(payload, path)
+        records = payload_records(parse_json(data, path), path)
         if not records:
             raise InputError(path, "the response holds no records (count 0)")
         return raw_flows(records_frame(records), path=path)

@@ -10,7 +10,6 @@ then per flow, and one still full after that is reported as capped so the user c
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import WORLD
 from tradesentinel.pipeline.sources.comtrade import MAX_PREVIEW, iso3_to_code, payload_records
+from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import FetchError, fetch
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,7 @@ def download_comtrade(settings: Settings, query: ComtradeQuery) -> Download:
         )
         path = fetch(settings, url, source="comtrade", name=f"{name}.json", params=params,
                      headers={KEY_HEADER: key} if key else None)  # fmt: skip
-        try:
-            records = payload_records(json.loads(path.read_text(encoding="utf-8")), path)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                path, f"malformed or truncated JSON from the API: {exc.msg}", row=exc.lineno
-            ) from None
+        records = payload_records(read_json(path, "JSON from the API"), path)
         if len(records) >= limit and (smaller := _split(call)):
             log.info("comtrade: %s %s hit the %d-record limit; splitting it into %d calls", reporters, period,
                      limit, len(smaller))  # fmt: skip
@@ -139,10 +134,7 @@ def download_comtrade_bulk(settings: Settings, *, reporter: str, period: str, fr
     params = {"reporterCode": _codes((reporter,), "reporter"), "period": period}
     listing = fetch(settings, url, source="comtrade", name=_safe(f"bulk_{reporter}_{period}") + ".json",
                     params=params, headers=headers)  # fmt: skip
-    try:
-        files = payload_records(json.loads(listing.read_text(encoding="utf-8")), listing)
-    except json.JSONDecodeError as exc:
-        raise InputError(listing, f"malformed bulk file list: {exc.msg}", row=exc.lineno) from None
+    files = payload_records(read_json(listing, "bulk file list"), listing)
     out = []
     for number, item in enumerate(files, start=1):
         file_url = item.get("fileUrl") if isinstance(item, dict) else None

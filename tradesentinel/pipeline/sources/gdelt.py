@@ -8,8 +8,6 @@ FIPS 10-4 codes mapped to ISO3. The export ships zipped; `read_gdelt_events` rea
 
 from __future__ import annotations
 
-import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pyarrow.csv as pacsv
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import valid_iso3
 from tradesentinel.pipeline.ids import content_digest
+from tradesentinel.pipeline.sources.files import read_json, read_strict_csv
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
 from tradesentinel.schema import NEWS, conform
 
@@ -73,29 +72,21 @@ def read_events_raw(path: Path) -> pl.DataFrame:
     data = _bytes(path)
     if not data.strip():
         raise InputError(path, "the file is empty")
-    problems: list[pacsv.InvalidRow] = []
-
-    def ragged(row: pacsv.InvalidRow) -> str:
-        problems.append(row)
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, column_names=list(EVENT_COLUMNS), encoding="utf8"
-            ),
-            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=ragged),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(USED, pa.string()), include_columns=list(USED)
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if problems:
-            bad = problems[0]
-            raise InputError(path, f"malformed or truncated: the row has {bad.actual_columns} tab-separated "
-                             f"field(s), a GDELT 2.0 event has {len(EVENT_COLUMNS)}", row=bad.number) from None  # fmt: skip
-        raise InputError(path, f"malformed export: {exc}") from None
+    table = read_strict_csv(
+        data,
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=list(EVENT_COLUMNS), encoding="utf8"),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(USED, pa.string()), include_columns=list(USED)
+        ),
+        ragged_message=lambda bad: (
+            f"malformed or truncated: the row has {bad.actual_columns} tab-separated "
+            f"field(s), a GDELT 2.0 event has {len(EVENT_COLUMNS)}"
+        ),
+        what="export",
+        delimiter="\t",
+        quote_char=False,
+    )
     if not data.endswith(b"\n"):  # GDELT ends every line, the last one included, with a newline
         raise InputError(path, "truncated: the last line has no line end", row=table.num_rows)
     frame = pl.from_arrow(table)
@@ -167,14 +158,7 @@ def read_gdelt_events(path: Path) -> pl.DataFrame:
 
 def read_gdelt_doc(path: Path) -> pl.DataFrame:
     """The `news` table from a GDELT DOC 2.0 API `mode=artlist&format=json` response file."""
-    path = Path(path)
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the file: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"malformed or truncated JSON: {exc.msg}", row=exc.lineno) from None
-    return doc_news(payload, path=path)
+    return doc_news(read_json(Path(path)), path=path)
 
 
 def doc_news(payload: object, *, path: Path | str = "response") -> pl.DataFrame:

@@ -10,7 +10,6 @@ dates) are left out of the entries and returned as quarantine rows with their re
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from tradesentinel.errors import InputError
+from tradesentinel.pipeline.sources.files import read_strict_csv
 from tradesentinel.pipeline.sources.geo import iso3_from_name
 from tradesentinel.schema import QUARANTINE, conform
 
@@ -69,25 +69,17 @@ def read_legacy_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
         raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
     if not data.strip():
         raise InputError(path, "the file is empty")
-    problems: list[pacsv.InvalidRow] = []
-
-    def ragged(row: pacsv.InvalidRow) -> str:
-        problems.append(row)
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=list(columns)),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=ragged),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
-        )
-    except pa.ArrowInvalid as exc:
-        if problems:
-            bad = problems[0]
-            raise InputError(path, f"malformed or truncated: the row has {bad.actual_columns} field(s), "
-                             f"expected {bad.expected_columns}", row=bad.number) from None  # fmt: skip
-        raise InputError(path, f"malformed or truncated CSV: {exc}") from None
+    table = read_strict_csv(
+        data,
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=list(columns)),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
+        ragged_message=lambda bad: (
+            f"malformed or truncated: the row has {bad.actual_columns} field(s), "
+            f"expected {bad.expected_columns}"
+        ),
+        newlines_in_values=True,
+    )
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.col(c).str.strip_chars() for c in columns).with_columns(

@@ -1,0 +1,33 @@
+"""Property-based checks of every endpoint against the OpenAPI spec: bad input is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from tests.api.fakes import FakeLink
+from tradesentinel.api.app import create_app
+
+KEY = "test-key"
+
+
+@pytest.fixture(scope="module")
+def api_schema(scored_world):
+    keyed = scored_world.model_copy(update={"api_key": KEY})
+    app = create_app(keyed, ui=False)
+    app.state.assistant = FakeLink(keyed)
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def test_every_operation_conforms_to_the_spec(api_schema):
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/anomalies", "/anomalies/{flow_id}/explain", "/ask", "/health"}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(case) -> None:
+            case.call_and_validate(headers={"X-API-Key": KEY})
+
+        check()

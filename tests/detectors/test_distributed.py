@@ -1,0 +1,95 @@
+"""Scoring on Dask: exact detectors give the in-process scores, ranks and reasons; sample-fitted ones agree."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tradesentinel.detectors.boosted import BoostedDetector
+from tradesentinel.detectors.distributed import score_on_cluster
+from tradesentinel.detectors.evaluate import evaluate
+from tradesentinel.detectors.sampled import EXACT, SampleFittedBoosted, in_sample
+from tradesentinel.pipeline.distributed import features_on_cluster
+from tradesentinel.pipeline.run import score_flows
+from tradesentinel.pipeline.store import TableNotFoundError, read_table
+
+
+@pytest.fixture(scope="module")
+def featurised(dask_world):
+    settings, _ = dask_world
+    features_on_cluster(settings)
+    return settings
+
+
+def _scores(settings, engine_dask: bool, names: list[str]) -> pl.DataFrame:
+    if engine_dask:
+        score_on_cluster(settings, names, track=False)
+    else:
+        score_flows(settings, names, track=False)
+    return read_table(settings.table_path("scores"), "scores").collect().sort("flow_id")
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(pl.Series(a).rank().to_numpy(), pl.Series(b).rank().to_numpy())[0, 1])
+
+
+def test_statistical_and_sanctions_scores_ranks_and_reasons_equal_in_process(featurised):
+    names = ["statistical", "sanctions"]
+    local = _scores(featurised, False, names)
+    distributed = _scores(featurised, True, names)
+    assert distributed.equals(local)
+    assert distributed.filter(pl.col("rank") <= 300)["reasons"].list.len().min() > 0
+
+
+def test_sample_fitted_detectors_agree_and_the_ensemble_finds_the_same_anomalies(featurised):
+    names = ["statistical", "sanctions", "iforest"]
+    local = _scores(featurised, False, names)
+    distributed = _scores(featurised, True, names)
+    assert distributed["flow_id"].equals(local["flow_id"])
+    for exact in EXACT:
+        assert distributed[f"score_{exact}"].equals(local[f"score_{exact}"])
+    assert _spearman(distributed["score_iforest"], local["score_iforest"]) > 0.9
+    assert _spearman(distributed["rank"], local["rank"]) > 0.9
+    labels = read_table(featurised.table_path("labels"), "labels").collect()
+    quality = {
+        engine: evaluate(table, labels).filter(kind="all", detector="ensemble")["average_precision"].item()
+        for engine, table in (("local", local), ("dask", distributed))
+    }
+    assert quality["dask"] > 0.9 * quality["local"] > 0.1
+
+
+def test_samples_are_seeded_and_boosted_rows_are_scored_by_a_model_that_never_saw_them(small_world):
+    features, _ = small_world
+    series = ["reporter", "partner", "flow", "hs_code"]
+    whole = in_sample(features, 0.3, seed=7, whole_series=True)
+    sizes = features.group_by(series).len().join(whole.group_by(series).len(), on=series)
+    assert (sizes["len"] == sizes["len_right"]).all() and 0.2 < whole.height / features.height < 0.4
+    sample = in_sample(features, 0.3, seed=7)
+    assert sample.equals(in_sample(features, 0.3, seed=7)) and 0.25 < sample.height / features.height < 0.35
+    detector = SampleFittedBoosted(BoostedDetector("lightgbm", n_trees=30, seed=1)).fit(sample)
+    scores = detector.score(features)
+    assert np.isfinite(scores).all() and len(scores) == features.height
+    bound = detector.bound(sample)
+    for fold in range(2):  # refit without a fold's rows: its rows get the very same expectations
+        held_out = bound.fold_ == fold
+        model = detector.base._train(bound.x_[~held_out & np.isfinite(sample["log_value"].to_numpy())],
+                                     sample["log_value"].to_numpy()[~held_out & np.isfinite(sample["log_value"].to_numpy())])  # fmt: skip
+        refit = detector.base._predict(model, bound.x_[held_out])
+        assert np.allclose(refit, bound.expected_["log_value"][held_out])
+    assert (
+        _spearman(scores, BoostedDetector("lightgbm", n_trees=30, seed=1).fit(features).score(features)) > 0.5
+    )
+
+
+def test_scoring_refuses_features_built_from_other_flows(featurised):
+    flows = featurised.table_path("flows")
+    before = flows.stat()
+    os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # as if flows were re-ingested
+    try:
+        with pytest.raises(TableNotFoundError, match="features --engine dask"):
+            score_on_cluster(featurised, ["sanctions"], track=False)
+    finally:
+        os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns))

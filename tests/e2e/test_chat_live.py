@@ -1,0 +1,73 @@
+"""The Chat tab with the real assistant and evidence index (slow: indexes a small demo world and loads
+the embedded model). Runs once the assistant module is installed: `make test-all`."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import _free_port
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(
+        importlib.util.find_spec("tradesentinel.assistant.answer") is None,
+        reason="the assistant module is not installed",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory) -> str:
+    import uvicorn
+
+    from tradesentinel.api.app import create_app
+    from tradesentinel.config import Settings
+    from tradesentinel.pipeline.run import build_demo
+    from tradesentinel.retrieval.index import build_index
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("live") / "data")
+    build_demo(settings, scale=0.05, detectors=["statistical", "sanctions"])
+    build_index(settings, top=200, collections=["anomalies", "sanctions", "news"])  # HS codes: thousands
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/health", timeout=2)
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_ask_api_answers_with_verified_citations(live_url):
+    body = httpx.post(f"{live_url}/ask", json={"question": "Which parties in Kazakhstan are sanctioned?"},
+                      timeout=300).json()  # fmt: skip
+    assert body["evidence"] and set(body["citations"]) <= {e["n"] for e in body["evidence"]}
+    assert body["mode"] in ("llm", "evidence")
+
+
+def test_chat_shows_a_cited_answer(browser, live_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(live_url)
+    page.locator("#question textarea").fill("Which parties in Kazakhstan are sanctioned?")
+    page.locator("#ask").click()
+    citation = page.locator("#chatbot a.cite").first
+    citation.wait_for(timeout=300_000)
+    target = citation.get_attribute("href")
+    citation.click()
+    assert page.locator(target).evaluate("e => e.open") is True
+    page.screenshot(path="artifacts/e2e/test_chat_live.png", full_page=True)
+    page.close()

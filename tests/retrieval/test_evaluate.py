@@ -1,0 +1,56 @@
+"""The labelled query set and its metrics: recall@5 and MRR mean what they say."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tests.retrieval.conftest import HashEmbedding
+from tradesentinel.config import Settings
+from tradesentinel.retrieval.evaluate import LabelledQuery, demo_queries, evaluate, summary
+from tradesentinel.retrieval.hits import COLLECTIONS, Hit
+from tradesentinel.retrieval.index import build_index
+from tradesentinel.retrieval.store import EvidenceStore
+
+
+class Listed:
+    """A searcher that returns fixed ids, to check the metrics."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+
+    def search(self, query, *, k=8, collections=None, filters=None):
+        return [Hit(i, "news", "", {}, 1.0) for i in self.ids[:k]]
+
+
+def test_recall_and_mrr() -> None:
+    queries = [LabelledQuery("a", "q1", ("x",)), LabelledQuery("a", "q2", ("y", "z"))]
+    per_query = evaluate(Listed(["w", "x", "y", "v", "u", "z"]), queries)
+    assert per_query["recall_at_5"].to_list() == [1.0, 0.5]  # z is 6th: outside the top 5
+    assert per_query["reciprocal_rank"].to_list() == [0.5, 1 / 3]
+    overall = summary(per_query).filter(pl.col("kind") == "all").row(0, named=True)
+    assert overall["recall_at_5"] == 0.75 and abs(overall["mrr"] - (0.5 + 1 / 3) / 2) < 1e-12
+
+
+def test_demo_queries_cover_every_kind_and_point_at_indexed_documents(small_world: Settings) -> None:
+    store = EvidenceStore(small_world, HashEmbedding())
+    build_index(small_world, store=store)
+    catalogs = {name: store.read_catalog(name) for name in COLLECTIONS}
+    hs = pl.read_parquet(small_world.table_path("hs_codes"))
+    queries = demo_queries(catalogs, hs, n_corridor=4, n_ids=2, n_hs=3)
+    kinds = {q.kind for q in queries}
+    assert kinds == {
+        "anomaly_corridor",
+        "anomaly_id",
+        "sanctions_name",
+        "sanctions_country",
+        "diversion",
+        "news",
+        "hs_code",
+    }
+    indexed = {d for c in catalogs.values() for d in c["doc_id"]}
+    assert all(q.relevant and set(q.relevant) <= indexed for q in queries)
+    names = [q for q in queries if q.kind == "sanctions_name"]
+    listed = {n for c in catalogs["sanctions"]["extra"] for n in [c]}
+    assert all(
+        q.query.split(" on a ")[0].removeprefix("is ") not in " ".join(listed) for q in names
+    )  # misspelt

