@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     index_top_anomalies: int = Field(
         1000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )
+    index_all_hs: bool = Field(
+        False,
+        description="Index the whole HS nomenclature; default: only codes in the flows table and their parents.",
+    )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_threads: int = Field(
         1, ge=1, le=64, description="Torch threads for embeddings (1: steady on busy CPUs)."

@@ -12,6 +12,7 @@ from tradesentinel.retrieval.documents import (
     anomaly_documents,
     anomaly_signal,
     hs_documents,
+    hs_in_use,
     news_documents,
     sanctions_documents,
 )
@@ -79,3 +80,8 @@ def test_sanctions_and_news_documents_name_aliases_countries_and_say_demo() -> N
     ndocs = news_documents(news, {news["news_id"][0]: ["matched X"]})
     assert ndocs["text"][0].startswith("FICTITIOUS DEMO news item") and "matched X" in ndocs["text"][0]
     assert ndocs["url"][0].startswith("https://news.demo.invalid/")
+
+
+def test_only_traded_hs_codes_and_their_parents_are_kept() -> None:
+    kept = hs_in_use(HS, pl.Series(["090210", None, "090210", "8542"]))
+    assert set(kept["hs_code"]) == {"09", "0902", "090210", "85", "8542"}

@@ -163,6 +163,14 @@ def anomaly_documents(scores: pl.DataFrame, features: pl.DataFrame, hs_codes: pl
     return _frame(rows)
 
 
+def hs_in_use(hs_codes: pl.DataFrame, traded: pl.Series) -> pl.DataFrame:
+    """The HS codes that are traded codes or their ancestors (a heading of a traded subheading...)."""
+    prefixes = {
+        code[:n] for code in traded.drop_nulls().unique().to_list() for n in (2, 4, 6) if len(code) >= n
+    }
+    return hs_codes.filter(pl.col("hs_code").is_in(sorted(prefixes)))
+
+
 def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
     """One document per HS2/HS4/HS6 code: its description and its parents' descriptions."""
     descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))

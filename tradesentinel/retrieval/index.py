@@ -49,6 +49,11 @@ def build_documents(settings: Settings, collection: str, top: int) -> pl.DataFra
     if source is None:
         return None
     if collection == "hs_codes":
+        flows = settings.table_path("flows")
+        if not settings.index_all_hs and flows.exists():  # the nomenclature's 7k codes embed for minutes
+            source = documents.hs_in_use(
+                source, read_table(flows, "flows").select("hs_code").collect()["hs_code"]
+            )
         return documents.hs_documents(source)
     if collection == "sanctions":
         return documents.sanctions_documents(source)
