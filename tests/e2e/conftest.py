@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.loopback import serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -18,45 +16,15 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(scored_world) -> Iterator[str]:
     """The full app (API + Gradio UI) over the scored demo world, served until the module ends; the
     chat's answers come from the assistant's contract double (tests/api/fakes.py)."""
-    import uvicorn
-
     from tests.api.fakes import FakeLink
     from tradesentinel.api.app import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(scored_world, assistant=FakeLink(scored_world)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("the app did not start within 60 s")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(scored_world, assistant=FakeLink(scored_world))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

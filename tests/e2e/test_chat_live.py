@@ -4,13 +4,11 @@ the embedded model). Runs once the assistant module is installed: `make test-all
 from __future__ import annotations
 
 import importlib.util
-import threading
-import time
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import _free_port
+from tests.loopback import serving
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,8 +22,6 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory) -> str:
-    import uvicorn
-
     from tradesentinel.api.app import create_app
     from tradesentinel.config import Settings
     from tradesentinel.pipeline.run import build_demo
@@ -34,22 +30,8 @@ def live_url(tmp_path_factory) -> str:
     settings = Settings(data_dir=tmp_path_factory.mktemp("live") / "data")
     build_demo(settings, scale=0.05, detectors=["statistical", "sanctions"])
     build_index(settings, top=200, collections=["anomalies", "sanctions", "news"])  # HS codes: thousands
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/health", timeout=2)
-            break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 def test_ask_api_answers_with_verified_citations(live_url):

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.loopback import free_port, wait_until_up
 from tests.retrieval.conftest import HashEmbedding, write_small_world
 from tradesentinel.config import Settings
 from tradesentinel.retrieval.index import build_index
 from tradesentinel.retrieval.search import open_searcher
 from tradesentinel.retrieval.store import EvidenceStore
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -31,19 +23,11 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
     exe = shutil.which("chroma") or str(Path(__import__("sys").executable).parent / "chroma")
     if not Path(exe).exists():
         pytest.skip("the chroma server command is not installed")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start")
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", "the chroma server")
         yield port
     finally:
         proc.terminate()
