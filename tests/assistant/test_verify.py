@@ -104,6 +104,13 @@ def test_an_unfinished_sentence_is_dropped(evidence):
     assert not verify_sentence("Germany exported processors worth USD 1", evidence).kept
 
 
+def test_a_sentence_cut_inside_brackets_is_dropped(evidence):
+    cut = "HS 854231 (Electronic integrated circuits; processors and controllers, whether or not [4]."
+    verdict = verify_sentence(cut, evidence)
+    assert not verdict.kept and "bracket" in verdict.reason
+    assert verify_sentence(cut.replace(" [4].", ") [4]."), evidence).kept
+
+
 def test_evidence_metadata_counts_as_support(evidence):
     # passage 2 names Russia in words; its metadata also lists RUS, which the user sees with it
     bare = replace(evidence[1], text="OFAC SDN entry: Volga Shipping Ltd, listed on 2022-04-06.")

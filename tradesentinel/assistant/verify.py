@@ -197,6 +197,10 @@ def verify_sentence(sentence: str, evidence: Sequence[Hit], *, attribute: bool =
     body = without_citations(sentence)
     if not body.rstrip().endswith((".", "!", "?")) and not sentence.rstrip().endswith(("]", ")")):
         return Verdict(_canonical(body, cited), cited, False, "unfinished sentence")
+    if body.count("(") != body.count(")"):  # "(Electronic integrated circuits; in heading no [3]."
+        return Verdict(
+            _canonical(body, cited), cited, False, "unfinished sentence: a bracket is never closed"
+        )
     if not cited:
         found = best_supporting(body, evidence) if attribute else None
         if found is None:
