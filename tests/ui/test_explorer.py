@@ -28,3 +28,8 @@ def test_table_and_explanation(scored_world):
         and "DEMO data" in page
     )
     assert "No scored flow" in explain_flow(store, "ffffffffffffffff")
+    row = shown.row(0, named=True)
+    words = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}[
+        row["flow"]
+    ]
+    assert f"{row['reporter']} {words} {row['partner']}" in page  # an import reads as one

@@ -16,6 +16,10 @@ TABLE_COLUMNS = ("flow_id", "rank", "score", "period", "reporter", "partner", "f
 MAX_ROWS = 200
 
 
+FLOW_WORDS = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}
+"""How a heading reads a flow: the reporter is always first, and the goods' direction is in words."""
+
+
 def explorer_filters(country: str, hs_prefix: str, period_from: str, period_to: str, min_score: float,
                      kind: str) -> AnomalyFilters:  # fmt: skip
     """UI inputs as filters; blank inputs do not filter, bad ones raise ValueError naming the field."""
@@ -73,7 +77,7 @@ def explanation_html(result: Explanation) -> str:
         or "<tr><td colspan=5>no reasons recorded for this flow</td></tr>"
     )
     return f"""<div class="explanation" data-flow-id="{esc(a.flow_id)}">{banner}
-<h3>{a.period:%Y-%m} {esc(a.reporter)} &rarr; {esc(a.partner)} ({esc(a.flow)}), HS {esc(a.hs_code)}</h3>
+<h3>{a.period:%Y-%m} {esc(a.reporter)} {FLOW_WORDS.get(a.flow, esc(a.flow))} {esc(a.partner)} ({esc(a.flow)}), HS {esc(a.hs_code)}</h3>
 <p>{esc(result.hs_description or "")}</p>
 <p><b>score {a.score:.4f}</b>, rank {a.rank:,}, kind {esc(a.kind)}{f", labelled {esc(a.label)}" if a.label else ""}</p>
 <h4>Narrative ({esc(result.narrative.mode)})</h4><p class="narrative">{esc(result.narrative.text)}</p>
