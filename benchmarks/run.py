@@ -1,4 +1,8 @@
-"""`make bench`: run every benchmark, print the figures, and save them under benchmarks/results/."""
+"""`make bench`: run every benchmark (or `--only NAME`), print the figures, save them under benchmarks/results/.
+
+Each benchmark is one entry of BENCHES: a function of the parsed arguments and a scratch directory
+returning (section title, markdown). Its module is imported only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,47 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
-from benchmarks import bench_detectors, bench_features, machine
+from benchmarks import machine
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def _features(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_features")
+    figures = bench.run(args.rows, args.pandas_rows, tmp)
+    (RESULTS / "features.json").write_text(json.dumps(figures, indent=2))
+    return "Feature building", bench.markdown(figures)
+
+
+def _detectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_detectors")
+    result = bench.run()
+    result["quality"].write_csv(RESULTS / "detectors_quality.csv")
+    return "Detectors", bench.markdown(result)
+
+
+def _connectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_connectors")
+    figures = bench.run(tmp)
+    (RESULTS / "connectors.json").write_text(json.dumps(figures, indent=2))
+    return "Connectors (parse throughput)", bench.markdown(figures)
+
+
+def _retrieval(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_retrieval")
+    return "Evidence store and retrieval", bench.markdown(bench.run(args.retrieval_docs, data_dir=args.retrieval_data))
+
+
+BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
+    "features": _features,
+    "detectors": _detectors,
+    "connectors": _connectors,
+    "retrieval": _retrieval,
+}
 
 
 def main() -> None:
@@ -20,31 +60,21 @@ def main() -> None:
     parser.add_argument(
         "--pandas-rows", type=int, default=1_000_000, help="rows given to the pandas baseline"
     )
-    parser.add_argument("--only", choices=["features", "detectors", "retrieval"], help="run one benchmark")
     parser.add_argument(
         "--retrieval-docs", type=int, default=200_000, help="documents of the retrieval latency index"
     )
     parser.add_argument(
         "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
     )
+    parser.add_argument("--only", choices=list(BENCHES), action="append", help="run these benchmarks only")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")
     RESULTS.mkdir(exist_ok=True)
     report = [f"# Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"Machine: {machine.describe()}", ""]
-    if args.only in (None, "features"):
+    for name in args.only or BENCHES:
         with tempfile.TemporaryDirectory() as tmp:
-            figures = bench_features.run(args.rows, args.pandas_rows, Path(tmp))
-        (RESULTS / "features.json").write_text(json.dumps(figures, indent=2))
-        report += ["## Feature building", "", bench_features.markdown(figures), ""]
-    if args.only in (None, "detectors"):
-        result = bench_detectors.run()
-        result["quality"].write_csv(RESULTS / "detectors_quality.csv")
-        report += ["## Detectors", "", bench_detectors.markdown(result), ""]
-    if args.only in (None, "retrieval"):
-        from benchmarks import bench_retrieval
-
-        retrieval = bench_retrieval.run(args.retrieval_docs, data_dir=args.retrieval_data)
-        report += ["## Evidence store and retrieval", "", bench_retrieval.markdown(retrieval), ""]
+            title, body = BENCHES[name](args, Path(tmp))
+        report += [f"## {title}", "", body, ""]
     text = "\n".join(report)
     (RESULTS / "latest.md").write_text(text)
     print(text)

@@ -16,7 +16,7 @@ def test_health_on_an_empty_data_dir(settings):
 
 
 def test_status_page_labels_demo_data(settings):
-    report = build_demo(settings, scale=0.1)
+    report = build_demo(settings, scale=0.1, score=False)
     client = TestClient(create_app(settings))
     body = client.get("/health").json()
     assert body["demo"] is True

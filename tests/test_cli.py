@@ -20,7 +20,7 @@ def _invoke(*args: str):
 
 
 def test_demo_builds_flows_labels_features_and_scores(settings):
-    result = _invoke("demo", "--scale", "0.1", "--detectors", "statistical,sanctions")
+    result = _invoke("demo", "--scale", "0.1", "--detectors", "statistical,sanctions", "--no-index")
     assert result.exit_code == 0, result.output
     assert "DEMO" in result.output and "scored in" in result.output
     flows = read_table(settings.table_path("flows"), "flows").collect()
@@ -146,3 +146,11 @@ def test_unknown_detector_is_a_clear_error(settings):
     assert _invoke("demo", "--scale", "0.05", "--no-score").exit_code == 0
     result = _invoke("score", "--detectors", "statistical,magic")
     assert result.exit_code == 1 and "unknown detector(s) magic" in result.output
+
+
+@pytest.mark.slow
+def test_demo_indexes_its_evidence_for_search(settings):
+    result = _invoke("demo", "--scale", "0.05", "--detectors", "statistical,sanctions")
+    assert result.exit_code == 0 and "evidence indexed" in result.output, result.output
+    result = _invoke("search", "controlled goods re-exported to RUS", "--collection", "anomalies")
+    assert result.exit_code == 0 and "anomalies" in result.output, result.output

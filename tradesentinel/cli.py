@@ -78,8 +78,11 @@ def demo(
         str | None, typer.Option(help="Comma-separated detectors to score with (default: all).")
     ] = None,
     score: Annotated[bool, typer.Option(help="Score the flows (skip with --no-score).")] = True,
+    index: Annotated[
+        bool, typer.Option(help="Index the evidence for search and the assistant (needs scores).")
+    ] = True,
 ) -> None:
-    """Build the offline DEMO world: labelled flows with injected anomalies, its features and scores."""
+    """Build the offline DEMO world: labelled flows with injected anomalies, features, scores, evidence index."""
     from tradesentinel.pipeline.run import build_demo
 
     settings = _settings()
@@ -87,6 +90,10 @@ def demo(
         report = build_demo(
             settings, scale=scale, progress=progress, detectors=_detector_names(detectors), score=score
         )
+        if score and index:
+            from tradesentinel.retrieval.index import build_index
+
+            indexed = build_index(settings, progress=progress)
     table = Table(title="DEMO world (synthetic data, not real trade)")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -96,6 +103,8 @@ def demo(
     table.add_row("features built in", f"{report.features.seconds:.2f} s")
     if report.scores:
         table.add_row("scored in", f"{report.scores.total_seconds:.1f} s")
+    if score and index:
+        table.add_row("evidence indexed in", f"{indexed.seconds:.1f} s")
     Console().print(table)
 
 

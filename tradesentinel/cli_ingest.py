@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 
 from tradesentinel.cli import _progress, _settings, _user_errors, ingest_app
+from tradesentinel.config import Settings
 from tradesentinel.pipeline.ingest import TableReport
 
 FileOption = Annotated[
@@ -20,12 +22,12 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (text or "").split(",") if v.strip())
 
 
-def _run(name: str, work: object) -> None:
+def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
     """Run `work(settings)` with progress and readable errors, then print what was stored."""
     settings = _settings()
     with _user_errors(), _progress() as progress:
         progress(name, 0.0)
-        report: TableReport = work(settings)  # type: ignore[operator]
+        report = work(settings)
         progress(name, 1.0)
     out = Console()
     out.print(

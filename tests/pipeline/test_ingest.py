@@ -22,7 +22,7 @@ from tradesentinel.pipeline.ingest_sources import (
     ingest_ofac,
     ingest_un,
 )  # fmt: skip
-from tradesentinel.pipeline.sources.http import raw_dir
+from tradesentinel.pipeline.sources.http import FetchError, raw_dir
 from tradesentinel.pipeline.store import read_table
 
 PREVIEW = "preview_v1_IND_X_USA_2022_TOTAL.json"
@@ -42,6 +42,9 @@ def test_sanctions_replace_their_list_and_keep_others(settings, shared_data, tmp
     ingest_un(settings, shared_data / "un" / "un_consolidated_2026-02-27.xml")
     small = ingest_ofac(settings, shared_data / "ofac" / "ofac_watchman_small")
     assert small.n_total == 1003 + 17 and "OFAC-SDN: 17 entries replace 0" in small.notes[0]
+    assert "9 row(s) linking to no entry quarantined" in small.notes[1]  # the extract's add/alt rows
+    orphans = _table(settings, "quarantine").filter(pl.col("file").str.ends_with("add.csv"))
+    assert orphans.height == 4 and orphans["reason"][0].startswith("ent_num 12562 is not in sdn.csv")
     full = ingest_ofac(settings, shared_data / "ofac" / "ofac_2021-04_triple")
     table = _table(settings, "sanctions")
     assert dict(table["list"].value_counts().iter_rows()) == {"UN-SC": 1003, "OFAC-SDN": 8890}
@@ -148,7 +151,23 @@ def test_comtrade_preview_download_retries_and_caps(settings, shared_data, loopb
     many = [{**payload["data"][0], "cmdCode": f"{n:04d}"} for n in range(100, 600)]
     loopback.serve(route, json.dumps({"count": 500, "data": many, "error": ""}).encode())
     capped = ingest_comtrade(local, query=query)
-    assert any("record limit" in n for n in capped.notes)
+    assert capped.notes[-1] == "call(s) IND 2022 X hit the endpoint's record limit: narrow the query"
+    full, small = (
+        json.dumps({"count": 500, "data": many, "error": ""}).encode(),
+        json.dumps(_with_cmd(payload, ["85"])).encode(),
+    )
+    loopback.serve(route, full, full, small, small, small)  # both reporters, then IND, are split
+    seen = len(loopback.requests)
+    split = ingest_comtrade(local, query=ComtradeQuery(("IND", "USA"), ("2022",), (), ("M", "X"), "AG2"))
+    calls = [
+        (q.split("reporterCode=")[1].split("&")[0], q.split("flowCode=")[1].split("&")[0])
+        for q in loopback.requests[seen:]
+    ]
+    assert calls == [("699%2C842", "M%2CX"), ("699", "M%2CX"), ("699", "M"), ("699", "X"), ("842", "M%2CX")]
+    assert (
+        not any("record limit" in n for n in split.notes)
+        and len(list(raw_dir(local, "comtrade").glob("*IND-USA*"))) == 0
+    )
     keyed = local.model_copy(update={"comtrade_key": SecretStr("secret-key")})
     loopback.serve("/data/v1/get/C/A/HS", json.dumps(_with_cmd(payload, ["85"])).encode())
     ingest_comtrade(keyed, query=query)
@@ -192,3 +211,34 @@ def test_sources_download_from_loopback(settings, shared_data, loopback, tmp_pat
     loopback.serve("/gdeltv2/lastupdate.txt", index.encode())
     local = local.model_copy(update={"gdelt_events_url": f"{loopback.url}/gdeltv2/lastupdate.txt"})
     assert ingest_gdelt(local).n_total == 2111
+
+
+def test_comtrade_bulk_download_needs_a_key(settings, shared_data, loopback, tmp_path):
+    frame = pl.read_csv(
+        shared_data / "comtrade" / "comtrade_usa_imports_2018_2023_sample.csv", infer_schema=False
+    )
+    frame = frame.with_columns(pl.lit("8703").alias("cmdCode"))
+    bulk = frame.drop([c for c in frame.columns if c.endswith(("ISO", "Desc"))])
+    loopback.serve("/files/C_A_842_2018_H5.txt.gz", gzip.compress(bulk.write_csv(separator="\t").encode()))
+    listing = {"data": [{"fileUrl": f"{loopback.url}/files/C_A_842_2018_H5.txt.gz", "reporterCode": 842}]}
+    loopback.serve("/bulk/v1/get/C/A/HS", json.dumps(listing).encode())
+    local = settings.model_copy(update={"comtrade_url": loopback.url, "http_backoff_s": 0.0})
+    query = ComtradeQuery(("USA",), ("2018",))
+    with pytest.raises(FetchError, match="bulk files need a subscription key"):
+        ingest_comtrade(local, query=query, bulk=True)
+    keyed = local.model_copy(update={"comtrade_key": SecretStr("k")})
+    report = ingest_comtrade(keyed, query=query, bulk=True)
+    assert report.n_total == 20 and "reporterCode=842" in loopback.requests[0]
+    assert all(h["Ocp-Apim-Subscription-Key"] == "k" for h in loopback.headers)
+    assert (raw_dir(keyed, "comtrade") / "C_A_842_2018_H5.txt.gz").exists()
+
+
+def test_gdelt_doc_query_download(settings, loopback):
+    articles = {"articles": [{"url": "https://example.org/sanctions-evasion", "title": "Transshipment via third countries",
+                              "seendate": "20240615T170000Z", "sourcecountry": "Kazakhstan"}]}  # fmt: skip
+    loopback.serve("/api/v2/doc/doc", json.dumps(articles).encode())
+    local = settings.model_copy(update={"gdelt_doc_url": f"{loopback.url}/api/v2/doc/doc"})
+    report = ingest_gdelt(local, query="sanctions evasion")
+    assert "query=sanctions+evasion" in loopback.requests[0] and "mode=artlist" in loopback.requests[0]
+    news = _table(settings, "news").row(0, named=True)
+    assert report.n_total == 1 and (news["countries"], news["source"]) == (["KAZ"], "gdelt-doc")

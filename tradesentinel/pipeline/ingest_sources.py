@@ -38,19 +38,21 @@ def ingest_hs(settings: Settings, file: Path | None = None, hs_version: str = "H
 
 def ingest_ofac(settings: Settings, file: Path | None = None, list_name: str | None = None) -> TableReport:
     """OFAC: a folder of legacy CSVs or an XML file; online, the four CSVs of the SDN list."""
-    from tradesentinel.pipeline.sources.ofac import read_ofac_csv, read_ofac_xml
+    from tradesentinel.pipeline.sources.ofac import read_ofac_csv_checked, read_ofac_xml
 
     if file is None:
         for name in OFAC_FILES:
             fetch(settings, f"{settings.ofac_url}/{name}", source="ofac", name=name.lower())
         file = raw_dir(settings, "ofac")
     file = _exists(file)
-    entries = (
-        read_ofac_csv(file, list_name=list_name or "OFAC-SDN")
-        if file.is_dir()
-        else read_ofac_xml(file, list_name=list_name)
-    )
-    return ingest.store_sanctions(settings, entries, str(file))
+    if not file.is_dir():
+        return ingest.store_sanctions(settings, read_ofac_xml(file, list_name=list_name), str(file))
+    entries, rejected = read_ofac_csv_checked(file, list_name=list_name or "OFAC-SDN")
+    report = ingest.store_sanctions(settings, entries, str(file))
+    quarantined = ingest.store_quarantine(settings, rejected)
+    if quarantined:
+        report.notes.append(f"{rejected.height:,} row(s) linking to no entry quarantined in {quarantined}")
+    return report
 
 
 def ingest_eu(settings: Settings, file: Path | None = None) -> TableReport:
@@ -116,9 +118,7 @@ def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: 
             files, capped = download.paths, download.capped
     report = ingest.store_comtrade(settings, [(read_comtrade_file(_exists(f)), str(f)) for f in files])
     if capped:
-        report.notes.append(
-            f"period(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query"
-        )
+        report.notes.append(f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query")
     return report
 
 

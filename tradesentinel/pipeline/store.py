@@ -58,6 +58,12 @@ def read_table(path: Path, table: str | None = None) -> pl.LazyFrame:
             "features": "tradesentinel features",
             "labels": "tradesentinel demo",
             "scores": "tradesentinel score",
+            "sanctions": "tradesentinel ingest ofac` / `ingest eu` / `ingest un",
+            "news": "tradesentinel ingest gdelt",
+            "hs_codes": "tradesentinel ingest hs",
+            "tariffs": "tradesentinel ingest wits",
+            "indicators": "tradesentinel ingest worldbank",
+            "port_calls": "tradesentinel ingest portcalls FILE",
         }.get(table or path.stem, "the stage that builds it")
         raise TableNotFoundError(f"{path} does not exist yet: run `{hint}` first")
     lazy = pl.scan_parquet(path)

@@ -25,6 +25,8 @@ XML = """<?xml version="1.0" encoding="UTF-8"?>
     <nameAlias firstName="" middleName="" lastName="" wholeName="Сергей Кужугетович Шойгу" function="" gender="M"
         title="" nameLanguage="RU" strong="true" regulationLanguage="en" logicalId="3"/>
     <citizenship region="" countryIso2Code="RU" countryDescription="RUSSIAN FEDERATION" regulationLanguage="en" logicalId="4"/>
+    <birthdate circa="false" calendarType="GREGORIAN" city="Chadan" birthdate="1955-05-21" dayOfMonth="21" monthOfYear="5"
+        year="1955" region="" place="" countryIso2Code="RU" countryDescription="RUSSIAN FEDERATION" logicalId="10"/>
     <address city="Moscow" street="Frunzenskaya nab. 22" poBox="" zipCode="119160" region="" place=""
         countryIso2Code="RU" countryDescription="RUSSIAN FEDERATION" asAtListingTime="false" logicalId="5"/>
   </sanctionEntity>
@@ -45,11 +47,11 @@ HEADER = ("fileGenerationDate;Entity_LogicalId;Entity_EU_ReferenceNumber;Entity_
           "Entity_Regulation_Programme;NameAlias_LastName;NameAlias_FirstName;NameAlias_WholeName;Address_City;"
           "Address_Street;Address_ZipCode;Address_CountryIso2Code;Address_CountryDescription;Identification_Number;"
           "Identification_TypeDescription;Identification_CountryIso2Code;Identification_CountryDescription;"
-          "Citizenship_CountryIso2Code")  # fmt: skip
+          "Citizenship_CountryIso2Code;BirthDate_BirthDate")  # fmt: skip
 ROWS = [
-    "06/05/2024;139133;EU.7000.23;;2022-02-23;;Member of the Security Council;person;P;UKR;Shoigu;Sergei;Sergei Kuzhugetovich SHOIGU;;;;;;;;;;RU",
-    "06/05/2024;139133;EU.7000.23;;2022-02-23;;;person;P;UKR;;;Сергей Кужугетович Шойгу;Moscow;Frunzenskaya nab. 22;119160;RU;RUSSIAN FEDERATION;;;;;",
-    "06/05/2024;13;EU.8.58;;2014-03-17;;;enterprise;E;UKR;;;Sovfracht;;;;;;1027739028712;Registration Number;RU;RUSSIAN FEDERATION;",
+    "06/05/2024;139133;EU.7000.23;;2022-02-23;;Member of the Security Council;person;P;UKR;Shoigu;Sergei;Sergei Kuzhugetovich SHOIGU;;;;;;;;;;RU;1955-05-21",
+    "06/05/2024;139133;EU.7000.23;;2022-02-23;;;person;P;UKR;;;Сергей Кужугетович Шойгу;Moscow;Frunzenskaya nab. 22;119160;RU;RUSSIAN FEDERATION;;;;;;",
+    "06/05/2024;13;EU.8.58;;2014-03-17;;;enterprise;E;UKR;;;Sovfracht;;;;;;1027739028712;Registration Number;RU;RUSSIAN FEDERATION;;",
 ]
 
 
@@ -66,6 +68,7 @@ def _check(table: pl.DataFrame) -> None:
         ["RUS"],
     )
     assert shoigu["listed_on"] == date(2022, 2, 23) and "EU reference EU.7000.23" in shoigu["identifiers"]
+    assert "DOB 1955-05-21" in shoigu["remarks"]
     assert any("Frunzenskaya nab. 22" in a and "Moscow" in a for a in shoigu["addresses"])
     assert sovfracht["entity_type"] == "entity" and sovfracht["countries"] == ["RUS"]
     assert "Registration Number 1027739028712 (RUSSIAN FEDERATION)" in sovfracht["identifiers"]

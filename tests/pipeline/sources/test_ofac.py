@@ -109,6 +109,7 @@ def test_classic_xml(shared_data):
     assert vtb["countries"] == ["RUS"] and vtb["programmes"] == ["UKRAINE-EO13662", "RUSSIA-EO14024"]
     haniya = _entry(table, "9639")
     assert haniya["name"] == "HANIYA, Ismail Abdul Salah" and haniya["entity_type"] == "individual"
+    assert haniya["remarks"] == "DOB 1962; POB Shati"
 
 
 def test_enhanced_xml(shared_data):

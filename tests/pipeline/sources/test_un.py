@@ -25,6 +25,7 @@ def test_real_list_people_and_entities(shared_data):
         date(2012, 12, 31),
     )
     assert badege["countries"] == ["RWA", "COD"] and badege["identifiers"] == ["UN reference CDi.001"]
+    assert badege["remarks"].startswith("DOB 1971; He fled to Rwanda")
     adf = rows["6908402"]
     assert adf["entity_type"] == "entity" and adf["aliases"][:1] == ["Allied Democratic Forces"]
     assert adf["addresses"] == ["North Kivu, Democratic Republic of the Congo"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -23,11 +22,14 @@ import polars as pl
 
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import WORLD, valid_iso3
+from tradesentinel.pipeline.sources.files import parse_json
 
 COMTRADE_CODES: dict[int, str] = {
     0: WORLD, 842: "USA", 841: "USA", 699: "IND", 251: "FRA", 579: "NOR", 757: "CHE", 412: "XKX",
     280: "DEU", 886: "YEM", 736: "SDN", 230: "ETH", 868: "VNM", 590: "PAN", 658: "KNA", 891: "SCG",
     890: "YUG", 810: "SUN", 200: "CSK", 278: "DDR", 720: "YMD", 530: "ANT",
+    # historic territories, coded as Comtrade codes them (ISO 3166-3 or the principal member)
+    58: "BEL", 588: "PAK", 532: "ANT", 866: "VDR", 582: "PCI", 592: "PCZ", 536: "NTZ", 849: "PUS", 80: "ATB",
 }  # fmt: skip
 """Comtrade numeric codes that are not (or no longer) the ISO 3166 numeric code of their country."""
 REQUIRED = ("reportercode", "partnercode", "flowcode", "cmdcode", "primaryvalue")
@@ -47,8 +49,10 @@ def code_to_iso3() -> dict[str, str]:
 
 def iso3_to_code() -> dict[str, str]:
     """ISO3 -> the code Comtrade queries take (842 for USA, 699 for IND...), current countries only."""
-    reverse = {iso: code for code, iso in code_to_iso3().items() if code not in ("841", "280", "886", "736")}
-    reverse.update({"USA": "842", "IND": "699", "FRA": "251", "NOR": "579", "CHE": "757", "DEU": "276"})
+    import pycountry
+
+    reverse = {c.alpha_3: str(int(c.numeric)) for c in pycountry.countries}
+    reverse.update({"USA": "842", "IND": "699", "FRA": "251", "NOR": "579", "CHE": "757", "XKX": "412"})
     return reverse
 
 
@@ -134,12 +138,7 @@ def read_comtrade_file(path: Path) -> pl.DataFrame:
     if not head:
         raise InputError(path, "the file is empty")
     if head in (b"{", b"["):
-        try:
-            payload = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(path, f"malformed or truncated JSON: {exc}", row=line) from None
-        records = payload_records(payload, path)
+        records = payload_records(parse_json(data, path), path)
         if not records:
             raise InputError(path, "the response holds no records (count 0)")
         return raw_flows(records_frame(records), path=path)

@@ -3,13 +3,13 @@
 Without a subscription key (settings.comtrade_key) queries go to /public/v1/preview, which
 returns at most 500 records per call; with one, to /data/v1/get (the key travels in the
 Ocp-Apim-Subscription-Key header, never in a logged URL). Comtrade has no offset paging: a query
-is split into one call per period, and a call that comes back full is reported as capped so the
-user can narrow it (fewer partners or codes) instead of silently missing rows.
+is split into one call per period, a call that comes back full is split again per reporter and
+then per flow, and one still full after that is reported as capped so the user can narrow it
+(fewer partners or codes) instead of silently missing rows.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import WORLD
 from tradesentinel.pipeline.sources.comtrade import MAX_PREVIEW, iso3_to_code, payload_records
+from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import FetchError, fetch
 
 log = logging.getLogger(__name__)
@@ -65,36 +66,59 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:80]
 
 
+def _split(
+    call: tuple[tuple[str, ...], str, tuple[str, ...]],
+) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """A full call split in smaller ones: per reporter first, then per flow; [] when it cannot be split."""
+    reporters, period, flows = call
+    if len(reporters) > 1:
+        return [((r,), period, flows) for r in reporters]
+    if len(flows) > 1:
+        return [(reporters, period, (f,)) for f in flows]
+    return []
+
+
 def download_comtrade(settings: Settings, query: ComtradeQuery) -> Download:
-    """Fetch the query, one call per period, into data/raw/comtrade/<date>/; return the files."""
+    """Fetch the query into data/raw/comtrade/<date>/, one call per period; return the files.
+
+    A call that comes back full (the endpoint's record limit) is discarded and split per reporter,
+    then per flow; one that is still full after that is kept and reported as capped.
+    """
     if not query.reporters or not query.periods:
         raise InputError("comtrade query", "give at least one reporter and one period", field="reporter")
     key = settings.comtrade_key.get_secret_value() if settings.comtrade_key else None
     endpoint = "data/v1/get" if key else "public/v1/preview"
     limit = MAX_DATA if key else MAX_PREVIEW
     url = f"{settings.comtrade_url}/{endpoint}/{query.type_code}/{query.freq}/{query.classification}"
-    base = {"reporterCode": _codes(query.reporters, "reporter"), "flowCode": ",".join(query.flows),
-            "cmdCode": query.cmd, "maxRecords": str(limit), "includeDesc": "True", "breakdownMode": "classic"}  # fmt: skip
+    base = {"cmdCode": query.cmd, "maxRecords": str(limit), "includeDesc": "True", "breakdownMode": "classic"}
     if query.partners:
         base["partnerCode"] = _codes(query.partners, "partner")
     paths, capped = [], []
-    for period in query.periods:
-        name = (
-            _safe(f"{query.freq}_{query.classification}_{'-'.join(query.reporters)}_{period}_{query.cmd}")
-            + ".json"
+    calls = [(query.reporters, period, query.flows) for period in query.periods]
+    while calls:
+        reporters, period, flows = call = calls.pop(0)
+        params = {
+            **base,
+            "reporterCode": _codes(reporters, "reporter"),
+            "flowCode": ",".join(flows),
+            "period": period,
+        }
+        name = _safe(
+            f"{query.freq}_{query.classification}_{'-'.join(reporters)}_{period}_{'-'.join(flows)}_{query.cmd}"
         )
-        path = fetch(settings, url, source="comtrade", name=name, params={**base, "period": period},
+        path = fetch(settings, url, source="comtrade", name=f"{name}.json", params=params,
                      headers={KEY_HEADER: key} if key else None)  # fmt: skip
-        try:
-            records = payload_records(json.loads(path.read_text(encoding="utf-8")), path)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                path, f"malformed or truncated JSON from the API: {exc.msg}", row=exc.lineno
-            ) from None
+        records = payload_records(read_json(path, "JSON from the API"), path)
+        if len(records) >= limit and (smaller := _split(call)):
+            log.info("comtrade: %s %s hit the %d-record limit; splitting it into %d calls", reporters, period,
+                     limit, len(smaller))  # fmt: skip
+            path.unlink()
+            calls[:0] = smaller
+            continue
         if len(records) >= limit:
-            capped.append(period)
-            log.warning("comtrade: period %s came back with %d records, the %s limit: narrow the query "
-                        "(fewer partners or codes)%s", period, len(records), endpoint,
+            capped.append(f"{'-'.join(reporters)} {period} {'-'.join(flows)}")
+            log.warning("comtrade: %s %s came back with %d records, the %s limit: narrow the query (fewer "
+                        "partners or codes)%s", reporters, period, len(records), endpoint,
                         "" if key else " or set TRADESENTINEL_COMTRADE_KEY")  # fmt: skip
         paths.append(path)
     return Download(paths, capped)
@@ -110,10 +134,7 @@ def download_comtrade_bulk(settings: Settings, *, reporter: str, period: str, fr
     params = {"reporterCode": _codes((reporter,), "reporter"), "period": period}
     listing = fetch(settings, url, source="comtrade", name=_safe(f"bulk_{reporter}_{period}") + ".json",
                     params=params, headers=headers)  # fmt: skip
-    try:
-        files = payload_records(json.loads(listing.read_text(encoding="utf-8")), listing)
-    except json.JSONDecodeError as exc:
-        raise InputError(listing, f"malformed bulk file list: {exc.msg}", row=exc.lineno) from None
+    files = payload_records(read_json(listing, "bulk file list"), listing)
     out = []
     for number, item in enumerate(files, start=1):
         file_url = item.get("fileUrl") if isinstance(item, dict) else None

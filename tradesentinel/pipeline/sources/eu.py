@@ -60,6 +60,8 @@ def _xml_entry(entity: ET.Element) -> dict[str, Any]:
     reference = entity.get("euReferenceNumber")
     remarks = [r.text for r in _all(entity, "remark")] + [entity.get("designationDetails")]
     remarks += [n.get("function") for n in _all(entity, "nameAlias")]
+    remarks += [f"DOB {b.get('birthdate') or b.get('year')}" for b in _all(entity, "birthdate")
+                if b.get("birthdate") or b.get("year")]  # fmt: skip
     return {
         "list": LIST_NAME, "entry_id": entity.get("logicalId"), "name": names[0] if names else None,
         "aliases": names[1:], "entity_type": TYPES.get(kind, "unknown"),
@@ -120,6 +122,8 @@ def read_eu_csv(path: Path) -> pl.DataFrame:
         reference = get(row, "entity_eu_referencenumber")
         entry["identifiers"].append(f"EU reference {reference}" if reference else None)
         entry["remarks"] += [get(row, "entity_remark"), get(row, "entity_designationdetails")]
+        born = get(row, "birthdate_birthdate") or get(row, "birthdate_year")
+        entry["remarks"].append(f"DOB {born}" if born else None)
         address = [
             get(row, f"address_{k}")
             for k in ("street", "pobox", "city", "zipcode", "region", "place", "countrydescription")

@@ -8,8 +8,6 @@ FIPS 10-4 codes mapped to ISO3. The export ships zipped; `read_gdelt_events` rea
 
 from __future__ import annotations
 
-import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pyarrow.csv as pacsv
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import valid_iso3
 from tradesentinel.pipeline.ids import content_digest
+from tradesentinel.pipeline.sources.files import read_json, read_strict_csv
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
 from tradesentinel.schema import NEWS, conform
 
@@ -45,6 +44,10 @@ CAMEO_ROOTS = {
 }  # fmt: skip
 """CAMEO root event codes as verbs, for the one-line event summary."""
 GEO_COUNTRIES = ("Actor1Geo_CountryCode", "Actor2Geo_CountryCode", "ActionGeo_CountryCode")
+USED = ("GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1Name", "Actor1CountryCode", "Actor2Code", "Actor2Name",
+        "Actor2CountryCode", "EventCode", "EventRootCode", "AvgTone", *GEO_COUNTRIES, "ActionGeo_FullName",
+        "SOURCEURL")  # fmt: skip
+"""The columns the news table is built from (the others are tokenised and checked, not converted)."""
 
 
 def _bytes(path: Path) -> bytes:
@@ -62,40 +65,53 @@ def _bytes(path: Path) -> bytes:
 
 
 def read_events_raw(path: Path) -> pl.DataFrame:
-    """The export as named string columns; InputError naming the first row without 61 fields."""
+    """The export's used columns (USED) as strings; InputError naming the first row without 61 fields."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
     data = _bytes(path)
     if not data.strip():
         raise InputError(path, "the file is empty")
-    problems: list[pacsv.InvalidRow] = []
-
-    def ragged(row: pacsv.InvalidRow) -> str:
-        problems.append(row)
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, column_names=list(EVENT_COLUMNS), encoding="utf8"
-            ),
-            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=ragged),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(EVENT_COLUMNS, pa.string())),
-        )
-    except pa.ArrowInvalid as exc:
-        if problems:
-            bad = problems[0]
-            raise InputError(path, f"malformed or truncated: the row has {bad.actual_columns} tab-separated "
-                             f"field(s), a GDELT 2.0 event has {len(EVENT_COLUMNS)}", row=bad.number) from None  # fmt: skip
-        raise InputError(path, f"malformed export: {exc}") from None
+    table = read_strict_csv(
+        data,
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=list(EVENT_COLUMNS), encoding="utf8"),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(USED, pa.string()), include_columns=list(USED)
+        ),
+        ragged_message=lambda bad: (
+            f"malformed or truncated: the row has {bad.actual_columns} tab-separated "
+            f"field(s), a GDELT 2.0 event has {len(EVENT_COLUMNS)}"
+        ),
+        what="export",
+        delimiter="\t",
+        quote_char=False,
+    )
     if not data.endswith(b"\n"):  # GDELT ends every line, the last one included, with a newline
         raise InputError(path, "truncated: the last line has no line end", row=table.num_rows)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    empty_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in EVENT_COLUMNS]
+    empty_as_null = [pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in USED]
     return frame.with_columns(empty_as_null).with_row_index("_row", offset=1)
+
+
+COUNTRY_CODES = [*GEO_COUNTRIES, "Actor1CountryCode", "Actor2CountryCode"]
+
+
+def _countries(frame: pl.DataFrame) -> pl.DataFrame:
+    """ISO3 list of each distinct combination of the five country codes (a few thousand at most)."""
+    fips, iso = fips_table(), valid_iso3()
+    combos = frame.select(COUNTRY_CODES).unique()
+    lists = [
+        list(
+            dict.fromkeys(
+                c for c in [*(fips.get(g) for g in row[:3] if g), *(a for a in row[3:] if a in iso)] if c
+            )
+        )
+        for row in combos.iter_rows()
+    ]
+    series = pl.from_arrow(pa.array(lists, type=pa.list_(pa.string())))  # much faster than pl.Series(lists)
+    return combos.with_columns(series.alias("_countries"))
 
 
 def _check(path: Path, frame: pl.DataFrame, column: str, parsed: pl.Expr) -> None:
@@ -112,36 +128,24 @@ def events_news(frame: pl.DataFrame, *, path: Path | str = "events") -> pl.DataF
     tone = pl.col("AvgTone").cast(pl.Float64, strict=False)
     _check(path, frame, "SQLDATE", when)
     _check(path, frame, "GLOBALEVENTID", pl.col("GLOBALEVENTID").cast(pl.Int64, strict=False))
-    fips, iso = fips_table(), sorted(valid_iso3())
     actor = lambda n: pl.coalesce(pl.col(f"Actor{n}Name"), pl.col(f"Actor{n}Code"))
     verb = pl.col("EventRootCode").replace_strict(CAMEO_ROOTS, default=None, return_dtype=pl.String)
     verb = pl.coalesce(verb, pl.format("did CAMEO {}", pl.col("EventCode")))
     place = pl.when(pl.col("ActionGeo_FullName").is_not_null()).then(
         pl.format(", in {}", "ActionGeo_FullName")
     )
-    title = (
+    title = pl.concat_str(
         pl.concat_str(
-            [
-                actor(1).fill_null("An unnamed actor"),
-                pl.lit(" "),
-                verb,
-                pl.lit(" "),
-                actor(2).fill_null(""),
-                place.fill_null(""),
-            ]
-        )
-        .str.replace_all(r"\s+", " ")
-        .str.replace(r" ,", ",")
-        .str.strip_chars()
+            [actor(1).fill_null("An unnamed actor"), verb, actor(2)], separator=" ", ignore_nulls=True
+        ),
+        place.fill_null(""),
     )
-    codes = [pl.col(c).replace_strict(fips, default=None, return_dtype=pl.String) for c in GEO_COUNTRIES]
-    codes += [
-        pl.when(pl.col(c).is_in(iso)).then(pl.col(c)) for c in ("Actor1CountryCode", "Actor2CountryCode")
-    ]
-    countries = pl.concat_list(codes).list.drop_nulls().list.unique(maintain_order=True)
+    frame = frame.join(
+        _countries(frame), on=COUNTRY_CODES, how="left", nulls_equal=True, maintain_order="left"
+    )
     news = frame.select(
         pl.format("gdelt-{}", "GLOBALEVENTID").alias("news_id"), when.alias("date"), title.alias("title"),
-        countries.alias("countries"), pl.col("SOURCEURL").alias("url"), tone.alias("tone"),
+        pl.col("_countries").alias("countries"), pl.col("SOURCEURL").alias("url"), tone.alias("tone"),
         pl.lit("gdelt-events").alias("source"),
     )  # fmt: skip
     return conform(news.unique("news_id", keep="last", maintain_order=True), "news").collect()
@@ -154,14 +158,7 @@ def read_gdelt_events(path: Path) -> pl.DataFrame:
 
 def read_gdelt_doc(path: Path) -> pl.DataFrame:
     """The `news` table from a GDELT DOC 2.0 API `mode=artlist&format=json` response file."""
-    path = Path(path)
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the file: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"malformed or truncated JSON: {exc.msg}", row=exc.lineno) from None
-    return doc_news(payload, path=path)
+    return doc_news(read_json(Path(path)), path=path)
 
 
 def doc_news(payload: object, *, path: Path | str = "response") -> pl.DataFrame:

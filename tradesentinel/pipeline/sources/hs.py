@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from tradesentinel.errors import InputError
+from tradesentinel.pipeline.sources.files import read_text_table
 from tradesentinel.schema import conform
 
 DEFAULT_VERSION = "HS2022"
@@ -56,13 +57,7 @@ def read_hs_csv(path: Path, hs_version: str = DEFAULT_VERSION) -> pl.DataFrame:
     empty description or a level that disagrees with the code raises InputError naming the row.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise InputError(path, f"malformed CSV: {str(exc).splitlines()[0]}") from None
-    raw = raw.rename({c: c.strip().lower().removeprefix("\ufeff") for c in raw.columns})
+    raw = read_text_table(path)
     if "hs_code" not in raw.columns and "hscode" in raw.columns:
         raw = raw.rename({"hscode": "hs_code"})
     missing = [c for c in ("hs_code", "description") if c not in raw.columns]

@@ -5,13 +5,13 @@ The legacy files follow OFAC's data specification: no header row, CRLF, a Ctrl-Z
 nulls written `-0- `, several programmes joined as `IRAN] [SDGT`, and remarks that carry the
 aliases (`a.k.a. 'X'`), identifiers (`Passport X (Country)`) and nationality. Rows of add/alt/
 comments link to sdn.csv by ent_num; rows that link to nothing (an extract, or files of different
-dates) are left out with a warning naming the first. Parsing is pyarrow's (strict field counts) plus vectorised polars.
+dates) are left out of the entries and returned as quarantine rows with their reason. Parsing is pyarrow's (strict field counts) plus vectorised polars.
 """
 
 from __future__ import annotations
 
-import io
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from tradesentinel.errors import InputError
+from tradesentinel.pipeline.sources.files import read_strict_csv
 from tradesentinel.pipeline.sources.geo import iso3_from_name
-from tradesentinel.schema import conform
+from tradesentinel.schema import QUARANTINE, conform
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +69,17 @@ def read_legacy_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
         raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
     if not data.strip():
         raise InputError(path, "the file is empty")
-    problems: list[pacsv.InvalidRow] = []
-
-    def ragged(row: pacsv.InvalidRow) -> str:
-        problems.append(row)
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=list(columns)),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=ragged),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
-        )
-    except pa.ArrowInvalid as exc:
-        if problems:
-            bad = problems[0]
-            raise InputError(path, f"malformed or truncated: the row has {bad.actual_columns} field(s), "
-                             f"expected {bad.expected_columns}", row=bad.number) from None  # fmt: skip
-        raise InputError(path, f"malformed or truncated CSV: {exc}") from None
+    table = read_strict_csv(
+        data,
+        path,
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=list(columns)),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
+        ragged_message=lambda bad: (
+            f"malformed or truncated: the row has {bad.actual_columns} field(s), "
+            f"expected {bad.expected_columns}"
+        ),
+        newlines_in_values=True,
+    )
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.col(c).str.strip_chars() for c in columns).with_columns(
@@ -103,15 +96,19 @@ def read_legacy_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
     return frame.with_columns(number.cast(pl.String).alias("ent_num"))
 
 
-def _linked(path: Path, frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
-    """The rows of `frame` whose ent_num is in sdn.csv; the others are logged (a partial extract)."""
-    known = pl.col("ent_num").is_in(ids.implode())
-    orphans = frame.filter(~known)
+def _orphans(path: Path, frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """Quarantine rows (file, row, field, reason, raw) for rows of `frame` whose ent_num is not in sdn.csv."""
+    orphans = frame.filter(~pl.col("ent_num").is_in(ids.implode()))
     if orphans.height:
         row = orphans.row(0, named=True)
-        log.warning("%s: %d row(s) link to no entry of sdn.csv (first: row %d, ent_num %s); left out",
+        log.warning("%s: %d row(s) link to no entry of sdn.csv (first: row %d, ent_num %s); quarantined",
                     path, orphans.height, row["_row"], row["ent_num"])  # fmt: skip
-    return frame.filter(known)
+    originals = [c for c in frame.columns if c != "_row"]
+    return orphans.select(
+        pl.lit(str(path)).alias("file"), pl.col("_row").alias("row"), pl.lit("ent_num").alias("field"),
+        pl.format("ent_num {} is not in sdn.csv (an extract, or files of different dates?)", "ent_num").alias("reason"),
+        pl.struct(originals).struct.json_encode().alias("raw"), pl.lit(datetime.now(UTC)).alias("ingested_at"),
+    )  # fmt: skip
 
 
 def _country_codes(names: pl.Expr, values: pl.Series) -> pl.Expr:
@@ -197,12 +194,10 @@ def ofac_entries(sdn: pl.DataFrame, add: pl.DataFrame, alt: pl.DataFrame, commen
     return conform(out, "sanctions").collect()
 
 
-def read_ofac_csv(directory: Path, *, list_name: str = "OFAC-SDN") -> pl.DataFrame:
-    """The `sanctions` table from a folder holding sdn.csv, add.csv, alt.csv [and sdn_comments.csv].
-
-    The files are named as OFAC publishes them (case-insensitive); sdn.csv is required, the others
-    are read when present. Every address, alias and comment is linked to its entry by ent_num.
-    """
+def read_ofac_csv_checked(
+    directory: Path, *, list_name: str = "OFAC-SDN"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `sanctions` table from the legacy CSV folder, and the quarantine rows of unlinked rows."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(directory, "not a folder: expected the folder holding sdn.csv, add.csv and alt.csv")
@@ -215,19 +210,30 @@ def read_ofac_csv(directory: Path, *, list_name: str = "OFAC-SDN") -> pl.DataFra
         row = duplicated.row(0, named=True)
         raise InputError(files["sdn.csv"], f"ent_num {row['ent_num']} appears twice", row=row["_row"],
                          field="ent_num")  # fmt: skip
-    empty = {
-        name: pl.DataFrame(schema=dict.fromkeys(("_row", *cols), pl.String)).cast({"_row": pl.Int64})
-        for name, cols in (("add.csv", ADD), ("alt.csv", ALT), ("sdn_comments.csv", COMMENTS))
-    }
-    parts = {}
+    parts, rejected = {}, [pl.DataFrame(schema=QUARANTINE)]
     for name, cols in (("add.csv", ADD), ("alt.csv", ALT), ("sdn_comments.csv", COMMENTS)):
         if name in files:
-            parts[name] = _linked(files[name], read_legacy_csv(files[name], cols), sdn["ent_num"])
+            frame = read_legacy_csv(files[name], cols)
+            rejected.append(_orphans(files[name], frame, sdn["ent_num"]))
+            parts[name] = frame.filter(pl.col("ent_num").is_in(sdn["ent_num"].implode()))
         else:
             log.info("%s: no %s, read without it", directory, name)
-            parts[name] = empty[name]
-    return ofac_entries(sdn, parts["add.csv"], parts["alt.csv"], parts["sdn_comments.csv"],
-                        source=str(directory), list_name=list_name)  # fmt: skip
+            parts[name] = pl.DataFrame(schema=dict.fromkeys(("_row", *cols), pl.String)).cast(
+                {"_row": pl.Int64}
+            )
+    entries = ofac_entries(sdn, parts["add.csv"], parts["alt.csv"], parts["sdn_comments.csv"],
+                           source=str(directory), list_name=list_name)  # fmt: skip
+    return entries, conform(pl.concat(rejected), "quarantine").collect()
+
+
+def read_ofac_csv(directory: Path, *, list_name: str = "OFAC-SDN") -> pl.DataFrame:
+    """The `sanctions` table from a folder holding sdn.csv, add.csv, alt.csv [and sdn_comments.csv].
+
+    The files are named as OFAC publishes them (case-insensitive); sdn.csv is required, the others
+    are read when present. Every address, alias and comment is linked to its entry by ent_num;
+    rows linking to no entry are logged (`read_ofac_csv_checked` also returns them for quarantine).
+    """
+    return read_ofac_csv_checked(directory, list_name=list_name)[0]
 
 
 def read_ofac_xml(path: Path, *, list_name: str | None = None) -> pl.DataFrame:

@@ -65,6 +65,10 @@ def _classic_entry(entry: ET.Element, list_name: str) -> dict[str, Any]:
     for holder in entry.iter():
         if local(holder.tag) in ("nationality", "citizenship"):
             countries.append(iso3_from_name(child_text(holder, "country")))
+        elif local(holder.tag) == "dateOfBirthItem":
+            remarks.append(f"DOB {child_text(holder, 'dateOfBirth')}")
+        elif local(holder.tag) == "placeOfBirthItem":
+            remarks.append(f"POB {child_text(holder, 'placeOfBirth')}")
     akas = [
         _name(child_text(a, "firstName"), child_text(a, "lastName"))
         for a in entry.iter()

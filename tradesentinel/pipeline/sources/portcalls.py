@@ -18,6 +18,7 @@ import polars as pl
 
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import valid_iso3
+from tradesentinel.pipeline.sources.files import read_text_table
 from tradesentinel.pipeline.sources.geo import iso3_from_iso2, iso3_from_name
 from tradesentinel.schema import PORT_CALLS, QUARANTINE, conform
 
@@ -58,13 +59,7 @@ def _time(name: str) -> pl.Expr:
 def read_port_calls(path: Path) -> PortCallsResult:
     """Port calls from the CSV; rows failing a check are returned as quarantine rows with reasons."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise InputError(path, f"malformed CSV: {str(exc).splitlines()[0]}") from None
-    raw = raw.rename({c: c.strip().removeprefix("\ufeff").lower() for c in raw.columns})
+    raw = read_text_table(path)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise InputError(path, f"missing required column(s): {', '.join(missing)}", field=missing[0])

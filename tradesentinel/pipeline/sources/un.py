@@ -44,6 +44,15 @@ def _document(doc: ET.Element) -> str | None:
     return f"{kind or 'Document'} {number}" + (f" ({country})" if country else "")
 
 
+def _birth(item: ET.Element) -> str | None:
+    """'DOB 1971' / 'DOB 1962-03-15' / 'DOB 1960 to 1962' from an INDIVIDUAL_DATE_OF_BIRTH element."""
+    exact = child_text(item, "DATE") or child_text(item, "YEAR")
+    if exact:
+        return f"DOB {exact}"
+    start, end = child_text(item, "FROM_YEAR"), child_text(item, "TO_YEAR")
+    return f"DOB {start} to {end}" if start and end else None
+
+
 def _entry(element: ET.Element, kind: str) -> dict[str, Any]:
     prefix = "INDIVIDUAL" if kind == "individual" else "ENTITY"
     name = " ".join(p for p in (child_text(element, n) for n in NAME_PARTS) if p)
@@ -58,9 +67,13 @@ def _entry(element: ET.Element, kind: str) -> dict[str, Any]:
     countries += [iso3_from_name(child_text(d, "ISSUING_COUNTRY")) for d in documents]
     reference = child_text(element, "REFERENCE_NUMBER")
     identifiers = [f"UN reference {reference}" if reference else None] + [_document(d) for d in documents]
+    births = [_birth(b) for b in children(element, f"{prefix}_DATE_OF_BIRTH")]
+    places = [join_parts(*(child_text(p, k) for k in ("CITY", "STATE_PROVINCE", "COUNTRY")))
+              for p in children(element, f"{prefix}_PLACE_OF_BIRTH")]  # fmt: skip
     remarks = unique(
-        [*_values(element, "TITLE"), *_values(element, "DESIGNATION"), child_text(element, "COMMENTS1")]
-    )
+        [*_values(element, "TITLE"), *_values(element, "DESIGNATION"), *births,
+         *(f"POB {p}" for p in places if p), child_text(element, "COMMENTS1")]
+    )  # fmt: skip
     return {
         "list": LIST_NAME, "entry_id": child_text(element, "DATAID"), "name": name or None,
         "aliases": aliases, "entity_type": kind, "programmes": [child_text(element, "UN_LIST_TYPE")],

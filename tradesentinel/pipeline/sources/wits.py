@@ -9,7 +9,6 @@ response is among the fixtures: the reader is tested on a message written after 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import WORLD, valid_iso3
+from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import fetch
 from tradesentinel.schema import TARIFFS, conform
 
@@ -97,14 +97,7 @@ def tariffs_from_sdmx(payload: Any, *, path: Path | str = "wits") -> pl.DataFram
 def read_wits_json(path: Path) -> pl.DataFrame:
     """The `tariffs` table from a saved WITS SDMX-JSON answer."""
     path = Path(path)
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            path, f"malformed or truncated JSON: {exc}", row=getattr(exc, "lineno", None)
-        ) from None
+    payload = read_json(path)
     return tariffs_from_sdmx(payload, path=path)
 
 

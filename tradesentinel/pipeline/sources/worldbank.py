@@ -8,7 +8,6 @@ WLD (world) is kept. Downloads follow `pages` so a long query is never cut at on
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.countries import valid_iso3
+from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import fetch
 from tradesentinel.schema import INDICATORS, conform
 
@@ -61,14 +61,7 @@ def indicators_frame(records: list[dict[str, Any]], *, path: Path | str = "world
 def read_worldbank_json(path: Path) -> pl.DataFrame:
     """The `indicators` table from a saved World Bank API JSON page."""
     path = Path(path)
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            path, f"malformed or truncated JSON: {exc}", row=getattr(exc, "lineno", None)
-        ) from None
+    payload = read_json(path)
     return indicators_frame(page_records(payload, path)[1], path=path)
 
 
@@ -81,10 +74,7 @@ def download_worldbank(settings: Settings, *, indicator: str = GDP, countries: s
         params = {"format": "json", "per_page": str(PER_PAGE), "date": years, "page": str(page)}
         name = f"{indicator}_{countries.replace(';', '-')}_{years.replace(':', '-')}_p{page}.json"
         path = fetch(settings, url, source="worldbank", name=name, params=params)
-        try:
-            meta, _ = page_records(json.loads(path.read_text(encoding="utf-8")), path)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"malformed or truncated JSON: {exc}", row=exc.lineno) from None
+        meta, _ = page_records(read_json(path), path)
         pages = int(meta.get("pages") or 1)
         paths.append(path)
         page += 1
