@@ -139,7 +139,7 @@ def _where(filters) -> dict:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int = 1000, k: int = 8) -> dict:
+def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int = 500, k: int = 8) -> dict:
     """p50/p95 of filtered queries at `n_docs` documents: ours vs Chroma `where`; build throughput and memory."""
     from tradesentinel.retrieval.documents import anomaly_documents, country_name
     from tradesentinel.retrieval.hits import SearchFilters

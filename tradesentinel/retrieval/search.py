@@ -150,12 +150,18 @@ class CollectionIndex:
             self._positions = {d: i for i, d in enumerate(self.catalog["doc_id"].to_list())}
         return self._positions
 
-    def hit(self, row: int, score: float, vector: float, keyword: float | None) -> Hit:
-        r = self.catalog.row(int(row), named=True)
-        metadata = {"kind": r["kind"], "countries": list(r["countries"] or []), "hs_code": r["hs_code"],
-                    "date": r["date"].isoformat() if r["date"] else None, "source": r["source"], "url": r["url"],
-                    **json.loads(r["extra"] or "{}")}  # fmt: skip
-        return Hit(r["doc_id"], self.name, r["text"], metadata, score, vector, keyword)
+    def hits(self, picked: list[tuple[float, float, float | None, int]]) -> list[Hit]:
+        """Hits for (score, cosine, keyword, row) tuples, reading their rows in one gather."""
+        if not picked:
+            return []
+        records = self.catalog[[row for *_, row in picked]].to_dicts()
+        out = []
+        for (score, vector, keyword, _), r in zip(picked, records):
+            metadata = {"kind": r["kind"], "countries": list(r["countries"] or []), "hs_code": r["hs_code"],
+                        "date": r["date"].isoformat() if r["date"] else None, "source": r["source"], "url": r["url"],
+                        **json.loads(r["extra"] or "{}")}  # fmt: skip
+            out.append(Hit(r["doc_id"], self.name, r["text"], metadata, score, vector, keyword))
+        return out
 
 
 def _name_index(catalog: pl.DataFrame) -> NameIndex:
@@ -239,7 +245,13 @@ class HybridSearcher:
             for row, f, c, kw in zip(rows, fused, cosine, keyword):
                 scored.append((float(f), float(c), float(kw) if kw > 0 else None, index, int(row)))
         scored.sort(key=lambda s: -s[0])
-        return [index.hit(row, f, c, kw) for f, c, kw, index, row in scored[:k]]
+        top = scored[:k]
+        built: dict[tuple[str, int], Hit] = {}
+        for name in {index.name for *_, index, _ in top}:
+            mine = [(f, c, kw, row) for f, c, kw, index, row in top if index.name == name]
+            for (*_, row), hit in zip(mine, self.collections[name].hits(mine)):
+                built[(name, row)] = hit
+        return [built[(index.name, row)] for *_, index, row in top]
 
 
 def open_searcher(settings: Settings, embedder: MiniLMEmbedding | None = None) -> HybridSearcher:
