@@ -303,6 +303,9 @@ def serve(
     from tradesentinel.api.app import create_app
 
     settings = _settings()
+    log.info(
+        "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
+    )
     with _user_errors():
         uvicorn.run(
             create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"

@@ -116,4 +116,5 @@ def build_map(
     title = f"{matched.height:,} anomalies (score >= {filters.min_score:.2f})" + (
         " - DEMO data" if demo else ""
     )
-    return offline_plot(map_figure(countries, arc_table(matched), title)), countries
+    shown = countries.with_columns(pl.col("max_score").round(4), pl.col("value_usd").round(0))
+    return offline_plot(map_figure(countries, arc_table(matched), title)), shown

@@ -111,7 +111,8 @@ def build_timeline(store: TableStore, corridor: Corridor, threshold: float) -> t
     hot = points.filter(pl.col("score") >= threshold).height
     demo = " - DEMO data" if store.snapshot().demo else ""
     title = (f"{corridor.reporter} {corridor.flow} {corridor.partner}, HS {corridor.hs_code}: "
-             f"{hot} anomalies, {marks.height} events{demo}")  # fmt: skip
+             f"{hot} {'anomaly' if hot == 1 else 'anomalies'}, {marks.height} "
+             f"{'event' if marks.height == 1 else 'events'}{demo}")  # fmt: skip
     listing = pl.concat([
         points.filter(pl.col("score") >= threshold).select(
             pl.col("period").alias("date"), pl.lit("anomaly").alias("kind"),
