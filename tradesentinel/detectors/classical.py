@@ -20,13 +20,15 @@ COLUMNS = (
     "z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "mirror_gap", "growth_yoy",
     "growth_vs_median12", "partner_share_change", "is_new_corridor", "sanctions_exposure",
 )  # fmt: skip
+FLAGS = ("is_new_corridor", "sanctions_exposure")
+"""Yes/no columns enter as 0/1: their MAD is 0, so robust scaling would blow every True up to the clip."""
 MODELS = {"iforest": 200_000, "ecod": 50_000, "ocsvm": 3_000}  # model -> rows it is fitted on
 
 
 def feature_matrix(features: pl.DataFrame, scales: dict[str, tuple[float, float]] | None = None):
-    """Rows x COLUMNS, robustly standardised (scales computed when not given), NaN -> 0."""
+    """Rows x COLUMNS, robustly standardised (scales computed when not given; flags as 0/1), NaN -> 0."""
     raw = {c: features[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in COLUMNS}
-    scales = scales or {c: robust_scale(v, floor=1e-3) for c, v in raw.items()}
+    scales = scales or {c: (0.0, 1.0) if c in FLAGS else robust_scale(v, floor=1e-3) for c, v in raw.items()}
     matrix = np.column_stack([(raw[c] - scales[c][0]) / scales[c][1] for c in COLUMNS])
     return np.nan_to_num(matrix, nan=0.0, posinf=50.0, neginf=-50.0).clip(-50, 50), scales
 
