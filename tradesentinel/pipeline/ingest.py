@@ -19,6 +19,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.clean import clean_flows
+from tradesentinel.pipeline.features import CANONICAL_ORDER
 from tradesentinel.pipeline.store import append_table, read_table, write_table
 
 log = logging.getLogger(__name__)
@@ -114,14 +115,20 @@ def store_comtrade(settings: Settings, raws: list[tuple[pl.DataFrame, str]]) -> 
     files = ", ".join(f for _, f in raws)
     if new.height == 0:
         raise InputError(files, f"no valid record among {n_read:,}; " + "; ".join(notes))
+    combined, path = upsert_flows(settings, new)
+    return TableReport("comtrade", "flows", n_read, combined.height, path, notes)
+
+
+def upsert_flows(
+    settings: Settings, new: pl.DataFrame, *, replace: bool = False
+) -> tuple[pl.DataFrame, Path]:
+    """Merge `new` flows into the stored flows table by flow_id (new rows win; `replace` drops the
+    stored rows instead) and write it in canonical order; the table and its path."""
     new = new.unique("flow_id", keep="last", maintain_order=True)
-    stored = _stored(settings, "flows")
+    stored = None if replace else _stored(settings, "flows")
     combined = (
         new
         if stored is None
         else pl.concat([stored.filter(~pl.col("flow_id").is_in(new["flow_id"].implode())), new])
     )
-    from tradesentinel.pipeline.features import CANONICAL_ORDER
-
-    path = write_table(combined.sort(CANONICAL_ORDER), settings.table_path("flows"), "flows")
-    return TableReport("comtrade", "flows", n_read, combined.height, path, notes)
+    return combined, write_table(combined.sort(CANONICAL_ORDER), settings.table_path("flows"), "flows")

@@ -15,8 +15,9 @@ from tradesentinel.errors import InputError
 from tradesentinel.pipeline import reference
 from tradesentinel.pipeline.clean import clean_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
+from tradesentinel.pipeline.ingest import store_quarantine, upsert_flows
 from tradesentinel.pipeline.sources.csv import read_import_csv
-from tradesentinel.pipeline.store import append_table, read_table, write_table
+from tradesentinel.pipeline.store import read_table, write_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -77,19 +78,13 @@ def ingest_csv(settings: Settings, path: Path, *, replace: bool = False) -> Inge
     """
     raw = read_import_csv(path)
     result = clean_flows(raw, file=str(path), source="csv")
-    quarantine_path = None
     n_quarantined = result.quarantine["row"].n_unique() if result.quarantine.height else 0
-    if n_quarantined:
-        quarantine_path = append_table(result.quarantine, settings.table_path("quarantine"), "quarantine")
+    quarantine_path = store_quarantine(settings, result.quarantine)
+    if quarantine_path:
         log.warning("%s: %d row(s) quarantined in %s", path, n_quarantined, quarantine_path)
     if result.flows.height == 0:
         raise InputError(path, f"no valid row among {result.n_rows}; see {quarantine_path} for the reasons")
-    flows_path = settings.table_path("flows")
-    combined = result.flows
-    if flows_path.exists() and not replace:
-        stored = read_table(flows_path, "flows").collect()
-        combined = pl.concat([stored.filter(~pl.col("flow_id").is_in(result.flows["flow_id"])), result.flows])
-    write_table(_canonical(combined), flows_path, "flows")
+    combined, _ = upsert_flows(settings, result.flows, replace=replace)
     return IngestReport(
         file=str(path),
         n_rows=result.n_rows,
