@@ -127,3 +127,14 @@ def test_a_garbage_chroma_file_says_what_to_do(small_world: Settings) -> None:
     )  # fmt: skip  (a fresh process opens the file)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "delete that folder, then run `tradesentinel index`" in " ".join(done.stderr.split())
+
+
+def test_a_query_asked_again_reuses_its_vector() -> None:
+    from tests.retrieval.conftest import HashEmbedding
+
+    embedder = HashEmbedding()
+    first = embedder.embed_one("controlled chips to Russia")
+    again = embedder.embed_one("controlled chips to Russia")
+    assert embedder.embedded == ["controlled chips to Russia"] and (first == again).all()
+    embedder.embed_one("something else")
+    assert embedder.embedded == ["controlled chips to Russia", "something else"]

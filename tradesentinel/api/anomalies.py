@@ -8,10 +8,7 @@ from datetime import date
 import polars as pl
 
 from tradesentinel.api.schemas import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
-from tradesentinel.api.store import Snapshot
-
-SUMMARY_COLUMNS = ("flow_id", "period", "reporter", "partner", "flow", "hs_code", "score", "rank", "kind",
-                   "label", "value_usd")  # fmt: skip
+from tradesentinel.api.store import SUMMARY, Snapshot
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def filtered(snapshot: Snapshot, filters: AnomalyFilters) -> pl.DataFrame:
 
 def summaries(frame: pl.DataFrame) -> list[Anomaly]:
     """Rows of the anomalies frame as list items."""
-    return [Anomaly(**row) for row in frame.select(SUMMARY_COLUMNS).iter_rows(named=True)]
+    return [Anomaly(**row) for row in frame.select(SUMMARY).iter_rows(named=True)]
 
 
 def page(snapshot: Snapshot, filters: AnomalyFilters, offset: int, limit: int) -> AnomalyPage:

@@ -6,7 +6,6 @@ endpoints that need them answer 503 with the reason instead of failing.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +13,9 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from tradesentinel.api.schemas import AskAnswer, Evidence
+from tradesentinel.api.schemas import CITATION, AskAnswer, Evidence
 from tradesentinel.config import Settings
 from tradesentinel.errors import TradeSentinelError
-
-CITATION = re.compile(r"\[(\d+)\]")
 
 
 class AssistantLink:

@@ -7,17 +7,15 @@ country, similar anomalies); the `evidence` narrative is a deterministic summary
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from tradesentinel.api.anomalies import detail
-from tradesentinel.api.schemas import Anomaly, AnomalyDetail, Evidence, Explanation, Narrative
+from tradesentinel.api.schemas import CITATION, Anomaly, AnomalyDetail, Evidence, Explanation, Narrative
 from tradesentinel.api.store import Snapshot, TableStore
 
 FLOW_WORDS = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}
 NEWS_WINDOW = timedelta(days=120)
 MAX_SANCTIONS, MAX_NEWS, MAX_SIMILAR = 3, 3, 3
-CITATION = re.compile(r"\[(\d+)\]")
 
 
 def hs_description(store: TableStore, hs_code: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Literal
 
@@ -12,6 +13,10 @@ MAX_PAGE = 500
 
 MAX_QUESTION = 500
 """Longest question /ask accepts, in characters."""
+
+
+CITATION = re.compile(r"\[(\d+)\]")
+"""A citation [n] in an answer or narrative: n numbers the evidence list it comes with."""
 
 
 class TableStatus(BaseModel):

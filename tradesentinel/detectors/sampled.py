@@ -108,6 +108,8 @@ class SampleFittedBoosted:
         return self.bound(features).score(features)
 
     def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
+        if len(rows) == 0:  # most partitions hold no top-ranked row: skip a second prediction pass
+            return []
         return self.bound(features).explain(features, rows)
 
 

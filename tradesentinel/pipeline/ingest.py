@@ -20,7 +20,7 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.clean import clean_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER
-from tradesentinel.pipeline.store import append_table, read_table, write_table
+from tradesentinel.pipeline.store import append_table, read_if_stored, write_table
 
 log = logging.getLogger(__name__)
 KEYS = {"news": ["news_id"], "tariffs": ["reporter", "partner", "hs_code", "year", "indicator"],
@@ -40,8 +40,7 @@ class TableReport:
 
 
 def _stored(settings: Settings, table: str) -> pl.DataFrame | None:
-    path = settings.table_path(table)
-    return read_table(path, table).collect() if path.exists() else None
+    return read_if_stored(settings.table_path(table), table)
 
 
 def store_sanctions(settings: Settings, entries: pl.DataFrame, source: str) -> TableReport:

@@ -49,6 +49,11 @@ def append_table(frame: pl.DataFrame, path: Path, table: str) -> Path:
     return write_table(new, path, table)
 
 
+def read_if_stored(path: Path, table: str) -> pl.DataFrame | None:
+    """The stored table, or None when it has not been built yet (for stages that can do without it)."""
+    return read_table(path, table).collect() if Path(path).exists() else None
+
+
 def read_table(path: Path, table: str | None = None) -> pl.LazyFrame:
     """Lazily scan a stored table; TableNotFoundError tells the user which command builds it."""
     path = Path(path)

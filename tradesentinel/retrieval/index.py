@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.pipeline.store import read_if_stored, read_table
 from tradesentinel.retrieval import documents
 from tradesentinel.retrieval.hits import COLLECTIONS
 from tradesentinel.retrieval.matching import NameIndex, link_by_country, mentioned_names
@@ -39,8 +39,7 @@ class IndexReport:
 
 
 def _table(settings: Settings, name: str) -> pl.DataFrame | None:
-    path = settings.table_path(name)
-    return read_table(path, name).collect() if path.exists() else None
+    return read_if_stored(settings.table_path(name), name)
 
 
 def build_documents(settings: Settings, collection: str, top: int) -> pl.DataFrame | None:

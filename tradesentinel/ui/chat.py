@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 
 from fastapi import HTTPException
 
 from tradesentinel.api.assistant_link import AssistantLink
-from tradesentinel.api.schemas import MAX_QUESTION, AskAnswer
-
-CITATION = re.compile(r"\[(\d+)\]")
+from tradesentinel.api.schemas import CITATION, MAX_QUESTION, AskAnswer
 
 
 def linked_citations(text: str, known: set[int]) -> str:

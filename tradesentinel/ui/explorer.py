@@ -7,17 +7,13 @@ import html
 import polars as pl
 
 from tradesentinel.api.anomalies import AnomalyFilters, filtered, month_start
-from tradesentinel.api.explain import explain
+from tradesentinel.api.explain import FLOW_WORDS, explain
 from tradesentinel.api.schemas import Evidence, Explanation
 from tradesentinel.api.store import TableStore
 
 TABLE_COLUMNS = ("flow_id", "rank", "score", "period", "reporter", "partner", "flow", "hs_code", "kind", "label",
                  "value_usd")  # fmt: skip
 MAX_ROWS = 200
-
-
-FLOW_WORDS = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}
-"""How a heading reads a flow: the reporter is always first, and the goods' direction is in words."""
 
 
 def explorer_filters(country: str, hs_prefix: str, period_from: str, period_to: str, min_score: float,

@@ -9,6 +9,7 @@ response is among the fixtures: the reader is tested on a message written after 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ DIMENSIONS = {
 }
 
 
+@lru_cache(maxsize=1)
 def _numeric() -> dict[str, str]:
     import pycountry
 
