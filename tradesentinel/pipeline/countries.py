@@ -38,3 +38,22 @@ def valid_iso3() -> frozenset[str]:
 
     current = frozenset(c.alpha_3 for c in pycountry.countries)
     return current | former_iso3() | frozenset(EXTRA_CODES)
+
+
+SHORT_NAMES = {"RUS": "Russia", "IRN": "Iran", "KOR": "South Korea", "PRK": "North Korea", "SYR": "Syria",
+               "VNM": "Vietnam", "TUR": "Turkey", "VEN": "Venezuela", "BOL": "Bolivia", "TZA": "Tanzania",
+               "LAO": "Laos", "MDA": "Moldova", "CZE": "Czechia", "TWN": "Taiwan", "COD": "DR Congo", "WLD": "World"}  # fmt: skip
+"""The names people type, where the ISO name differs (Russia, not Russian Federation)."""
+
+
+@lru_cache(maxsize=4096)
+def country_name(iso3: str) -> str:
+    """The English name people use for an ISO3 code (the code itself when unknown)."""
+    import pycountry
+
+    if iso3 in SHORT_NAMES:
+        return SHORT_NAMES[iso3]
+    found = pycountry.countries.get(alpha_3=iso3)
+    if found is None:
+        return {"WLD": "World"}.get(iso3, iso3)
+    return getattr(found, "common_name", None) or found.name

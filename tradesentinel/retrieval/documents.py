@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import polars as pl
+
+from tradesentinel.pipeline.countries import country_name
 
 DOCS: dict[str, pl.DataType] = {
     "doc_id": pl.String(),
@@ -32,25 +33,6 @@ FLOW_WORDS = {"X": "export to", "M": "import from", "RX": "re-export to", "RM": 
 SIGNAL_WORDS = {"sanctions_exposure": "sanctions exposure", "mirror_gap": "mirror gap", "unit_price": "unit price",
                 "spike": "value jump vs own history", "value_outlier": "value vs peers or model"}  # fmt: skip
 """Anomaly kinds (derived from the strongest reason, not from labels) and how the text says them."""
-
-
-SHORT_NAMES = {"RUS": "Russia", "IRN": "Iran", "KOR": "South Korea", "PRK": "North Korea", "SYR": "Syria",
-               "VNM": "Vietnam", "TUR": "Turkey", "VEN": "Venezuela", "BOL": "Bolivia", "TZA": "Tanzania",
-               "LAO": "Laos", "MDA": "Moldova", "CZE": "Czechia", "TWN": "Taiwan", "COD": "DR Congo", "WLD": "World"}  # fmt: skip
-"""The names people type, where the ISO name differs (Russia, not Russian Federation)."""
-
-
-@lru_cache(maxsize=4096)
-def country_name(iso3: str) -> str:
-    """The English name people use for an ISO3 code (the code itself when unknown)."""
-    import pycountry
-
-    if iso3 in SHORT_NAMES:
-        return SHORT_NAMES[iso3]
-    found = pycountry.countries.get(alpha_3=iso3)
-    if found is None:
-        return {"WLD": "World"}.get(iso3, iso3)
-    return getattr(found, "common_name", None) or found.name
 
 
 def money(value: float | None) -> str:
