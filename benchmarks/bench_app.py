@@ -45,8 +45,12 @@ def _free_port() -> int:
 def _serve(data_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "TRADESENTINEL_DATA_DIR": str(data_dir), "TRADESENTINEL_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "tradesentinel.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tradesentinel.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -121,17 +125,27 @@ async def _explain_load(
     await asyncio.gather(*(client() for _ in range(clients)))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     ms = np.array(latencies) * 1000
-    return {"clients": clients, "requests": len(latencies), "errors": errors, "p50_ms": float(np.percentile(ms, 50)),
-            "p95_ms": float(np.percentile(ms, 95)), "rps": len(latencies) / wall,
-            "client_cpu_ms": cpu / len(latencies) * 1000}  # fmt: skip
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "rps": len(latencies) / wall,
+        "client_cpu_ms": cpu / len(latencies) * 1000,
+    }
 
 
 async def _mixed(url: str, ids: list[str], total: int = 200, concurrency: int = 16) -> dict[str, float]:
     """`total` mixed requests (lists, details, explains, health, bad input); count lost and wrong answers."""
     rng = random.Random(7)
-    kinds = [("health", "/health", {}, 200), ("list", "/anomalies", {"limit": 20, "min_score": 0.9}, 200),
-             ("filter", "/anomalies", {"hs": "85", "limit": 50}, 200), ("bad", "/anomalies", {"limit": 0}, 422),
-             ("missing", "/anomalies/0000000000000000", {}, 404)]  # fmt: skip
+    kinds = [
+        ("health", "/health", {}, 200),
+        ("list", "/anomalies", {"limit": 20, "min_score": 0.9}, 200),
+        ("filter", "/anomalies", {"hs": "85", "limit": 50}, 200),
+        ("bad", "/anomalies", {"limit": 0}, 422),
+        ("missing", "/anomalies/0000000000000000", {}, 404),
+    ]
     plan = []
     for i in range(total):
         pick = rng.random()
@@ -163,16 +177,27 @@ def _map_figures(rows: int = 50_000) -> dict[str, float]:
 
     rng = np.random.default_rng(3)
     iso = np.array(sorted(centroids()))
-    frame = pl.DataFrame({
-        "reporter": rng.choice(iso, rows), "partner": rng.choice(iso, rows), "score": rng.uniform(0.99, 1.0, rows),
-        "value_usd": rng.lognormal(12, 2, rows), "hs_code": rng.choice(["854231", "270900", "300490"], rows),
-        "period": [None] * rows, "kind": ["surge"] * rows, "label": [None] * rows,
-    }).with_columns(pl.col("period").cast(pl.Date))  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "reporter": rng.choice(iso, rows),
+            "partner": rng.choice(iso, rows),
+            "score": rng.uniform(0.99, 1.0, rows),
+            "value_usd": rng.lognormal(12, 2, rows),
+            "hs_code": rng.choice(["854231", "270900", "300490"], rows),
+            "period": [None] * rows,
+            "kind": ["surge"] * rows,
+            "label": [None] * rows,
+        }
+    ).with_columns(pl.col("period").cast(pl.Date))
     build_map(frame.head(100), map_filters("all", "", 0.99), demo=True)  # warm up imports
     started = time.perf_counter()
     plot, countries = build_map(frame, map_filters("all", "", 0.99), demo=True)
-    return {"map_rows": rows, "map_build_s": time.perf_counter() - started, "map_payload_kb": len(plot.plot) / 1024,
-            "map_countries": countries.height}  # fmt: skip
+    return {
+        "map_rows": rows,
+        "map_build_s": time.perf_counter() - started,
+        "map_payload_kb": len(plot.plot) / 1024,
+        "map_countries": countries.height,
+    }
 
 
 def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
@@ -183,8 +208,10 @@ def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox",
-                                             "--disable-gpu", "--disable-background-networking"])  # fmt: skip
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         page.goto(url)
         page.get_by_role("tab", name="Map").click()
@@ -197,8 +224,11 @@ def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
             started = time.perf_counter()
             page.locator("#map-draw").click()
             page.locator("#map-plot path.choroplethlocation").first.wait_for(timeout=30_000)
-            page.wait_for_function("b => { const t = document.querySelector('#map-plot .gtitle');"
-                                   " return t && t.textContent !== b; }", arg=before)  # fmt: skip
+            page.wait_for_function(
+                "b => { const t = document.querySelector('#map-plot .gtitle');"
+                " return t && t.textContent !== b; }",
+                arg=before,
+            )
             seconds.append(time.perf_counter() - started)
             page.locator("#map-min input[type=number]").fill(f"{min_score - 0.001:.4f}")  # a few more
             page.locator("#map-min input[type=number]").press("Enter")
@@ -270,10 +300,14 @@ def markdown(r: dict[str, float]) -> str:
         f"| 200 mixed requests: answered / wrong | {r['answered']:.0f} / {r['wrong']:.0f} |",
     ]
     if "map_render_s" in r:
-        rows.append(f"| map tab, first draw in chromium (loads plotly.js and the world map) | "
-                    f"{r['map_render_first_s']:.2f} s |")  # fmt: skip
-        rows.append(f"| **map tab render in chromium, {r['map_render_anomalies']:,.0f} anomalies** "
-                    f"(click to coloured countries) | **{r['map_render_s']:.2f} s** (target < 2) |")  # fmt: skip
+        rows.append(
+            f"| map tab, first draw in chromium (loads plotly.js and the world map) | "
+            f"{r['map_render_first_s']:.2f} s |"
+        )
+        rows.append(
+            f"| **map tab render in chromium, {r['map_render_anomalies']:,.0f} anomalies** "
+            f"(click to coloured countries) | **{r['map_render_s']:.2f} s** (target < 2) |"
+        )
     return "\n".join(rows)
 
 

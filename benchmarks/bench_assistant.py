@@ -63,24 +63,42 @@ def question_set(settings: Settings, per_kind: int = 8) -> list[dict[str, Any]]:
     questions = []
     scores = pl.read_parquet(settings.table_path("scores")).sort("rank").head(per_kind)
     for r in scores.iter_rows(named=True):
-        questions.append({
-            "kind": "anomaly", "gold": f"anomaly:{r['flow_id']}",
-            "question": f"Why was {_country(r['reporter'])}'s {FLOW_WORDS.get(r['flow'], r['flow'])} "
-                        f"{_country(r['partner'])} in HS {r['hs_code']} flagged in {r['period']:%B %Y}?",
-        })  # fmt: skip
+        questions.append(
+            {
+                "kind": "anomaly",
+                "gold": f"anomaly:{r['flow_id']}",
+                "question": f"Why was {_country(r['reporter'])}'s {FLOW_WORDS.get(r['flow'], r['flow'])} "
+                f"{_country(r['partner'])} in HS {r['hs_code']} flagged in {r['period']:%B %Y}?",
+            }
+        )
     sanctions = pl.read_parquet(settings.table_path("sanctions")).sort("entry_id").head(per_kind)
     for r in sanctions.iter_rows(named=True):
-        questions.append({"kind": "sanctions", "gold": f"sanctions:{r['list']}:{r['entry_id']}",
-                          "question": f"Is {r['name']} on a sanctions list, and which programme?"})  # fmt: skip
+        questions.append(
+            {
+                "kind": "sanctions",
+                "gold": f"sanctions:{r['list']}:{r['entry_id']}",
+                "question": f"Is {r['name']} on a sanctions list, and which programme?",
+            }
+        )
     news = pl.read_parquet(settings.table_path("news")).sort("date").head(per_kind)
     for r in news.iter_rows(named=True):
         title = re.sub(r"^DEMO:\s*", "", r["title"]).rstrip(".")
-        questions.append({"kind": "news", "gold": f"news:{r['news_id']}",
-                          "question": f"What did the news report in {r['date']:%B %Y} about {title[:80]}?"})  # fmt: skip
+        questions.append(
+            {
+                "kind": "news",
+                "gold": f"news:{r['news_id']}",
+                "question": f"What did the news report in {r['date']:%B %Y} about {title[:80]}?",
+            }
+        )
     hs = pl.read_parquet(settings.table_path("hs_codes")).filter(pl.col("level") == 4).sort("hs_code")
     for r in hs.gather_every(max(1, hs.height // per_kind)).head(per_kind).iter_rows(named=True):
-        questions.append({"kind": "hs", "gold": f"hs:{r['hs_code']}",
-                          "question": f"What goods does HS heading {r['hs_code']} cover?"})  # fmt: skip
+        questions.append(
+            {
+                "kind": "hs",
+                "gold": f"hs:{r['hs_code']}",
+                "question": f"What goods does HS heading {r['hs_code']} cover?",
+            }
+        )
     questions += [{"kind": "off-topic", "gold": None, "question": q} for q in OFF_TOPIC]
     return questions
 
@@ -127,10 +145,20 @@ def _run_backend(settings: Settings, questions: list[dict[str, Any]], backend_na
         cpu = time.process_time() - cpu
         ids = [h.doc_id for h in answer.evidence]
         gold = q["gold"]
-        rows.append({**q, **judged(answer), "mode": answer.mode, "n_cited": len(answer.cited),
-                     "retrieved_gold": gold in ids, "cited_gold": gold in ids and ids.index(gold) + 1 in answer.cited,
-                     "first_token_s": answer.seconds_first_token, "total_s": answer.seconds_total, "cpu_s": cpu,
-                     "text": answer.text})  # fmt: skip
+        rows.append(
+            {
+                **q,
+                **judged(answer),
+                "mode": answer.mode,
+                "n_cited": len(answer.cited),
+                "retrieved_gold": gold in ids,
+                "cited_gold": gold in ids and ids.index(gold) + 1 in answer.cited,
+                "first_token_s": answer.seconds_first_token,
+                "total_s": answer.seconds_total,
+                "cpu_s": cpu,
+                "text": answer.text,
+            }
+        )
     frame = pl.DataFrame(rows)
     on_topic = frame.filter(pl.col("gold").is_not_null())
     sentences = max(1, int(on_topic["sentences"].sum()))
@@ -177,8 +205,10 @@ def markdown(r: dict[str, Any]) -> str:
         return f"{x:.1%}"
 
     lines = [
-        (f"{llm['questions']} questions over the DEMO world with gold evidence (+{len(OFF_TOPIC)} off-topic); "
-        f"load average {r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f} on this shared machine."),
+        (
+            f"{llm['questions']} questions over the DEMO world with gold evidence (+{len(OFF_TOPIC)} off-topic); "
+            f"load average {r['load_average'][0]:.1f} -> {r['load_average'][1]:.1f} on this shared machine."
+        ),
         "",
         "| measure | embedded model (SmolLM2-135M, llamacpp) | baseline: evidence-only (none) |",
         "|---|---|---|",
@@ -195,5 +225,5 @@ def markdown(r: dict[str, Any]) -> str:
         f"| CPU time per answer, median (all threads of the process) | {llm['cpu_median_s']:.2f} s | {base['cpu_median_s']:.2f} s |",
         f"| model load (once per process) | {llm['load_s']:.2f} s | - |",
         f"| full-answer time vs baseline (median) | {llm['total_median_s'] / max(base['total_median_s'], 1e-9):.1f}x | 1x |",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines)

@@ -38,10 +38,14 @@ def naive_ofac(folder: Path) -> dict[str, dict]:
         remarks = r[11] or ""
         parts = [p.strip().rstrip(".") for p in remarks.split("; ")]
         entries[r[0]] = {
-            "name": r[1], "type": (r[2] or "entity").lower(), "programmes": (r[3] or "").strip("[] ").split("] ["),
-            "aliases": alias.findall(remarks), "identifiers": [p for p in parts if ids.match(p)],
-            "addresses": [], "countries": [],
-        }  # fmt: skip
+            "name": r[1],
+            "type": (r[2] or "entity").lower(),
+            "programmes": (r[3] or "").strip("[] ").split("] ["),
+            "aliases": alias.findall(remarks),
+            "identifiers": [p for p in parts if ids.match(p)],
+            "addresses": [],
+            "countries": [],
+        }
     for r in _rows(folder / "alt.csv"):
         if r[0] in entries:
             entries[r[0]]["aliases"].append(r[3])
@@ -65,8 +69,16 @@ def naive_gdelt(path: Path) -> list[dict]:
             verb = CAMEO_ROOTS.get(r[index["EventRootCode"]], "did")
             actor1 = r[index["Actor1Name"]] or r[index["Actor1Code"]] or "An unnamed actor"
             title = f"{actor1} {verb} {r[index['Actor2Name']]}, in {r[index['ActionGeo_FullName']]}"
-            out.append({"news_id": f"gdelt-{r[0]}", "date": r[1], "title": title, "url": r[60],
-                        "tone": float(r[index["AvgTone"]]), "countries": list(dict.fromkeys(c for c in geo if c))})  # fmt: skip
+            out.append(
+                {
+                    "news_id": f"gdelt-{r[0]}",
+                    "date": r[1],
+                    "title": title,
+                    "url": r[60],
+                    "tone": float(r[index["AvgTone"]]),
+                    "countries": list(dict.fromkeys(c for c in geo if c)),
+                }
+            )
     return out
 
 
@@ -117,15 +129,19 @@ def run(workdir: Path, repeats: int = 5) -> dict[str, float]:
 
 def markdown(r: dict[str, float]) -> str:
     """The figures as the table docs/BENCHMARKS.md keeps."""
-    rows = [("OFAC legacy triple (sdn+add+alt, linked by ent_num)", "ofac", "ofac_entries", "entries"),
-            ("GDELT 2.0 events export (one 15-minute file)", "gdelt", "gdelt_rows", "events"),
-            ("GDELT events, the export x50 (~a day)", "gdelt50", "gdelt50_rows", "events")]  # fmt: skip
+    rows = [
+        ("OFAC legacy triple (sdn+add+alt, linked by ent_num)", "ofac", "ofac_entries", "entries"),
+        ("GDELT 2.0 events export (one 15-minute file)", "gdelt", "gdelt_rows", "events"),
+        ("GDELT events, the export x50 (~a day)", "gdelt50", "gdelt50_rows", "events"),
+    ]
     lines = [
         "| input | rows | fast path | rows/s | naive csv-module baseline | speed-up |",
         "|---|---|---|---|---|---|",
     ]
     for label, key, count, unit in rows:
-        lines.append(f"| {label} | {r[count]:,.0f} {unit} | {r[f'{key}_fast_s'] * 1000:.0f} ms | "
-                     f"{r[f'{key}_rows_per_s']:,.0f} | {r[f'{key}_naive_s'] * 1000:.0f} ms | "
-                     f"**{r[f'{key}_speedup']:.1f}x** |")  # fmt: skip
+        lines.append(
+            f"| {label} | {r[count]:,.0f} {unit} | {r[f'{key}_fast_s'] * 1000:.0f} ms | "
+            f"{r[f'{key}_rows_per_s']:,.0f} | {r[f'{key}_naive_s'] * 1000:.0f} ms | "
+            f"**{r[f'{key}_speedup']:.1f}x** |"
+        )
     return "\n".join(lines)

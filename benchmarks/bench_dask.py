@@ -34,8 +34,12 @@ def _features_on(settings: Settings, workers: int) -> dict[str, float]:
         startup = time.perf_counter() - started
         build_features_on_dask(settings, client)  # warm-up: imports, kernels, file handles
         report = build_features_on_dask(settings, client)
-        out = {"startup_s": startup, "partition_s": report.partition_seconds, "features_s": report.feature_seconds,
-               "parts": report.n_parts}  # fmt: skip
+        out = {
+            "startup_s": startup,
+            "partition_s": report.partition_seconds,
+            "features_s": report.feature_seconds,
+            "parts": report.n_parts,
+        }
         if workers == 2:  # load the detectors' libraries on every worker first, as the features' warm-up did
             client.run(importlib.import_module, "pyod.models.iforest")
             client.run(importlib.import_module, "tradesentinel.detectors.registry")
@@ -89,40 +93,50 @@ def _projection(r: dict[str, float], n: float, workers: int) -> str:
     features_min = n / rate / 60
     partition_min = n / r["partition_rows_s"] / 60
     client_gib = n * r["score_client_bytes_per_row"] / 2**30
-    return (f"| {n / 1e6:,.0f}M | {workers} | {features_min:,.1f} min | {partition_min:,.1f} min | "
-            f"{n * r['feature_bytes_per_row'] / 2**30 / workers:,.1f} GiB | {client_gib:,.1f} GiB |")  # fmt: skip
+    return (
+        f"| {n / 1e6:,.0f}M | {workers} | {features_min:,.1f} min | {partition_min:,.1f} min | "
+        f"{n * r['feature_bytes_per_row'] / 2**30 / workers:,.1f} GiB | {client_gib:,.1f} GiB |"
+    )
 
 
 def markdown(r: dict[str, float]) -> str:
     """The figures and the projection as docs/BENCHMARKS.md keeps them."""
     part_gib = 2_000_000 * r["feature_bytes_per_row"] / 2**30
-    return "\n".join([
-        "| measure | in-process | Dask, 1 worker | Dask, 2 workers |",
-        "|---|---|---|---|",
-        f"| rows (synthetic panel) | {r['rows']:,.0f} | same | same ({r['parts']:.0f} HS parts) |",
-        (f"| features (read, build, write) | {r['local_features_s']:.2f} s = **{r['local_features_rows_s'] / 1e6:.2f} M rows/s** "
-         f"| {r['dask1_features_s']:.2f} s = {r['dask1_rows_s'] / 1e6:.2f} M rows/s "
-         f"| {r['dask2_features_s']:.2f} s = **{r['dask2_rows_s'] / 1e6:.2f} M rows/s** |"),
-        f"| partition flows by HS (client) | - | - | {r['partition_s']:.2f} s = {r['partition_rows_s'] / 1e6:.2f} M rows/s |",
-        f"| features incl. partitioning | - | - | {r['dask2_end_to_end_rows_s'] / 1e6:.2f} M rows/s |",
-        f"| cluster start (not in the rates) | - | {r['startup_1_s']:.1f} s | {r['startup_2_s']:.1f} s |",
-        (f"| score ({', '.join(DETECTORS)}) | {r['local_score_s']:.1f} s = {r['local_score_rows_s'] / 1e3:.0f} k rows/s "
-         f"| - | {r['dask2_score_s']:.1f} s = {r['dask2_score_rows_s'] / 1e3:.0f} k rows/s |"),
-        f"| **Dask 2 workers / in-process, features** | | | **{r['dask2_rows_s'] / r['local_features_rows_s']:.2f}x** |",
-        f"| **Dask 2 workers / in-process, scoring** | | | **{r['dask2_score_rows_s'] / r['local_score_rows_s']:.2f}x** |",
-        f"| scaling efficiency, 2 workers vs 1 | | | {r['efficiency']:.2f} |",
-        "",
-        (f"Projection (features; assumes each worker is one core at the measured 1-worker rate "
-         f"{r['dask1_rows_s'] / 1e6:.2f} M rows/s, the measured 2-worker efficiency {min(r['efficiency'], 1.0):.2f} holds "
-         f"at any size, storage keeps up; a 2M-row part takes ~{part_gib:.2f} GiB in a worker's memory, "
-         f"{r['feature_bytes_per_row']:.0f} bytes/row; partitioning runs on the client at the measured rate; "
-         f"scoring gathers {r['score_client_bytes_per_row']:.0f} bytes/row of raw scores and tail probabilities "
-         f"on the client):"),
-        "",
-        "| rows | workers | features | partitioning (client) | features held per worker | client memory to rank |",
-        "|---|---|---|---|---|---|",
-        _projection(r, 1e8, 16),
-        _projection(r, 1e8, 64),
-        _projection(r, 1e9, 64),
-        _projection(r, 1e9, 256),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "| measure | in-process | Dask, 1 worker | Dask, 2 workers |",
+            "|---|---|---|---|",
+            f"| rows (synthetic panel) | {r['rows']:,.0f} | same | same ({r['parts']:.0f} HS parts) |",
+            (
+                f"| features (read, build, write) | {r['local_features_s']:.2f} s = **{r['local_features_rows_s'] / 1e6:.2f} M rows/s** "
+                f"| {r['dask1_features_s']:.2f} s = {r['dask1_rows_s'] / 1e6:.2f} M rows/s "
+                f"| {r['dask2_features_s']:.2f} s = **{r['dask2_rows_s'] / 1e6:.2f} M rows/s** |"
+            ),
+            f"| partition flows by HS (client) | - | - | {r['partition_s']:.2f} s = {r['partition_rows_s'] / 1e6:.2f} M rows/s |",
+            f"| features incl. partitioning | - | - | {r['dask2_end_to_end_rows_s'] / 1e6:.2f} M rows/s |",
+            f"| cluster start (not in the rates) | - | {r['startup_1_s']:.1f} s | {r['startup_2_s']:.1f} s |",
+            (
+                f"| score ({', '.join(DETECTORS)}) | {r['local_score_s']:.1f} s = {r['local_score_rows_s'] / 1e3:.0f} k rows/s "
+                f"| - | {r['dask2_score_s']:.1f} s = {r['dask2_score_rows_s'] / 1e3:.0f} k rows/s |"
+            ),
+            f"| **Dask 2 workers / in-process, features** | | | **{r['dask2_rows_s'] / r['local_features_rows_s']:.2f}x** |",
+            f"| **Dask 2 workers / in-process, scoring** | | | **{r['dask2_score_rows_s'] / r['local_score_rows_s']:.2f}x** |",
+            f"| scaling efficiency, 2 workers vs 1 | | | {r['efficiency']:.2f} |",
+            "",
+            (
+                f"Projection (features; assumes each worker is one core at the measured 1-worker rate "
+                f"{r['dask1_rows_s'] / 1e6:.2f} M rows/s, the measured 2-worker efficiency {min(r['efficiency'], 1.0):.2f} holds "
+                f"at any size, storage keeps up; a 2M-row part takes ~{part_gib:.2f} GiB in a worker's memory, "
+                f"{r['feature_bytes_per_row']:.0f} bytes/row; partitioning runs on the client at the measured rate; "
+                f"scoring gathers {r['score_client_bytes_per_row']:.0f} bytes/row of raw scores and tail probabilities "
+                f"on the client):"
+            ),
+            "",
+            "| rows | workers | features | partitioning (client) | features held per worker | client memory to rank |",
+            "|---|---|---|---|---|---|",
+            _projection(r, 1e8, 16),
+            _projection(r, 1e8, 64),
+            _projection(r, 1e9, 64),
+            _projection(r, 1e9, 256),
+        ]
+    )

@@ -59,19 +59,36 @@ def markdown(result: dict) -> str:
     """Quality and timing tables for docs/BENCHMARKS.md."""
     q = result["quality"]
     overall = q.filter(pl.col("kind") == "all").sort("average_precision", descending=True)
-    lines = [f"Default demo world: {result['rows']:,} rows; inspection budget 1%.", "",
-             "| detector | average precision | precision@1000 | recall at 1% budget |", "|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"Default demo world: {result['rows']:,} rows; inspection budget 1%.",
+        "",
+        "| detector | average precision | precision@1000 | recall at 1% budget |",
+        "|---|---|---|---|",
+    ]
     for r in overall.iter_rows(named=True):
-        lines.append(f"| {r['detector']} | {r['average_precision']:.3f} | {r['precision_at_1000']:.3f} | "
-                     f"{r['recall_at_budget']:.3f} |")  # fmt: skip
+        lines.append(
+            f"| {r['detector']} | {r['average_precision']:.3f} | {r['precision_at_1000']:.3f} | "
+            f"{r['recall_at_budget']:.3f} |"
+        )
     kinds = q.filter(pl.col("kind") != "all").pivot(on="kind", index="detector", values="recall_at_budget")
-    lines += ["", "Recall at the 1% budget per anomaly kind:", "",
-              "| detector | " + " | ".join(kinds.columns[1:]) + " |", "|---" * len(kinds.columns) + "|"]  # fmt: skip
+    lines += [
+        "",
+        "Recall at the 1% budget per anomaly kind:",
+        "",
+        "| detector | " + " | ".join(kinds.columns[1:]) + " |",
+        "|---" * len(kinds.columns) + "|",
+    ]
     for r in kinds.iter_rows():
         lines.append(f"| {r[0]} | " + " | ".join(f"{v:.2f}" for v in r[1:]) + " |")
-    lines += ["", "Pipeline time (features + every detector + ensemble + reasons for the top 5,000):", "",
-              "| rows | total | " + " | ".join(k for k in result["timings"][0] if k not in ("rows", "total")) + " |",
-              "|---" * (len(result["timings"][0])) + "|"]  # fmt: skip
+    lines += [
+        "",
+        "Pipeline time (features + every detector + ensemble + reasons for the top 5,000):",
+        "",
+        "| rows | total | "
+        + " | ".join(k for k in result["timings"][0] if k not in ("rows", "total"))
+        + " |",
+        "|---" * (len(result["timings"][0])) + "|",
+    ]
     for t in result["timings"]:
         parts = [f"{v:.1f} s" for k, v in t.items() if k not in ("rows", "total")]
         lines.append(f"| {t['rows']:,.0f} | **{t['total']:.0f} s** | " + " | ".join(parts) + " |")

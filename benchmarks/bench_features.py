@@ -66,16 +66,22 @@ def run(rows: int, pandas_rows: int, workdir: Path, repeats: int = 3) -> dict[st
 
 def markdown(r: dict[str, float]) -> str:
     """The figures as the table docs/BENCHMARKS.md keeps."""
-    return "\n".join([
-        "| measure | value |",
-        "|---|---|",
-        f"| rows (10M target, synthetic panel, 60 months, both mirror sides) | {r['rows']:,.0f} |",
-        f"| read flows Parquet (not part of feature building) | {r['read_s']:.2f} s |",
-        (f"| build features, canonical order (as stored) | {r['canonical_s']:.2f} s = "
-        f"**{r['canonical_rows_per_s'] / 1e6:.2f} M rows/s** |"),
-        (f"| build features, shuffled rows (sorted first) | {r['shuffled_s']:.2f} s = "
-        f"{r['shuffled_rows_per_s'] / 1e6:.2f} M rows/s |"),
-        f"| pandas baseline on {r['pandas_rows']:,.0f} rows | {r['pandas_s']:.2f} s |",
-        f"| fast path on the same {r['pandas_rows']:,.0f} rows | {r['fast_same_rows_s']:.3f} s |",
-        f"| **speed-up vs pandas (same rows, same run)** | **{r['speedup_vs_pandas']:.0f}x** |",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "| measure | value |",
+            "|---|---|",
+            f"| rows (10M target, synthetic panel, 60 months, both mirror sides) | {r['rows']:,.0f} |",
+            f"| read flows Parquet (not part of feature building) | {r['read_s']:.2f} s |",
+            (
+                f"| build features, canonical order (as stored) | {r['canonical_s']:.2f} s = "
+                f"**{r['canonical_rows_per_s'] / 1e6:.2f} M rows/s** |"
+            ),
+            (
+                f"| build features, shuffled rows (sorted first) | {r['shuffled_s']:.2f} s = "
+                f"{r['shuffled_rows_per_s'] / 1e6:.2f} M rows/s |"
+            ),
+            f"| pandas baseline on {r['pandas_rows']:,.0f} rows | {r['pandas_s']:.2f} s |",
+            f"| fast path on the same {r['pandas_rows']:,.0f} rows | {r['fast_same_rows_s']:.3f} s |",
+            f"| **speed-up vs pandas (same rows, same run)** | **{r['speedup_vs_pandas']:.0f}x** |",
+        ]
+    )

@@ -69,11 +69,19 @@ def quality(root: Path, scale: float = 0.2, top: int = 1000, data_dir: Path | No
         if name == "hybrid":
             misses = per_query.filter(pl.col("recall_at_5") < 1.0)
     again = build_index(settings, top=top)
-    return {"docs": {r.collection: r.n_docs for r in report.synced}, "embedded": embedded,
-            "embed_seconds": embed_seconds, "index_seconds": index_seconds, "peak_mib": _peak_mib(),
-            "peak_before_mib": before, "reindex_seconds": again.seconds,
-            "reindex_changed": any(r.changed for r in again.synced), "results": results, "misses": misses,
-            "n_queries": len(queries)}  # fmt: skip
+    return {
+        "docs": {r.collection: r.n_docs for r in report.synced},
+        "embedded": embedded,
+        "embed_seconds": embed_seconds,
+        "index_seconds": index_seconds,
+        "peak_mib": _peak_mib(),
+        "peak_before_mib": before,
+        "reindex_seconds": again.seconds,
+        "reindex_changed": any(r.changed for r in again.synced),
+        "results": results,
+        "misses": misses,
+        "n_queries": len(queries),
+    }
 
 
 class StoredVectors(MiniLMEmbedding):
@@ -97,22 +105,50 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
     codes = hs.filter(pl.col("level") == 6)["hs_code"].to_numpy()
     iso = np.array([c for c, _, _ in COUNTRIES])
     months = [date(2019 + m // 12, m % 12 + 1, 1) for m in range(72)]
-    features = ["value_usd vs trailing 12-month median", "unit_value vs series median",
-                "value_usd vs partner's mirror report", "value_usd vs model of its context"]  # fmt: skip
+    features = [
+        "value_usd vs trailing 12-month median",
+        "unit_value vs series median",
+        "value_usd vs partner's mirror report",
+        "value_usd vs model of its context",
+    ]
     reporter, partner = rng.choice(iso, n), rng.choice(iso, n)
     observed = np.exp(rng.normal(14, 2, n))
-    reasons = [[{"detector": "statistical", "feature": features[i % 4], "observed": float(o),
-                 "expected": float(o / rng.uniform(3, 30)), "magnitude": float(rng.uniform(3, 50))}]
-               for i, o in enumerate(observed)]  # fmt: skip
-    scores = pl.DataFrame({
-        "flow_id": [f"{i:016x}" for i in range(n)], "period": [months[i] for i in rng.integers(0, 72, n)],
-        "reporter": reporter, "partner": np.where(partner == reporter, "WLD", partner),
-        "flow": rng.choice(["X", "M"], n), "hs_code": rng.choice(codes, n), "score": np.sort(rng.random(n))[::-1],
-        "rank": np.arange(1, n + 1), "score_statistical": rng.uniform(0, 60, n), "reasons": reasons,
-    })  # fmt: skip
-    feats = pl.DataFrame({"flow_id": scores["flow_id"], "value_usd": observed, "mirror_value_usd": observed * 0.9,
-                          "mirror_gap": np.full(n, 0.1), "is_new_corridor": rng.random(n) < 0.05,
-                          "source": ["synthetic"] * n})  # fmt: skip
+    reasons = [
+        [
+            {
+                "detector": "statistical",
+                "feature": features[i % 4],
+                "observed": float(o),
+                "expected": float(o / rng.uniform(3, 30)),
+                "magnitude": float(rng.uniform(3, 50)),
+            }
+        ]
+        for i, o in enumerate(observed)
+    ]
+    scores = pl.DataFrame(
+        {
+            "flow_id": [f"{i:016x}" for i in range(n)],
+            "period": [months[i] for i in rng.integers(0, 72, n)],
+            "reporter": reporter,
+            "partner": np.where(partner == reporter, "WLD", partner),
+            "flow": rng.choice(["X", "M"], n),
+            "hs_code": rng.choice(codes, n),
+            "score": np.sort(rng.random(n))[::-1],
+            "rank": np.arange(1, n + 1),
+            "score_statistical": rng.uniform(0, 60, n),
+            "reasons": reasons,
+        }
+    )
+    feats = pl.DataFrame(
+        {
+            "flow_id": scores["flow_id"],
+            "value_usd": observed,
+            "mirror_value_usd": observed * 0.9,
+            "mirror_gap": np.full(n, 0.1),
+            "is_new_corridor": rng.random(n) < 0.05,
+            "source": ["synthetic"] * n,
+        }
+    )
     return scores, feats, hs
 
 
@@ -120,8 +156,11 @@ def _where(filters) -> dict:
     """The same filters in Chroma's own `where` language (the baseline)."""
     parts: list[dict] = []
     if filters.countries:
-        parts.append({"$or": [{"countries": {"$contains": c}} for c in filters.countries]}
-                     if len(filters.countries) > 1 else {"countries": {"$contains": filters.countries[0]}})  # fmt: skip
+        parts.append(
+            {"$or": [{"countries": {"$contains": c}} for c in filters.countries]}
+            if len(filters.countries) > 1
+            else {"countries": {"$contains": filters.countries[0]}}
+        )
     if filters.hs_prefix:
         parts.append(
             {
@@ -174,9 +213,12 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     plan = []
     for i, r in enumerate(rows.iter_rows(named=True)):
         text = f"{country_name(r['reporter'])} trade in HS {r['hs_code'][:4]} around {r['period']:%B %Y}"
-        filters = (SearchFilters(countries=(r["reporter"],)), SearchFilters(countries=(r["reporter"],), hs_prefix=r["hs_code"][:4]),
-                   SearchFilters(period_from=date(r["period"].year, 1, 1), period_to=date(r["period"].year, 12, 31)),
-                   SearchFilters(kinds=(kinds[i % 4],), countries=(r["partner"],)))[i % 4]  # fmt: skip
+        filters = (
+            SearchFilters(countries=(r["reporter"],)),
+            SearchFilters(countries=(r["reporter"],), hs_prefix=r["hs_code"][:4]),
+            SearchFilters(period_from=date(r["period"].year, 1, 1), period_to=date(r["period"].year, 12, 31)),
+            SearchFilters(kinds=(kinds[i % 4],), countries=(r["partner"],)),
+        )[i % 4]
         plan.append((text, filters))
     embed_ms, ours_ms, plain_ms, chroma_ms = [], [], [], []
     for text, filters in plan:
@@ -203,10 +245,22 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
         return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
     total = [a + b for a, b in zip(embed_ms, ours_ms)]
-    return {"n_docs": n_docs, "n_queries": n_queries, "doc_seconds": doc_seconds, "embed_docs_per_s": embed_rate,
-            "sample": sample, "sync_seconds": sync_seconds, "sync_docs_per_s": n_docs / sync_seconds,
-            "open_seconds": open_seconds, "peak_mib": peak, "ours": pct(ours_ms), "ours_total": pct(total),
-            "query_embed": pct(embed_ms), "unfiltered": pct(plain_ms), "chroma_where": pct(chroma_ms)}  # fmt: skip
+    return {
+        "n_docs": n_docs,
+        "n_queries": n_queries,
+        "doc_seconds": doc_seconds,
+        "embed_docs_per_s": embed_rate,
+        "sample": sample,
+        "sync_seconds": sync_seconds,
+        "sync_docs_per_s": n_docs / sync_seconds,
+        "open_seconds": open_seconds,
+        "peak_mib": peak,
+        "ours": pct(ours_ms),
+        "ours_total": pct(total),
+        "query_embed": pct(embed_ms),
+        "unfiltered": pct(plain_ms),
+        "chroma_where": pct(chroma_ms),
+    }
 
 
 def run(n_docs: int = 200_000, scale: float = 0.2, data_dir: Path | None = None) -> dict:
@@ -221,9 +275,14 @@ def run(n_docs: int = 200_000, scale: float = 0.2, data_dir: Path | None = None)
 def markdown(figures: dict) -> str:
     """Tables for docs/BENCHMARKS.md."""
     q, lat = figures["quality"], figures["latency"]
-    lines = [f"Quality: demo world (scale 0.2), {q['n_queries']} labelled queries, documents "
-             + ", ".join(f"{k} {v:,}" for k, v in q["docs"].items()) + ".", "",
-             "| ranking | recall@5 | MRR | recall@5 by query kind |", "|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"Quality: demo world (scale 0.2), {q['n_queries']} labelled queries, documents "
+        + ", ".join(f"{k} {v:,}" for k, v in q["docs"].items())
+        + ".",
+        "",
+        "| ranking | recall@5 | MRR | recall@5 by query kind |",
+        "|---|---|---|---|",
+    ]
     for name, table in q["results"].items():
         overall = table.filter(pl.col("kind") == "all").row(0, named=True)
         kinds = ", ".join(
@@ -231,22 +290,40 @@ def markdown(figures: dict) -> str:
             for r in table.filter(pl.col("kind") != "all").iter_rows(named=True)
         )
         lines.append(f"| {name} | **{overall['recall_at_5']:.3f}** | {overall['mrr']:.3f} | {kinds} |")
-    lines += ["", (f"Index build (demo world, real model; 0 when the index was built beforehand): {q['embedded']:,} documents embedded in {q['embed_seconds']:.0f} s "
-              f"({q['embedded'] / max(q['embed_seconds'], 1e-9):.1f} docs/s), whole index {q['index_seconds']:.0f} s, "
-              f"peak RSS {q['peak_mib']:,.0f} MiB; re-index with nothing changed {q['reindex_seconds']:.1f} s "
-              f"({'changed something!' if q['reindex_changed'] else 'nothing re-embedded'})."), "",
-              (f"Latency at {lat['n_docs']:,} documents ({lat['n_queries']} queries, k=8, filters on every query: country, "
-              "country + HS4, one year, kind + partner):"), "",
-              "| what | p50 ms | p95 ms |", "|---|---|---|"]  # fmt: skip
-    for label, key in (("hybrid retrieval with filters (ours: masks outside Chroma, vector + BM25)", "ours"),
-                       ("Chroma `where` filters, vector only (baseline)", "chroma_where"),
-                       ("hybrid retrieval without filters", "unfiltered"), ("query embedding (MiniLM, 1 thread)", "query_embed"),
-                       ("ours including the query embedding", "ours_total")):  # fmt: skip
+    lines += [
+        "",
+        (
+            f"Index build (demo world, real model; 0 when the index was built beforehand): {q['embedded']:,} documents embedded in {q['embed_seconds']:.0f} s "
+            f"({q['embedded'] / max(q['embed_seconds'], 1e-9):.1f} docs/s), whole index {q['index_seconds']:.0f} s, "
+            f"peak RSS {q['peak_mib']:,.0f} MiB; re-index with nothing changed {q['reindex_seconds']:.1f} s "
+            f"({'changed something!' if q['reindex_changed'] else 'nothing re-embedded'})."
+        ),
+        "",
+        (
+            f"Latency at {lat['n_docs']:,} documents ({lat['n_queries']} queries, k=8, filters on every query: country, "
+            "country + HS4, one year, kind + partner):"
+        ),
+        "",
+        "| what | p50 ms | p95 ms |",
+        "|---|---|---|",
+    ]
+    for label, key in (
+        ("hybrid retrieval with filters (ours: masks outside Chroma, vector + BM25)", "ours"),
+        ("Chroma `where` filters, vector only (baseline)", "chroma_where"),
+        ("hybrid retrieval without filters", "unfiltered"),
+        ("query embedding (MiniLM, 1 thread)", "query_embed"),
+        ("ours including the query embedding", "ours_total"),
+    ):
         lines.append(f"| {label} | {lat[key]['p50']:.1f} | {lat[key]['p95']:.1f} |")
     ratio = lat["chroma_where"]["p95"] / max(lat["ours"]["p95"], 1e-9)
-    lines += ["", (f"Filtered p95: ours is {ratio:.1f}x faster than Chroma's `where` on the same index. "
-              f"Build at {lat['n_docs']:,}: document texts {lat['doc_seconds']:.0f} s; model throughput "
-              f"{lat['embed_docs_per_s']:.1f} docs/s on a {lat['sample']:,}-text sample (the 200k vectors are that sample's, "
-              f"with noise); catalog + Chroma upsert {lat['sync_seconds']:.0f} s ({lat['sync_docs_per_s']:,.0f} docs/s); "
-              f"searcher open (BM25, filter lists) {lat['open_seconds']:.1f} s; peak RSS {lat['peak_mib']:,.0f} MiB.")]  # fmt: skip
+    lines += [
+        "",
+        (
+            f"Filtered p95: ours is {ratio:.1f}x faster than Chroma's `where` on the same index. "
+            f"Build at {lat['n_docs']:,}: document texts {lat['doc_seconds']:.0f} s; model throughput "
+            f"{lat['embed_docs_per_s']:.1f} docs/s on a {lat['sample']:,}-text sample (the 200k vectors are that sample's, "
+            f"with noise); catalog + Chroma upsert {lat['sync_seconds']:.0f} s ({lat['sync_docs_per_s']:,.0f} docs/s); "
+            f"searcher open (BM25, filter lists) {lat['open_seconds']:.1f} s; peak RSS {lat['peak_mib']:,.0f} MiB."
+        ),
+    ]
     return "\n".join(lines)

@@ -17,8 +17,9 @@ def _robust_z(d: pd.DataFrame, column: str, keys: list[str]) -> pd.Series:
     return (d[column] - med) / np.maximum(mad * 1.4826, 0.05)
 
 
-def pandas_features(flows: pd.DataFrame, programmes: pl.DataFrame, controlled: pl.DataFrame,
-                    cif_fob_ratio: float = 1.06) -> pd.DataFrame:  # fmt: skip
+def pandas_features(
+    flows: pd.DataFrame, programmes: pl.DataFrame, controlled: pl.DataFrame, cif_fob_ratio: float = 1.06
+) -> pd.DataFrame:
     """Flows plus the feature columns, computed group by group with pandas."""
     d = flows.copy()
     d["period"] = pd.to_datetime(d["period"])

@@ -38,11 +38,22 @@ def dask_world(tmp_path_factory: pytest.TempPathFactory):
     from tradesentinel.pipeline.run import build_demo
 
     root = tmp_path_factory.mktemp("dask")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, env=ONE_CORE) as cluster:  # fmt: skip
-        settings = Settings(data_dir=root / "data", dataset_url=(root / "datasets").as_uri(),
-                            dask_scheduler=cluster.scheduler_address, partition_rows=8_000,
-                            sample_rows=20_000, explain_top=300)  # fmt: skip
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env=ONE_CORE,
+    ) as cluster:
+        settings = Settings(
+            data_dir=root / "data",
+            dataset_url=(root / "datasets").as_uri(),
+            dask_scheduler=cluster.scheduler_address,
+            partition_rows=8_000,
+            sample_rows=20_000,
+            explain_top=300,
+        )
         build_demo(settings, scale=0.05)
         yield settings, cluster
 

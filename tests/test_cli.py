@@ -36,10 +36,13 @@ def test_demo_builds_flows_labels_features_and_scores(settings):
 
 def test_ingest_then_features(settings, tmp_path):
     csv = tmp_path / "flows.csv"
-    csv.write_text(HEADER + "".join(
-        f"2021-{m:02d},USA,CHN,M,851712,{1000 + m},{10 + m}\n2021-{m:02d},CHN,USA,X,851712,{950 + m},{10 + m}\n"
-        for m in range(1, 13)
-    ))  # fmt: skip
+    csv.write_text(
+        HEADER
+        + "".join(
+            f"2021-{m:02d},USA,CHN,M,851712,{1000 + m},{10 + m}\n2021-{m:02d},CHN,USA,X,851712,{950 + m},{10 + m}\n"
+            for m in range(1, 13)
+        )
+    )
     result = _invoke("ingest", "csv", str(csv))
     assert result.exit_code == 0, result.output
     assert "kept 24" in result.output
@@ -52,8 +55,10 @@ def test_ingest_then_features(settings, tmp_path):
 
 def test_ingest_quarantines_bad_rows_and_reports_them(settings, tmp_path):
     csv = tmp_path / "mixed.csv"
-    csv.write_text(HEADER + "2021-01,USA,CHN,M,851712,100,1\n2021-01,USA,XYZ,M,851712,100,1\n"
-                   "2021-02,USA,CHN,M,851712,-5,1\n")  # fmt: skip
+    csv.write_text(
+        HEADER + "2021-01,USA,CHN,M,851712,100,1\n2021-01,USA,XYZ,M,851712,100,1\n"
+        "2021-02,USA,CHN,M,851712,-5,1\n"
+    )
     result = _invoke("ingest", "csv", str(csv))
     assert result.exit_code == 0, result.output
     assert "kept 1" in result.output and "quarantined 2" in result.output

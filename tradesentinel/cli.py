@@ -51,9 +51,13 @@ def _user_errors() -> Iterator[None]:
 def _progress() -> Iterator[Callable[[str, float], None]]:
     """A rich progress bar per named stage; yields a callback(stage, fraction_done)."""
     with Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console, transient=False,
-    ) as bar:  # fmt: skip
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def update(stage: str, fraction: float) -> None:
@@ -138,8 +142,13 @@ def ingest_csv(
         out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
 
 
-Engine = Annotated[str | None, typer.Option(help="local (in-process) or dask (a cluster, docs/scaling.md); default from settings.")]  # fmt: skip
-Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default: a LocalCluster.")]  # fmt: skip
+Engine = Annotated[
+    str | None,
+    typer.Option(help="local (in-process) or dask (a cluster, docs/scaling.md); default from settings."),
+]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default: a LocalCluster.")
+]
 
 
 def _dask(settings: Settings, engine: str | None) -> bool:
@@ -161,8 +170,10 @@ def features(engine: Engine = None, scheduler: Scheduler = None) -> None:
             from tradesentinel.pipeline.distributed import features_on_cluster
 
             r = features_on_cluster(settings, scheduler, progress=progress)
-            Console().print(f"features: {r.n_rows:,} rows in {r.n_parts} HS parts on {r.n_workers} workers in "
-                            f"{r.partition_seconds + r.feature_seconds:.2f} s -> {r.url}")  # fmt: skip
+            Console().print(
+                f"features: {r.n_rows:,} rows in {r.n_parts} HS parts on {r.n_workers} workers in "
+                f"{r.partition_seconds + r.feature_seconds:.2f} s -> {r.url}"
+            )
             return
         report = build_feature_table(settings)
         progress("features", 1.0)
@@ -227,8 +238,12 @@ def evaluate(
     ):
         view.add_column(column, justify="left" if column in ("detector", "kind") else "right")
     for row in table.iter_rows(named=True):
-        view.add_row(row["detector"], row["kind"], str(row["n_positive"]),
-                     *(f"{row[m]:.3f}" for m in ("average_precision", "precision_at_1000", "recall_at_budget")))  # fmt: skip
+        view.add_row(
+            row["detector"],
+            row["kind"],
+            str(row["n_positive"]),
+            *(f"{row[m]:.3f}" for m in ("average_precision", "precision_at_1000", "recall_at_budget")),
+        )
     out = Console()
     out.print(view)
     if run_id:

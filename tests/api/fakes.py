@@ -18,8 +18,15 @@ HITS = [
 
 
 def _answer(question: str, settings, *, searcher=None, backend=None) -> Answer:
-    return Answer(question=question, text="Test Trading LLC is listed [1] and under a customs probe [2].",
-                  evidence=HITS, cited=[1, 2], mode="llm", backend="fake", seconds_total=0.01)  # fmt: skip
+    return Answer(
+        question=question,
+        text="Test Trading LLC is listed [1] and under a customs probe [2].",
+        evidence=HITS,
+        cited=[1, 2],
+        mode="llm",
+        backend="fake",
+        seconds_total=0.01,
+    )
 
 
 def _stream(question: str, settings, *, searcher=None, backend=None) -> Iterator[str | Answer]:

@@ -29,8 +29,13 @@ def test_anomalies_are_ranked_and_paged(client):
 
 def test_anomaly_filters_narrow_the_list(client):
     top = client.get("/anomalies", params={"limit": 1}).json()["items"][0]
-    params = {"country": top["partner"], "hs": top["hs_code"][:4], "min_score": 0.5,
-              "period_from": top["period"][:7], "period_to": top["period"][:7]}  # fmt: skip
+    params = {
+        "country": top["partner"],
+        "hs": top["hs_code"][:4],
+        "min_score": 0.5,
+        "period_from": top["period"][:7],
+        "period_to": top["period"][:7],
+    }
     body = client.get("/anomalies", params=params).json()
     assert body["items"][0]["flow_id"] == top["flow_id"]
     for item in body["items"]:
@@ -42,8 +47,18 @@ def test_anomaly_filters_narrow_the_list(client):
     assert kind["items"] and {i["kind"] for i in kind["items"]} == {top["kind"]}
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"country": "ru"}, {"hs": "85x"},
-                                    {"period_from": "2024-13"}, {"min_score": 2}, {"kind": "nonsense"}])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"country": "ru"},
+        {"hs": "85x"},
+        {"period_from": "2024-13"},
+        {"min_score": 2},
+        {"kind": "nonsense"},
+    ],
+)
 def test_bad_filters_are_rejected_with_422(client, params):
     response = client.get("/anomalies", params=params)
     assert response.status_code == 422 and response.json()["detail"]
@@ -67,8 +82,12 @@ def test_explain_gives_scores_reasons_evidence_and_a_cited_narrative(client):
     cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", narrative["text"])})
     assert narrative["mode"] == "evidence" and cited == narrative["cited"] and cited
     assert "Test Trading LLC" in next(e["text"] for e in body["evidence"] if e["collection"] == "sanctions")
-    assert client.get(f"/anomalies/{top['flow_id']}/explain", params={"narrative": "none"}).json()["narrative"][
-        "text"] == ""  # fmt: skip
+    assert (
+        client.get(f"/anomalies/{top['flow_id']}/explain", params={"narrative": "none"}).json()["narrative"][
+            "text"
+        ]
+        == ""
+    )
 
 
 def test_llm_narrative_appends_the_answer_evidence_and_renumbers(client):

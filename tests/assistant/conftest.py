@@ -15,23 +15,39 @@ import pytest
 from tradesentinel.retrieval.hits import Hit, SearchFilters
 
 EVIDENCE = [
-    Hit("a1", "anomalies",
+    Hit(
+        "a1",
+        "anomalies",
         "DEMO flow: Germany (DEU) exported HS 854231 processors and controllers to Kazakhstan (KAZ) in "
         "2022-03 worth USD 12,345,678, 4.2 times the trailing 12-month median. Anomaly score 0.97, rank 3.",
-        {"kind": "anomaly", "countries": ["DEU", "KAZ"], "hs_code": "854231", "date": "2022-03-01"}, 0.9),
-    Hit("s1", "sanctions",
+        {"kind": "anomaly", "countries": ["DEU", "KAZ"], "hs_code": "854231", "date": "2022-03-01"},
+        0.9,
+    ),
+    Hit(
+        "s1",
+        "sanctions",
         "OFAC SDN entry: Volga Shipping Ltd, a company registered in Russia (RUS), listed on 2022-04-06 "
         "under programme RUSSIA-EO14024. Address: Novorossiysk.",
-        {"kind": "OFAC-SDN", "countries": ["RUS"], "date": "2022-04-06", "source": "OFAC"}, 0.8),
-    Hit("n1", "news",
+        {"kind": "OFAC-SDN", "countries": ["RUS"], "date": "2022-04-06", "source": "OFAC"},
+        0.8,
+    ),
+    Hit(
+        "n1",
+        "news",
         "DEMO news, 2022-05-10: Kazakhstan re-exports of microchips to Russia jumped 45% after sanctions, "
         "traders in Almaty said.",
-        {"kind": "news", "countries": ["KAZ", "RUS"], "date": "2022-05-10", "source": "DEMO"}, 0.7),
-    Hit("h1", "hs_codes",
+        {"kind": "news", "countries": ["KAZ", "RUS"], "date": "2022-05-10", "source": "DEMO"},
+        0.7,
+    ),
+    Hit(
+        "h1",
+        "hs_codes",
         "HS 854231: Electronic integrated circuits; processors and controllers, whether or not combined "
         "with memories, converters, logic circuits, amplifiers, clock and timing circuits.",
-        {"kind": "hs6", "countries": [], "hs_code": "854231"}, 0.6),
-]  # fmt: skip
+        {"kind": "hs6", "countries": [], "hs_code": "854231"},
+        0.6,
+    ),
+]
 
 
 class ListSearcher:

@@ -59,8 +59,10 @@ QUESTION = "What did Germany export to Kazakhstan in March 2022?"
 
 
 def test_supported_sentences_are_kept_and_unsupported_ones_dropped(settings, searcher):
-    reply = ("Germany exported processors to Kazakhstan worth USD 12,345,678 [1]. "
-             "The shipment was seized by Interpol in Paris [1]. It was 4.2 times the median [9].")  # fmt: skip
+    reply = (
+        "Germany exported processors to Kazakhstan worth USD 12,345,678 [1]. "
+        "The shipment was seized by Interpol in Paris [1]. It was 4.2 times the median [9]."
+    )
     answer = answer_question(QUESTION, settings, searcher=searcher, backend=ScriptedBackend(reply))
     assert answer.mode == "llm"
     assert answer.text == "Germany exported processors to Kazakhstan worth USD 12,345,678 [1]."
@@ -151,9 +153,14 @@ def test_the_embedded_model_answers_with_verified_citations_only(settings, searc
 
 def test_keyword_only_matches_count_as_evidence_only_for_questions_about_trade(settings):
     france = [replace(EVIDENCE[2], score=0.68, vector_score=0.3, keyword_score=1.0)]
-    off = answer_question("What is the capital of Kazakhstan?", settings, searcher=ListSearcher(france),
-                          backend=NoneBackend())  # fmt: skip
+    off = answer_question(
+        "What is the capital of Kazakhstan?", settings, searcher=ListSearcher(france), backend=NoneBackend()
+    )
     assert off.mode == "none" and off.text == NOTHING_FOUND
-    on = answer_question("What did Kazakhstan re-export to Russia?", settings, searcher=ListSearcher(france),
-                         backend=NoneBackend())  # fmt: skip
+    on = answer_question(
+        "What did Kazakhstan re-export to Russia?",
+        settings,
+        searcher=ListSearcher(france),
+        backend=NoneBackend(),
+    )
     assert on.mode == "evidence" and on.evidence[0].doc_id == "n1"

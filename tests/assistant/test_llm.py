@@ -41,12 +41,27 @@ class FakeOllama(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.end_headers()
         for piece in ["Gre", "en [1]", "."]:
-            line = {"model": "tiny", "created_at": "2026-01-01T00:00:00Z",
-                    "message": {"role": "assistant", "content": piece}, "done": False}  # fmt: skip
+            line = {
+                "model": "tiny",
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": piece},
+                "done": False,
+            }
             self.wfile.write((json.dumps(line) + "\n").encode())
             self.wfile.flush()
-        self.wfile.write((json.dumps({"model": "tiny", "message": {"role": "assistant", "content": ""},
-                                      "done": True, "done_reason": "stop"}) + "\n").encode())  # fmt: skip
+        self.wfile.write(
+            (
+                json.dumps(
+                    {
+                        "model": "tiny",
+                        "message": {"role": "assistant", "content": ""},
+                        "done": True,
+                        "done_reason": "stop",
+                    }
+                )
+                + "\n"
+            ).encode()
+        )
 
     def log_message(self, *args):
         pass

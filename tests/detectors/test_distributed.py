@@ -75,8 +75,10 @@ def test_samples_are_seeded_and_boosted_rows_are_scored_by_a_model_that_never_sa
     bound = detector.bound(sample)
     for fold in range(2):  # refit without a fold's rows: its rows get the very same expectations
         held_out = bound.fold_ == fold
-        model = detector.base._train(bound.x_[~held_out & np.isfinite(sample["log_value"].to_numpy())],
-                                     sample["log_value"].to_numpy()[~held_out & np.isfinite(sample["log_value"].to_numpy())])  # fmt: skip
+        model = detector.base._train(
+            bound.x_[~held_out & np.isfinite(sample["log_value"].to_numpy())],
+            sample["log_value"].to_numpy()[~held_out & np.isfinite(sample["log_value"].to_numpy())],
+        )
         refit = detector.base._predict(model, bound.x_[held_out])
         assert np.allclose(refit, bound.expected_["log_value"][held_out])
     assert (

@@ -19,8 +19,9 @@ def test_average_precision_known_values():
 
 def test_evaluate_per_kind_and_budget():
     n = 1000
-    scores = pl.DataFrame({"flow_id": [str(i) for i in range(n)], "score": np.linspace(1, 0, n),
-                           "score_flat": np.zeros(n)})  # fmt: skip
+    scores = pl.DataFrame(
+        {"flow_id": [str(i) for i in range(n)], "score": np.linspace(1, 0, n), "score_flat": np.zeros(n)}
+    )
     labels = pl.DataFrame({"flow_id": ["0", "1", "500"], "kind": ["spike", "spike", "level_shift"]})
     table = evaluate(scores, labels, budget=0.01)
     row = {(r["detector"], r["kind"]): r for r in table.iter_rows(named=True)}

@@ -95,8 +95,10 @@ def test_scores_follow_rows_when_input_is_shuffled(fitted: tuple, features: pl.D
 
 def test_unscorable_rows_score_zero(fitted: tuple, features: pl.DataFrame) -> None:
     detector, _ = fitted
-    blank = features.head(30).with_columns(pl.lit(None, dtype=pl.Float64).alias("log_value"),
-                                           pl.lit(None, dtype=pl.Float64).alias("log_unit_value"))  # fmt: skip
+    blank = features.head(30).with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("log_value"),
+        pl.lit(None, dtype=pl.Float64).alias("log_unit_value"),
+    )
     assert (detector.score(blank) == 0).all()
 
 

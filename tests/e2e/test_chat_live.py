@@ -35,8 +35,9 @@ def live_url(tmp_path_factory) -> str:
 
 
 def test_ask_api_answers_with_verified_citations(live_url):
-    body = httpx.post(f"{live_url}/ask", json={"question": "Which parties in Kazakhstan are sanctioned?"},
-                      timeout=300).json()  # fmt: skip
+    body = httpx.post(
+        f"{live_url}/ask", json={"question": "Which parties in Kazakhstan are sanctioned?"}, timeout=300
+    ).json()
     assert body["evidence"] and set(body["citations"]) <= {e["n"] for e in body["evidence"]}
     assert body["mode"] in ("llm", "evidence")
 

@@ -50,8 +50,13 @@ def test_a_missing_dataset_names_the_command_that_builds_it(tmp_path):
 
 
 def test_s3_credentials_and_endpoint_come_from_settings(tmp_path):
-    settings = Settings(data_dir=tmp_path, dataset_url="s3://bucket/trade", s3_key="AKIDEXAMPLE",
-                        s3_secret="not-a-real-secret", s3_endpoint="http://127.0.0.1:9000")  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path,
+        dataset_url="s3://bucket/trade",
+        s3_key="AKIDEXAMPLE",
+        s3_secret="not-a-real-secret",
+        s3_endpoint="http://127.0.0.1:9000",
+    )
     assert datasets.dataset_url(settings, "flows") == "s3://bucket/trade/flows"
     fs, root = fsspec.core.url_to_fs(datasets.dataset_url(settings, "flows"), **settings.storage_options())
     assert root == "bucket/trade/flows"

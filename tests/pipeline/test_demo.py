@@ -29,13 +29,19 @@ def _mirrored(flows: pl.DataFrame) -> pl.DataFrame:
     """Each exporter report beside the importer's report of the same trade (full join on the trade)."""
     trade = ["period", "exporter", "importer", "hs_code"]
     x = flows.filter(pl.col("flow") == "X").select(
-        "period", pl.col("reporter").alias("exporter"), pl.col("partner").alias("importer"), "hs_code",
+        "period",
+        pl.col("reporter").alias("exporter"),
+        pl.col("partner").alias("importer"),
+        "hs_code",
         pl.col("value_usd").alias("fob"),
-    )  # fmt: skip
+    )
     m = flows.filter(pl.col("flow") == "M").select(
-        "period", pl.col("partner").alias("exporter"), pl.col("reporter").alias("importer"), "hs_code",
+        "period",
+        pl.col("partner").alias("exporter"),
+        pl.col("reporter").alias("importer"),
+        "hs_code",
         pl.col("value_usd").alias("cif"),
-    )  # fmt: skip
+    )
     return x.join(m, on=trade, how="full", coalesce=True)
 
 
@@ -136,13 +142,16 @@ def test_spikes_and_unit_errors_stand_out_in_one_reported_row(world):
         rows = world.labels.filter(pl.col("kind") == kind).select(KEYS)
         assert rows.height > 0
         series = flows.join(rows.drop("period"), on=KEYS[1:])
-        typical = series.group_by(KEYS[1:]).agg(pl.col("value_usd").median().alias("median"),
-                                                pl.col("net_weight_kg").median().alias("median_kg"))  # fmt: skip
+        typical = series.group_by(KEYS[1:]).agg(
+            pl.col("value_usd").median().alias("median"), pl.col("net_weight_kg").median().alias("median_kg")
+        )
         hit = flows.join(rows, on=KEYS).join(typical, on=KEYS[1:])
         jump = pl.max_horizontal(
-            pl.col("value_usd") / pl.col("median"), pl.col("median") / pl.col("value_usd"),
-            pl.col("net_weight_kg") / pl.col("median_kg"), pl.col("median_kg") / pl.col("net_weight_kg"),
-        )  # fmt: skip
+            pl.col("value_usd") / pl.col("median"),
+            pl.col("median") / pl.col("value_usd"),
+            pl.col("net_weight_kg") / pl.col("median_kg"),
+            pl.col("median_kg") / pl.col("net_weight_kg"),
+        )
         assert hit.select(jump.median()).item() > at_least
 
 

@@ -38,8 +38,12 @@ def test_dask_features_equal_in_process_features(dask_world):
     manifest, distributed = _dataset(settings, "features")
     assert report.n_workers == 2 and report.n_rows == local.height and report.n_parts >= 4
     assert manifest.parts == flows.parts and manifest.rows == flows.rows
-    owners = pl.concat([datasets.read_part(flows, p, {}, ["hs_code"]).unique().with_columns(part=pl.lit(p))
-                        for p in flows.parts])  # fmt: skip
+    owners = pl.concat(
+        [
+            datasets.read_part(flows, p, {}, ["hs_code"]).unique().with_columns(part=pl.lit(p))
+            for p in flows.parts
+        ]
+    )
     assert owners["hs_code"].is_unique().all()  # every HS code lives in exactly one part
     assert_frame_equal(
         distributed.sort("flow_id"), local.sort("flow_id"), check_exact=False, rel_tol=0, abs_tol=1e-9

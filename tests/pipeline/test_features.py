@@ -120,10 +120,12 @@ def test_mirror_value_is_the_partners_report_adjusted_for_cif_fob():
 
 def test_partner_share_excludes_world_rows_and_tracks_change():
     rows = [
-        (0, "IND", "USA", "X", "100630", 300, 1), (0, "IND", "ARE", "X", "100630", 100, 1),
+        (0, "IND", "USA", "X", "100630", 300, 1),
+        (0, "IND", "ARE", "X", "100630", 100, 1),
         (0, "IND", "WLD", "X", "100630", 400, 2),
-        (12, "IND", "USA", "X", "100630", 100, 1), (12, "IND", "ARE", "X", "100630", 100, 1),
-    ]  # fmt: skip
+        (12, "IND", "USA", "X", "100630", 100, 1),
+        (12, "IND", "ARE", "X", "100630", 100, 1),
+    ]
     out = _features(_flows(rows))
     assert _row(out, 0, "IND", "USA", "X")["partner_share"] == pytest.approx(0.75)
     assert _row(out, 0, "IND", "WLD", "X")["partner_share"] is None

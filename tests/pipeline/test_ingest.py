@@ -21,7 +21,7 @@ from tradesentinel.pipeline.ingest_sources import (
     ingest_hs,
     ingest_ofac,
     ingest_un,
-)  # fmt: skip
+)
 from tradesentinel.pipeline.sources.http import FetchError, raw_dir
 from tradesentinel.pipeline.store import read_table
 
@@ -234,8 +234,16 @@ def test_comtrade_bulk_download_needs_a_key(settings, shared_data, loopback, tmp
 
 
 def test_gdelt_doc_query_download(settings, loopback):
-    articles = {"articles": [{"url": "https://example.org/sanctions-evasion", "title": "Transshipment via third countries",
-                              "seendate": "20240615T170000Z", "sourcecountry": "Kazakhstan"}]}  # fmt: skip
+    articles = {
+        "articles": [
+            {
+                "url": "https://example.org/sanctions-evasion",
+                "title": "Transshipment via third countries",
+                "seendate": "20240615T170000Z",
+                "sourcecountry": "Kazakhstan",
+            }
+        ]
+    }
     loopback.serve("/api/v2/doc/doc", json.dumps(articles).encode())
     local = settings.model_copy(update={"gdelt_doc_url": f"{loopback.url}/api/v2/doc/doc"})
     report = ingest_gdelt(local, query="sanctions evasion")

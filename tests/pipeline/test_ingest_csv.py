@@ -43,13 +43,20 @@ def test_good_rows_become_canonical_flows(tmp_path):
     assert result.flows.schema == pl.Schema(FLOWS) and result.quarantine.height == 0 and result.n_rows == 2
     first, second = result.flows.row(0, named=True), result.flows.row(1, named=True)
     assert (first["period"], first["freq"], first["hs_code"], first["value_usd"], first["net_weight_kg"]) == (
-        date(2021, 3, 1), "M", "085423", 1500.5, 12.0,
-    )  # fmt: skip
+        date(2021, 3, 1),
+        "M",
+        "085423",
+        1500.5,
+        12.0,
+    )
     assert (first["source"], first["hs_version"]) == ("csv", "H6")
     assert first["flow_id"] == flow_id("2021-03", "USA", "CHN", "M", "085423")
     assert (second["period"], second["freq"], second["reporter"], second["flow"]) == (
-        date(2021, 1, 1), "A", "DEU", "X",
-    )  # fmt: skip
+        date(2021, 1, 1),
+        "A",
+        "DEU",
+        "X",
+    )
     assert second["net_weight_kg"] is None
 
 
@@ -58,8 +65,9 @@ def test_comtrade_periods_word_flows_and_quantities(tmp_path):
     body = "202105,USA,MEX,re-export,8703.23,10,2,5, u \n202106,USA,MEX,Re-Import,870323,10,0,0,u\n"
     rows = _clean(tmp_path, body, header).flows.rows(named=True)
     assert [(r["period"], r["flow"], r["hs_code"]) for r in rows] == [
-        (date(2021, 5, 1), "RX", "870323"), (date(2021, 6, 1), "RM", "870323"),
-    ]  # fmt: skip
+        (date(2021, 5, 1), "RX", "870323"),
+        (date(2021, 6, 1), "RM", "870323"),
+    ]
     assert [(r["qty"], r["qty_unit"], r["net_weight_kg"]) for r in rows] == [
         (5.0, "u", 2.0),
         (None, None, None),
@@ -68,14 +76,22 @@ def test_comtrade_periods_word_flows_and_quantities(tmp_path):
 
 def test_bom_crlf_mixed_case_headers_and_extra_columns(tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes("\ufeffPeriod , REPORTER,Partner,FLOW,HS_Code,Value_USD,Net_Weight_KG,Note\r\n"
-                     "2021-05,USA,MEX,M,8703.23,10,2,x\r\n2021-05,USA,XYZ,M,870323,10,2,see me\r\n".encode())  # fmt: skip
+    path.write_bytes(
+        "\ufeffPeriod , REPORTER,Partner,FLOW,HS_Code,Value_USD,Net_Weight_KG,Note\r\n"
+        "2021-05,USA,MEX,M,8703.23,10,2,x\r\n2021-05,USA,XYZ,M,870323,10,2,see me\r\n".encode()
+    )
     result = clean_flows(read_import_csv(path), file=str(path))
     assert result.flows["hs_code"].to_list() == ["870323"] and "note" not in result.flows.columns
     assert json.loads(result.quarantine["raw"][0]) == {
-        "period": "2021-05", "reporter": "USA", "partner": "XYZ", "flow": "M", "hs_code": "870323",
-        "value_usd": "10", "net_weight_kg": "2", "note": "see me",
-    }  # fmt: skip
+        "period": "2021-05",
+        "reporter": "USA",
+        "partner": "XYZ",
+        "flow": "M",
+        "hs_code": "870323",
+        "value_usd": "10",
+        "net_weight_kg": "2",
+        "note": "see me",
+    }
 
 
 @pytest.mark.parametrize(
@@ -151,9 +167,17 @@ def test_blank_lines_are_skipped_and_row_numbers_still_match_the_file(tmp_path):
 
 
 def test_clean_flows_accepts_a_frame_without_row_numbers():
-    raw = pl.DataFrame({"period": ["2021-01", "2021-02"], "reporter": ["USA", "USA"], "partner": ["CHN", "XX"],
-                        "flow": ["M", "M"], "hs_code": ["01", "01"], "value_usd": ["5", "5"],
-                        "net_weight_kg": [None, None]})  # fmt: skip
+    raw = pl.DataFrame(
+        {
+            "period": ["2021-01", "2021-02"],
+            "reporter": ["USA", "USA"],
+            "partner": ["CHN", "XX"],
+            "flow": ["M", "M"],
+            "hs_code": ["01", "01"],
+            "value_usd": ["5", "5"],
+            "net_weight_kg": [None, None],
+        }
+    )
     result = clean_flows(raw, file="frame")
     assert result.flows.height == 1 and result.quarantine["row"].to_list() == [2]
 
@@ -186,8 +210,11 @@ def test_malformed_files_name_the_file_and_row(tmp_path, content, needle):
 
 def test_quoted_newlines_and_windows_1252_files_are_read(tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes((HEADER.strip() + ",note\n" + GOOD.strip() + ',"two\nlines"\n' + GOOD.strip() + ",caf\xe9\n")
-                     .encode("cp1252"))  # fmt: skip
+    path.write_bytes(
+        (HEADER.strip() + ",note\n" + GOOD.strip() + ',"two\nlines"\n' + GOOD.strip() + ",caf\xe9\n").encode(
+            "cp1252"
+        )
+    )
     raw = read_import_csv(path)
     assert raw["note"].to_list() == ["two\nlines", "café"] and raw["_row"].to_list() == [1, 2]
 
@@ -207,10 +234,16 @@ def test_empty_header_only_and_missing_files(tmp_path):
 def test_a_million_rows_read_and_clean_in_seconds(tmp_path):
     n = 1_000_000
     frame = pl.DataFrame({"i": range(n)}).select(
-        period=pl.format("{}-{}", 2000 + pl.col("i") % 20, (pl.col("i") // 20 % 12 + 1).cast(pl.String).str.zfill(2)),
-        reporter=pl.lit("USA"), partner=pl.lit("CHN"), flow=pl.lit("M"),
-        hs_code=(pl.col("i") // 240 + 100000).cast(pl.String), value_usd=pl.lit("12.5"), net_weight_kg=pl.lit(""),
-    )  # fmt: skip
+        period=pl.format(
+            "{}-{}", 2000 + pl.col("i") % 20, (pl.col("i") // 20 % 12 + 1).cast(pl.String).str.zfill(2)
+        ),
+        reporter=pl.lit("USA"),
+        partner=pl.lit("CHN"),
+        flow=pl.lit("M"),
+        hs_code=(pl.col("i") // 240 + 100000).cast(pl.String),
+        value_usd=pl.lit("12.5"),
+        net_weight_kg=pl.lit(""),
+    )
     path = tmp_path / "big.csv"
     frame.write_csv(path)
     start = time.perf_counter()

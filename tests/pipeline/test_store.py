@@ -41,8 +41,14 @@ def test_missing_table_names_the_command_that_builds_it(tmp_path):
 def test_append_keeps_old_rows(tmp_path):
     from datetime import datetime
 
-    row = {"file": "a.csv", "row": 1, "field": "x", "reason": "bad", "raw": "{}",
-           "ingested_at": datetime(2026, 1, 1, tzinfo=UTC)}  # fmt: skip
+    row = {
+        "file": "a.csv",
+        "row": 1,
+        "field": "x",
+        "reason": "bad",
+        "raw": "{}",
+        "ingested_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
     path = tmp_path / "quarantine.parquet"
     store.append_table(pl.DataFrame([row]), path, "quarantine")
     store.append_table(pl.DataFrame([{**row, "row": 2}]), path, "quarantine")

@@ -75,29 +75,99 @@ def demo_labels() -> pl.DataFrame:
 
 def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     """A scores table (with reasons) and the features it needs, for four flows."""
-    reason = pl.Struct({"detector": pl.String, "feature": pl.String, "observed": pl.Float64, "expected": pl.Float64,
-                        "magnitude": pl.Float64})  # fmt: skip
+    reason = pl.Struct(
+        {
+            "detector": pl.String,
+            "feature": pl.String,
+            "observed": pl.Float64,
+            "expected": pl.Float64,
+            "magnitude": pl.Float64,
+        }
+    )
     rows = [
-        ("f1", date(2022, 6, 1), "KAZ", "RUS", "X", "854231", 0.99, 1,
-         [("sanctions", "controlled HS to a country shipping it on to a sanctioned one; new corridor", 4.2e6, None, 4.0),
-          ("statistical", "value_usd vs trailing 12-month median", 4.2e6, 3.0e5, 12.0)]),
-        ("f2", date(2021, 3, 1), "BRA", "NLD", "M", "090111", 0.95, 2,
-         [("statistical", "value_usd vs trailing 12-month median", 9.1e7, 1.2e7, 20.0)]),
-        ("f3", date(2020, 11, 1), "USA", "SAU", "M", "090210", 0.90, 3,
-         [("statistical", "unit_value vs series median", 0.007, 6.93, 30.0)]),
-        ("f4", date(2023, 1, 1), "CAN", "USA", "X", "820320", 0.85, 4,
-         [("statistical", "value_usd vs partner's mirror report", 2.3e9, 2.1e7, 50.0)]),
-    ]  # fmt: skip
+        (
+            "f1",
+            date(2022, 6, 1),
+            "KAZ",
+            "RUS",
+            "X",
+            "854231",
+            0.99,
+            1,
+            [
+                (
+                    "sanctions",
+                    "controlled HS to a country shipping it on to a sanctioned one; new corridor",
+                    4.2e6,
+                    None,
+                    4.0,
+                ),
+                ("statistical", "value_usd vs trailing 12-month median", 4.2e6, 3.0e5, 12.0),
+            ],
+        ),
+        (
+            "f2",
+            date(2021, 3, 1),
+            "BRA",
+            "NLD",
+            "M",
+            "090111",
+            0.95,
+            2,
+            [("statistical", "value_usd vs trailing 12-month median", 9.1e7, 1.2e7, 20.0)],
+        ),
+        (
+            "f3",
+            date(2020, 11, 1),
+            "USA",
+            "SAU",
+            "M",
+            "090210",
+            0.90,
+            3,
+            [("statistical", "unit_value vs series median", 0.007, 6.93, 30.0)],
+        ),
+        (
+            "f4",
+            date(2023, 1, 1),
+            "CAN",
+            "USA",
+            "X",
+            "820320",
+            0.85,
+            4,
+            [("statistical", "value_usd vs partner's mirror report", 2.3e9, 2.1e7, 50.0)],
+        ),
+    ]
     scores = pl.DataFrame(
-        [(fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
-         for fid, p, r, pa, fl, hs, s, rank, why in rows],
-        schema={"flow_id": pl.String, "period": pl.Date, "reporter": pl.String, "partner": pl.String, "flow": pl.String,
-                "hs_code": pl.String, "score": pl.Float64, "rank": pl.Int64, "score_statistical": pl.Float64,
-                "reasons": pl.List(reason)}, orient="row",
-    )  # fmt: skip
-    features = pl.DataFrame({"flow_id": ["f1", "f2", "f3", "f4"], "value_usd": [4.2e6, 9.1e7, 240.0, 2.3e9],
-                             "mirror_value_usd": [None, 8.8e7, 2.2e5, 2.1e7], "mirror_gap": [None, 0.03, -6.8, 4.7],
-                             "is_new_corridor": [True, False, False, False], "source": ["demo"] * 4})  # fmt: skip
+        [
+            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
+            for fid, p, r, pa, fl, hs, s, rank, why in rows
+        ],
+        schema={
+            "flow_id": pl.String,
+            "period": pl.Date,
+            "reporter": pl.String,
+            "partner": pl.String,
+            "flow": pl.String,
+            "hs_code": pl.String,
+            "score": pl.Float64,
+            "rank": pl.Int64,
+            "score_statistical": pl.Float64,
+            "reasons": pl.List(reason),
+        },
+        orient="row",
+    )
+    features = pl.DataFrame(
+        {
+            "flow_id": ["f1", "f2", "f3", "f4"],
+            "value_usd": [4.2e6, 9.1e7, 240.0, 2.3e9],
+            "mirror_value_usd": [None, 8.8e7, 2.2e5, 2.1e7],
+            "mirror_gap": [None, 0.03, -6.8, 4.7],
+            "is_new_corridor": [True, False, False, False],
+            "source": ["demo"] * 4,
+        }
+    )
     return scores, features
 
 

@@ -27,10 +27,19 @@ def test_anomaly_document_says_who_what_when_observed_expected_mirror_detectors_
     docs = anomaly_documents(scores, features, HS, top=4)
     assert docs["doc_id"].to_list() == ["anomaly:f1", "anomaly:f2", "anomaly:f3", "anomaly:f4"]
     text = docs.filter(pl.col("doc_id") == "anomaly:f4")["text"][0]
-    for expected in ("Canada (CAN) export to United States (USA)", "HS 820320", "pliers", "heading 8203",
-                     "period 2023-01", "January 2023", "USD 2.3 billion against USD 21.0 million expected",
-                     "Mirror: United States reports USD 21.0 million", "Detector scores: statistical",
-                     "score 0.850", "DEMO data"):  # fmt: skip
+    for expected in (
+        "Canada (CAN) export to United States (USA)",
+        "HS 820320",
+        "pliers",
+        "heading 8203",
+        "period 2023-01",
+        "January 2023",
+        "USD 2.3 billion against USD 21.0 million expected",
+        "Mirror: United States reports USD 21.0 million",
+        "Detector scores: statistical",
+        "score 0.850",
+        "DEMO data",
+    ):
         assert expected in text, expected
     row = docs.filter(pl.col("doc_id") == "anomaly:f1").row(0, named=True)
     assert (
@@ -55,10 +64,28 @@ def test_anomaly_kind_comes_from_the_strongest_reason() -> None:
         )
         == "unit_price"
     )
-    assert anomaly_signal([{"detector": "statistical", "feature": "value_usd vs partner's mirror report", "magnitude": 9},
-                           {"detector": "statistical", "feature": "value_usd vs series median", "magnitude": 2}]) == "mirror_gap"  # fmt: skip
-    assert anomaly_signal([{"detector": "sanctions", "feature": "controlled HS", "magnitude": 1},
-                           {"detector": "statistical", "feature": "unit_value vs series median", "magnitude": 9}]) == "sanctions_exposure"  # fmt: skip
+    assert (
+        anomaly_signal(
+            [
+                {
+                    "detector": "statistical",
+                    "feature": "value_usd vs partner's mirror report",
+                    "magnitude": 9,
+                },
+                {"detector": "statistical", "feature": "value_usd vs series median", "magnitude": 2},
+            ]
+        )
+        == "mirror_gap"
+    )
+    assert (
+        anomaly_signal(
+            [
+                {"detector": "sanctions", "feature": "controlled HS", "magnitude": 1},
+                {"detector": "statistical", "feature": "unit_value vs series median", "magnitude": 9},
+            ]
+        )
+        == "sanctions_exposure"
+    )
 
 
 def test_hs_documents_carry_their_parents() -> None:

@@ -124,7 +124,7 @@ def test_a_garbage_chroma_file_says_what_to_do(small_world: Settings) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-    )  # fmt: skip  (a fresh process opens the file)
+    )  # a fresh process opens the file
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "delete that folder, then run `tradesentinel index`" in " ".join(done.stderr.split())
 

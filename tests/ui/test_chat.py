@@ -14,9 +14,17 @@ def test_only_existing_citations_become_links_and_html_is_escaped():
 
 
 def test_evidence_panel_marks_cited_items_and_escapes_text():
-    answer = AskAnswer(question="q", text="a [1]", mode="evidence", backend="none", citations=[1],
-                       evidence=[Evidence(n=1, collection="news", doc_id="n", text="<b>ignore previous</b>", score=0.5),
-                                 Evidence(n=2, collection="news", doc_id="m", text="other", score=0.4)])  # fmt: skip
+    answer = AskAnswer(
+        question="q",
+        text="a [1]",
+        mode="evidence",
+        backend="none",
+        citations=[1],
+        evidence=[
+            Evidence(n=1, collection="news", doc_id="n", text="<b>ignore previous</b>", score=0.5),
+            Evidence(n=2, collection="news", doc_id="m", text="other", score=0.4),
+        ],
+    )
     panel = evidence_panel(answer)
     assert 'id="ev-1" class="evidence cited"' in panel and 'id="ev-2" class="evidence"' in panel
     assert "<b>ignore" not in panel

@@ -8,9 +8,14 @@ from tradesentinel.api.store import TableStore
 from tradesentinel.ui.explorer import anomaly_table, explain_flow, explorer_filters
 
 
-@pytest.mark.parametrize(("field", "args"), [("country", ("RUSSIA", "", "", "", 0.9, "all")),
-                                              ("HS prefix", ("", "85a", "", "", 0.9, "all")),
-                                              ("period", ("", "", "2023-13", "", 0.9, "all"))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "args"),
+    [
+        ("country", ("RUSSIA", "", "", "", 0.9, "all")),
+        ("HS prefix", ("", "85a", "", "", 0.9, "all")),
+        ("period", ("", "", "2023-13", "", 0.9, "all")),
+    ],
+)
 def test_bad_form_input_names_the_field(field, args):
     with pytest.raises(ValueError, match=field):
         explorer_filters(*args)

@@ -13,10 +13,18 @@ from tradesentinel.ui.map import build_map, centroids, map_filters
 
 def _anomalies() -> pl.DataFrame:
     rows = [("RUS", "TUR", 0.999), ("RUS", "TUR", 0.995), ("DEU", "RUS", 0.991), ("USA", "CAN", 0.5)]
-    return pl.DataFrame({"reporter": [r[0] for r in rows], "partner": [r[1] for r in rows],
-                         "score": [r[2] for r in rows], "value_usd": [1e6, 2e6, 3e6, 4e6],
-                         "hs_code": ["854231", "854231", "270900", "854231"], "period": [date(2023, 5, 1)] * 4,
-                         "kind": ["surge"] * 4, "label": [None] * 4})  # fmt: skip
+    return pl.DataFrame(
+        {
+            "reporter": [r[0] for r in rows],
+            "partner": [r[1] for r in rows],
+            "score": [r[2] for r in rows],
+            "value_usd": [1e6, 2e6, 3e6, 4e6],
+            "hs_code": ["854231", "854231", "270900", "854231"],
+            "period": [date(2023, 5, 1)] * 4,
+            "kind": ["surge"] * 4,
+            "label": [None] * 4,
+        }
+    )
 
 
 def test_countries_count_both_sides_and_skip_weak_scores():

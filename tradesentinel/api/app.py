@@ -65,8 +65,13 @@ def create_app(settings: Settings, *, ui: bool = True, assistant: AssistantLink 
     def health() -> Health:
         """Liveness, version, and which tables the server can see."""
         tables = [_table_status(settings.table_path(name), name) for name in TABLES]
-        return Health(status="ok", version=__version__, data_dir=str(settings.data_dir.resolve()),
-                      demo=_is_demo(settings), tables=tables)  # fmt: skip
+        return Health(
+            status="ok",
+            version=__version__,
+            data_dir=str(settings.data_dir.resolve()),
+            demo=_is_demo(settings),
+            tables=tables,
+        )
 
     app.include_router(router, dependencies=[Depends(_key_check(settings))])
 

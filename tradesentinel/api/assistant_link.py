@@ -60,8 +60,11 @@ class AssistantLink:
         """A verified answer to `question`."""
         assistant, _ = self._modules()
         with _unavailable():
-            return to_model(assistant.answer_question(question, self.settings, searcher=self.searcher(),
-                                                      backend=self.backend()))  # fmt: skip
+            return to_model(
+                assistant.answer_question(
+                    question, self.settings, searcher=self.searcher(), backend=self.backend()
+                )
+            )
 
     def stream(self, question: str) -> Iterator[str | AskAnswer]:
         """Text chunks as the model writes them, then the verified answer."""
@@ -86,10 +89,17 @@ def _unavailable() -> Iterator[None]:
 def hit_evidence(hits: list[Any], start: int = 1) -> list[Evidence]:
     """Retrieval hits as numbered evidence items (n from `start`)."""
     return [
-        Evidence(n=i, collection=h.collection, doc_id=h.doc_id, text=h.text, score=float(h.score),
-                 url=h.metadata.get("url") or None, metadata=_plain(h.metadata))
+        Evidence(
+            n=i,
+            collection=h.collection,
+            doc_id=h.doc_id,
+            text=h.text,
+            score=float(h.score),
+            url=h.metadata.get("url") or None,
+            metadata=_plain(h.metadata),
+        )
         for i, h in enumerate(hits, start=start)
-    ]  # fmt: skip
+    ]
 
 
 def _plain(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -100,10 +110,17 @@ def _plain(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def to_model(answer: Any) -> AskAnswer:
     """An assistant Answer as the API model."""
-    return AskAnswer(question=answer.question, text=answer.text, mode=answer.mode, backend=answer.backend,
-                     citations=list(answer.cited), evidence=hit_evidence(answer.evidence),
-                     notes=list(answer.notes), dropped=list(answer.dropped),
-                     seconds_total=answer.seconds_total)  # fmt: skip
+    return AskAnswer(
+        question=answer.question,
+        text=answer.text,
+        mode=answer.mode,
+        backend=answer.backend,
+        citations=list(answer.cited),
+        evidence=hit_evidence(answer.evidence),
+        notes=list(answer.notes),
+        dropped=list(answer.dropped),
+        seconds_total=answer.seconds_total,
+    )
 
 
 def renumber(text: str, offset: int) -> str:

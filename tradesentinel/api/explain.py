@@ -34,28 +34,47 @@ def _around(store: TableStore, table: str, order: str, countries: tuple[str, ...
 
 
 def _sanctions(store: TableStore, countries: tuple[str, ...], period: date) -> list[Evidence]:
-    rows = [r for r in _around(store, "sanctions", "listed_on", countries)
-            if r["listed_on"] is None or r["listed_on"] <= period + NEWS_WINDOW]  # fmt: skip
+    rows = [
+        r
+        for r in _around(store, "sanctions", "listed_on", countries)
+        if r["listed_on"] is None or r["listed_on"] <= period + NEWS_WINDOW
+    ]
     rows.sort(key=lambda r: (r["listed_on"] is not None, r["listed_on"] or date.min), reverse=True)
     return [
-        Evidence(n=0, collection="sanctions", doc_id=f"{r['list']}:{r['entry_id']}",
-                 text=f"{r['list']} lists {r['name']} ({r['entity_type']}; programmes "
-                      f"{', '.join(r['programmes'] or []) or 'none given'}; countries {', '.join(r['countries'] or [])})"
-                      + (f", listed on {r['listed_on']}" if r["listed_on"] else ""),
-                 score=1.0, url=None, metadata={"list": r["list"], "countries": r["countries"],
-                                                "date": str(r["listed_on"]) if r["listed_on"] else None})
+        Evidence(
+            n=0,
+            collection="sanctions",
+            doc_id=f"{r['list']}:{r['entry_id']}",
+            text=f"{r['list']} lists {r['name']} ({r['entity_type']}; programmes "
+            f"{', '.join(r['programmes'] or []) or 'none given'}; countries {', '.join(r['countries'] or [])})"
+            + (f", listed on {r['listed_on']}" if r["listed_on"] else ""),
+            score=1.0,
+            url=None,
+            metadata={
+                "list": r["list"],
+                "countries": r["countries"],
+                "date": str(r["listed_on"]) if r["listed_on"] else None,
+            },
+        )
         for r in rows[:MAX_SANCTIONS]
-    ]  # fmt: skip
+    ]
 
 
 def _news(store: TableStore, countries: tuple[str, ...], period: date) -> list[Evidence]:
     rows = [r for r in _around(store, "news", "date", countries) if abs(r["date"] - period) <= NEWS_WINDOW]
     rows.sort(key=lambda r: abs(r["date"] - period))
     return [
-        Evidence(n=0, collection="news", doc_id=r["news_id"], text=f"{r['date']}: {r['title']}", score=1.0,
-                 url=r["url"], metadata={"countries": r["countries"], "date": str(r["date"]), "source": r["source"]})
+        Evidence(
+            n=0,
+            collection="news",
+            doc_id=r["news_id"],
+            text=f"{r['date']}: {r['title']}",
+            score=1.0,
+            url=r["url"],
+            metadata={"countries": r["countries"], "date": str(r["date"]), "source": r["source"]},
+        )
         for r in rows[:MAX_NEWS]
-    ]  # fmt: skip
+    ]
 
 
 def similar(snapshot: Snapshot, row: dict, limit: int = MAX_SIMILAR) -> list[Anomaly]:
@@ -73,12 +92,17 @@ def similar(snapshot: Snapshot, row: dict, limit: int = MAX_SIMILAR) -> list[Ano
 
 def _similar_evidence(items: list[Anomaly]) -> list[Evidence]:
     return [
-        Evidence(n=0, collection="anomalies", doc_id=a.flow_id, score=a.score,
-                 text=f"{a.period:%Y-%m} {a.reporter} {FLOW_WORDS.get(a.flow, a.flow)} {a.partner}, HS {a.hs_code}: "
-                      f"score {a.score:.3f}, rank {a.rank}, {a.kind.replace('_', ' ')}",
-                 metadata={"countries": [a.reporter, a.partner], "hs_code": a.hs_code, "date": str(a.period)})
+        Evidence(
+            n=0,
+            collection="anomalies",
+            doc_id=a.flow_id,
+            score=a.score,
+            text=f"{a.period:%Y-%m} {a.reporter} {FLOW_WORDS.get(a.flow, a.flow)} {a.partner}, HS {a.hs_code}: "
+            f"score {a.score:.3f}, rank {a.rank}, {a.kind.replace('_', ' ')}",
+            metadata={"countries": [a.reporter, a.partner], "hs_code": a.hs_code, "date": str(a.period)},
+        )
         for a in items
-    ]  # fmt: skip
+    ]
 
 
 def _number(items: list[Evidence]) -> list[Evidence]:
@@ -96,11 +120,17 @@ def _amount(value: float | None) -> str:
 
 def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: list[Evidence]) -> Narrative:
     """A deterministic, cited summary of the anomaly (no model): each [n] names an evidence item."""
-    first = {kind: next((e.n for e in evidence if e.collection == kind), None) for kind in
-             ("hs_codes", "sanctions", "news", "anomalies")}  # fmt: skip
+    first = {
+        kind: next((e.n for e in evidence if e.collection == kind), None)
+        for kind in ("hs_codes", "sanctions", "news", "anomalies")
+    }
     goods = f"HS {anomaly.hs_code}" + (f" ({hs_text}) [{first['hs_codes']}]" if first["hs_codes"] else "")
-    parts = [(f"{anomaly.period:%Y-%m}: {anomaly.reporter} {FLOW_WORDS.get(anomaly.flow, anomaly.flow)} "
-             f"{anomaly.partner}, {goods}, scores {anomaly.score:.3f} (rank {anomaly.rank:,}).")]  # fmt: skip
+    parts = [
+        (
+            f"{anomaly.period:%Y-%m}: {anomaly.reporter} {FLOW_WORDS.get(anomaly.flow, anomaly.flow)} "
+            f"{anomaly.partner}, {goods}, scores {anomaly.score:.3f} (rank {anomaly.rank:,})."
+        )
+    ]
     direct = [
         r for r in anomaly.reasons if not r.feature.startswith("context ")
     ]  # SHAP context: in the table
@@ -109,8 +139,11 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
         parts.append(f"{reason.detector}: {reason.feature}: observed {_amount(reason.observed)}{expected}.")
     if not anomaly.reasons:
         parts.append("No detector gave a reason for this flow (reasons are kept for the top-ranked flows).")
-    names = {"sanctions": "Sanctions entries name these countries", "news": "News around that month",
-             "anomalies": "Similar anomalies"}  # fmt: skip
+    names = {
+        "sanctions": "Sanctions entries name these countries",
+        "news": "News around that month",
+        "anomalies": "Similar anomalies",
+    }
     for kind, label in names.items():
         numbers = [e.n for e in evidence if e.collection == kind]
         if numbers:
@@ -137,8 +170,16 @@ def explain(store: TableStore, snapshot: Snapshot, row: dict, narrative: str = "
     hs_text = hs_description(store, anomaly.hs_code)
     items: list[Evidence] = []
     if hs_text:
-        items.append(Evidence(n=0, collection="hs_codes", doc_id=anomaly.hs_code, text=f"HS {anomaly.hs_code}: {hs_text}",
-                              score=1.0, metadata={"hs_code": anomaly.hs_code}))  # fmt: skip
+        items.append(
+            Evidence(
+                n=0,
+                collection="hs_codes",
+                doc_id=anomaly.hs_code,
+                text=f"HS {anomaly.hs_code}: {hs_text}",
+                score=1.0,
+                metadata={"hs_code": anomaly.hs_code},
+            )
+        )
     near = similar(snapshot, row)
     items += _sanctions(store, countries, anomaly.period) + _news(store, countries, anomaly.period)
     evidence = _number(items + _similar_evidence(near))

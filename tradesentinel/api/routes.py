@@ -22,7 +22,7 @@ from tradesentinel.api.schemas import (
     AskAnswer,
     AskRequest,
     Explanation,
-    Narrative,  # fmt: skip
+    Narrative,
     Problem,
 )
 from tradesentinel.api.store import SIGNALS, TableStore
@@ -70,8 +70,9 @@ async def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Response:
     """Scored flows, best first, filtered and paged."""
-    filters = anomalies.AnomalyFilters(country, reporter, partner, hs, _period(period_from), _period(period_to),
-                                       min_score, kind, label)  # fmt: skip
+    filters = anomalies.AnomalyFilters(
+        country, reporter, partner, hs, _period(period_from), _period(period_to), min_score, kind, label
+    )
     return _json(anomalies.page(_store(request).snapshot(), filters, offset, limit))
 
 
@@ -112,8 +113,10 @@ async def explain_anomaly(
 
 def _with_llm_narrative(link: AssistantLink, result: Explanation) -> Explanation:
     a = result.anomaly
-    question = (f"Why is the {a.period:%Y-%m} trade of HS {a.hs_code} between {a.reporter} and {a.partner} "
-                f"anomalous? Consider sanctions and news about {a.reporter} and {a.partner}.")  # fmt: skip
+    question = (
+        f"Why is the {a.period:%Y-%m} trade of HS {a.hs_code} between {a.reporter} and {a.partner} "
+        f"anomalous? Consider sanctions and news about {a.reporter} and {a.partner}."
+    )
     answer = link.ask(question)
     offset = len(result.evidence)
     extra = [e.model_copy(update={"n": e.n + offset}) for e in answer.evidence]
@@ -131,8 +134,12 @@ def ask(request: Request, body: AskRequest) -> AskAnswer:
     return _link(request).ask(body.question)
 
 
-@router.post("/ask/stream", tags=["assistant"], response_class=StreamingResponse,
-             responses={200: {"content": {"application/x-ndjson": {}}, "description": "NDJSON events"}})  # fmt: skip
+@router.post(
+    "/ask/stream",
+    tags=["assistant"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "NDJSON events"}},
+)
 def ask_stream(request: Request, body: AskRequest) -> StreamingResponse:
     """NDJSON lines: {"type": "token", "text": ...} as the model writes, then {"type": "answer", ...}."""
     link = _link(request)

@@ -16,9 +16,22 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.pipeline.store import TableNotFoundError
 
-FLOW_COLUMNS = ("flow_id", "freq", "value_usd", "net_weight_kg", "unit_value", "mirror_value_usd", "mirror_gap",
-                "growth_yoy", "partner_share", "is_new_corridor", "partner_sanctioned", "hs_controlled",
-                "onward_to_sanctioned", "source")  # fmt: skip
+FLOW_COLUMNS = (
+    "flow_id",
+    "freq",
+    "value_usd",
+    "net_weight_kg",
+    "unit_value",
+    "mirror_value_usd",
+    "mirror_gap",
+    "growth_yoy",
+    "partner_share",
+    "is_new_corridor",
+    "partner_sanctioned",
+    "hs_controlled",
+    "onward_to_sanctioned",
+    "source",
+)
 """Feature columns an explanation shows beside the scores."""
 
 
@@ -45,8 +58,15 @@ def signal_of(reasons: list[dict] | None) -> str:
 TOP_ROWS = 20_000
 """How many of the best-ranked flows "similar anomalies" searches."""
 
-SIGNALS = ("sanctions_exposure", "mirror_gap", "unit_price", "peer_outlier", "model_residual", "surge",
-           "unexplained")  # fmt: skip
+SIGNALS = (
+    "sanctions_exposure",
+    "mirror_gap",
+    "unit_price",
+    "peer_outlier",
+    "model_residual",
+    "surge",
+    "unexplained",
+)
 
 
 @dataclass(frozen=True)
@@ -144,8 +164,19 @@ class TableStore:
         return snapshot
 
 
-SUMMARY = ("flow_id", "period", "reporter", "partner", "flow", "hs_code", "score", "rank", "kind", "label",
-           "value_usd")  # fmt: skip
+SUMMARY = (
+    "flow_id",
+    "period",
+    "reporter",
+    "partner",
+    "flow",
+    "hs_code",
+    "score",
+    "rank",
+    "kind",
+    "label",
+    "value_usd",
+)
 
 
 def _by_key(frame: pl.DataFrame, key: str) -> dict[str, list[dict]]:
@@ -176,8 +207,11 @@ def build_snapshot(
         how="left",
     ).with_columns(pl.col("kind").fill_null("unexplained"), pl.col("hs_code").str.slice(0, 4).alias("hs4"))
     if labels is not None and labels.height:
-        frame = frame.join(labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),
-                           on="flow_id", how="left")  # fmt: skip
+        frame = frame.join(
+            labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),
+            on="flow_id",
+            how="left",
+        )
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
     demo = False

@@ -72,8 +72,11 @@ def gather_evidence(
     passes.append((question, None, None))
     found: dict[tuple[str, str], Hit] = {}
     for query, collections, filters in passes:
-        hits = [h for h in searcher.search(query, k=k, collections=collections, filters=filters)
-                if relevant(h, intent, settings)]  # fmt: skip
+        hits = [
+            h
+            for h in searcher.search(query, k=k, collections=collections, filters=filters)
+            if relevant(h, intent, settings)
+        ]
         if collections:  # a named party: its own entry and the closest news item, not everything it matches
             hits = hits[:2]
         for hit in sorted(hits, key=lambda h: -h.score):
@@ -115,8 +118,16 @@ def stream_answer(
     evidence = gather_evidence(searcher, question, intent, settings, k or settings.ask_k)
     if not evidence:
         yield NOTHING_FOUND
-        yield Answer(question, NOTHING_FOUND, [], [], "none", backend.name, [NOTHING_FOUND],
-                     seconds_total=time.perf_counter() - started)  # fmt: skip
+        yield Answer(
+            question,
+            NOTHING_FOUND,
+            [],
+            [],
+            "none",
+            backend.name,
+            [NOTHING_FOUND],
+            seconds_total=time.perf_counter() - started,
+        )
         return
     run, notes = _Run(), []
     if backend.name == "none":
@@ -145,13 +156,25 @@ def stream_answer(
         text, mode = evidence_summary(evidence), "evidence"
         run.cited = list(range(1, min(3, len(evidence)) + 1))
         if run.n_sentences:
-            notes.append(f"evidence-only answer: the model's text was withheld because none of its "
-                         f"{run.n_sentences} sentences could be verified against the evidence")  # fmt: skip
+            notes.append(
+                f"evidence-only answer: the model's text was withheld because none of its "
+                f"{run.n_sentences} sentences could be verified against the evidence"
+            )
         elif backend.name != "none" and not notes:
             notes.append("evidence-only answer: the model's text was withheld because it wrote nothing")
         yield text
-    yield Answer(question, text, evidence, sorted(set(run.cited)), mode, backend.name, notes, run.dropped,
-                 run.first_token, time.perf_counter() - started)  # fmt: skip
+    yield Answer(
+        question,
+        text,
+        evidence,
+        sorted(set(run.cited)),
+        mode,
+        backend.name,
+        notes,
+        run.dropped,
+        run.first_token,
+        time.perf_counter() - started,
+    )
 
 
 def _model_sentences(

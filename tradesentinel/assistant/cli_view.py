@@ -20,8 +20,14 @@ def evidence_table(answer: Answer) -> Table:
         table.add_column(column, justify="right" if column in ("n", "score") else "left", overflow="fold")
     for n, hit in enumerate(answer.evidence, 1):
         text = " ".join(hit.text.split())
-        table.add_row(str(n), "*" if n in answer.cited else "", f"{hit.score:.3f}", hit.collection, hit.doc_id,
-                      text if len(text) <= 160 else text[:159] + "…")  # fmt: skip
+        table.add_row(
+            str(n),
+            "*" if n in answer.cited else "",
+            f"{hit.score:.3f}",
+            hit.collection,
+            hit.doc_id,
+            text if len(text) <= 160 else text[:159] + "…",
+        )
     return table
 
 

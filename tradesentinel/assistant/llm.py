@@ -118,8 +118,13 @@ class LlamaCppBackend:
         server = self.load()
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
         cancelled = threading.Event()
-        request = {"messages": prompt.messages(), "max_tokens": max_tokens, "stream": True,
-                   "temperature": 0.0, "stop": list(stop)}  # fmt: skip
+        request = {
+            "messages": prompt.messages(),
+            "max_tokens": max_tokens,
+            "stream": True,
+            "temperature": 0.0,
+            "stop": list(stop),
+        }
 
         def on_chunk(chunk: Any) -> bool:
             if isinstance(chunk, dict) and "error" in chunk:

@@ -18,19 +18,72 @@ def _words(text: str) -> frozenset[str]:
 
 
 COUNTRY_ALIASES: dict[str, str] = {
-    "Russia": "RUS", "Russian": "RUS", "Iran": "IRN", "Iranian": "IRN", "Syria": "SYR", "Turkey": "TUR",
-    "Türkiye": "TUR", "Turkiye": "TUR", "Turkish": "TUR", "UAE": "ARE", "Emirates": "ARE", "Emirati": "ARE",
-    "United States": "USA", "United States of America": "USA", "US": "USA", "U.S.": "USA", "America": "USA",
-    "American": "USA", "UK": "GBR", "U.K.": "GBR", "Britain": "GBR", "Great Britain": "GBR", "British": "GBR",
-    "England": "GBR", "South Korea": "KOR", "Korea": "KOR", "Korean": "KOR", "North Korea": "PRK",
-    "DPRK": "PRK", "Vietnam": "VNM", "Laos": "LAO", "Czechia": "CZE", "Czech Republic": "CZE",
-    "Chinese": "CHN", "Indian": "IND", "German": "DEU", "French": "FRA", "Japanese": "JPN", "Italian": "ITA",
-    "Dutch": "NLD", "Holland": "NLD", "Swiss": "CHE", "Belarusian": "BLR", "Kazakh": "KAZ", "Armenian": "ARM",
-    "Georgian": "GEO", "Kyrgyz": "KGZ", "Kyrgyzstan": "KGZ", "Uzbek": "UZB", "Saudi Arabia": "SAU",
-    "Saudi": "SAU", "Hong Kong": "HKG", "Taiwan": "TWN", "Venezuela": "VEN", "Bolivia": "BOL",
-    "Tanzania": "TZA", "Moldova": "MDA", "Ivory Coast": "CIV", "Burma": "MMR", "Mexican": "MEX",
-    "Brazilian": "BRA", "Canadian": "CAN", "Israeli": "ISR", "Egyptian": "EGY", "Singaporean": "SGP",
-}  # fmt: skip
+    "Russia": "RUS",
+    "Russian": "RUS",
+    "Iran": "IRN",
+    "Iranian": "IRN",
+    "Syria": "SYR",
+    "Turkey": "TUR",
+    "Türkiye": "TUR",
+    "Turkiye": "TUR",
+    "Turkish": "TUR",
+    "UAE": "ARE",
+    "Emirates": "ARE",
+    "Emirati": "ARE",
+    "United States": "USA",
+    "United States of America": "USA",
+    "US": "USA",
+    "U.S.": "USA",
+    "America": "USA",
+    "American": "USA",
+    "UK": "GBR",
+    "U.K.": "GBR",
+    "Britain": "GBR",
+    "Great Britain": "GBR",
+    "British": "GBR",
+    "England": "GBR",
+    "South Korea": "KOR",
+    "Korea": "KOR",
+    "Korean": "KOR",
+    "North Korea": "PRK",
+    "DPRK": "PRK",
+    "Vietnam": "VNM",
+    "Laos": "LAO",
+    "Czechia": "CZE",
+    "Czech Republic": "CZE",
+    "Chinese": "CHN",
+    "Indian": "IND",
+    "German": "DEU",
+    "French": "FRA",
+    "Japanese": "JPN",
+    "Italian": "ITA",
+    "Dutch": "NLD",
+    "Holland": "NLD",
+    "Swiss": "CHE",
+    "Belarusian": "BLR",
+    "Kazakh": "KAZ",
+    "Armenian": "ARM",
+    "Georgian": "GEO",
+    "Kyrgyz": "KGZ",
+    "Kyrgyzstan": "KGZ",
+    "Uzbek": "UZB",
+    "Saudi Arabia": "SAU",
+    "Saudi": "SAU",
+    "Hong Kong": "HKG",
+    "Taiwan": "TWN",
+    "Venezuela": "VEN",
+    "Bolivia": "BOL",
+    "Tanzania": "TZA",
+    "Moldova": "MDA",
+    "Ivory Coast": "CIV",
+    "Burma": "MMR",
+    "Mexican": "MEX",
+    "Brazilian": "BRA",
+    "Canadian": "CAN",
+    "Israeli": "ISR",
+    "Egyptian": "EGY",
+    "Singaporean": "SGP",
+}
 """Short names, adjectives and abbreviations mapped to ISO3 (pycountry adds the official names)."""
 
 NOT_COUNTRY_CODES = frozenset({"AND"})
@@ -54,8 +107,20 @@ NOT_ORGANISATIONS = _words(
 )
 """Capitalised words that do not name an organisation on their own."""
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")  # fmt: skip
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 MONTH_ABBREVIATIONS = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 STOPWORDS = _words(
     "a an the and or but of in on at to for from by with as is are was were be been being it its"
@@ -66,8 +131,19 @@ STOPWORDS = _words(
     " because both either neither all answer evidence according shows show shown says said"
     " reported report reports"
 )
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9,
-           "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}  # fmt: skip
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "mln": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|mn|bn|tn|[kmb])\b)?(?P<pct>\s?%| percent)?",

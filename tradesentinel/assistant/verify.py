@@ -165,8 +165,9 @@ def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
     claims = numbers_in(sentence) or countries_in(sentence) or organisations_in(sentence)
     if len(words) < MIN_WORDS and not claims:
         return "says too little to check (no number, country or name)"
-    known = content_words(text) | {MONTHS[int(m) - 1][:5] for m in re.findall(r"\b(?:19|20)\d\d-([01]\d)\b", text)
-                                   if 1 <= int(m) <= 12}  # fmt: skip
+    known = content_words(text) | {
+        MONTHS[int(m) - 1][:5] for m in re.findall(r"\b(?:19|20)\d\d-([01]\d)\b", text) if 1 <= int(m) <= 12
+    }
     share = len(words & known) / len(words)
     if share < MIN_WORD_SUPPORT:
         return f"only {share:.0%} of its words are in the cited evidence"

@@ -45,8 +45,18 @@ def context_matrix(features: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
 class BoostedDetector:
     """Out-of-fold gradient-boosted regression residuals; `backend` is 'lightgbm' or 'xgboost'."""
 
-    def __init__(self, backend: str = "lightgbm", *, n_folds: int = 2, n_trees: int = 120, max_train_rows: int = 200_000,
-                 num_leaves: int = 63, learning_rate: float = 0.1, seed: int = 0, threads: int = 1):  # fmt: skip
+    def __init__(
+        self,
+        backend: str = "lightgbm",
+        *,
+        n_folds: int = 2,
+        n_trees: int = 120,
+        max_train_rows: int = 200_000,
+        num_leaves: int = 63,
+        learning_rate: float = 0.1,
+        seed: int = 0,
+        threads: int = 1,
+    ):
         if backend not in ("lightgbm", "xgboost"):
             raise ValueError(f"unknown boosted backend {backend!r}: expected 'lightgbm' or 'xgboost'")
         self.backend, self.name, self.family = backend, backend, "value"
@@ -62,14 +72,29 @@ class BoostedDetector:
         if self.backend == "lightgbm":
             import lightgbm as lgb
 
-            params = {"objective": "regression", "num_leaves": self.num_leaves, "learning_rate": self.learning_rate,
-                      "min_data_in_leaf": 50, "feature_fraction": 0.9, "num_threads": self.threads, "verbose": -1,
-                      "seed": self.seed, "deterministic": True}  # fmt: skip
+            params = {
+                "objective": "regression",
+                "num_leaves": self.num_leaves,
+                "learning_rate": self.learning_rate,
+                "min_data_in_leaf": 50,
+                "feature_fraction": 0.9,
+                "num_threads": self.threads,
+                "verbose": -1,
+                "seed": self.seed,
+                "deterministic": True,
+            }
             return lgb.train(params, lgb.Dataset(x, y), num_boost_round=self.n_trees)
         import xgboost as xgb
 
-        params = {"objective": "reg:squarederror", "max_leaves": self.num_leaves, "grow_policy": "lossguide",
-                  "eta": self.learning_rate, "tree_method": "hist", "nthread": self.threads, "seed": self.seed}  # fmt: skip
+        params = {
+            "objective": "reg:squarederror",
+            "max_leaves": self.num_leaves,
+            "grow_policy": "lossguide",
+            "eta": self.learning_rate,
+            "tree_method": "hist",
+            "nthread": self.threads,
+            "seed": self.seed,
+        }
         return xgb.train(params, xgb.DMatrix(x, label=y), num_boost_round=self.n_trees)
 
     def _predict(self, model, x: np.ndarray, contributions: bool = False) -> np.ndarray:
@@ -140,11 +165,25 @@ class BoostedDetector:
             target = list(TARGETS)[chosen[i]]
             observed = features[TARGETS[target]][int(row)]
             expected = float(np.exp(self.expected_[target][row]))
-            reasons = [Reason(self.name, f"{TARGETS[target]} vs model of its context", observed, expected,
-                              float(magnitude[i, chosen[i]]))]  # fmt: skip
+            reasons = [
+                Reason(
+                    self.name,
+                    f"{TARGETS[target]} vs model of its context",
+                    observed,
+                    expected,
+                    float(magnitude[i, chosen[i]]),
+                )
+            ]
             for j in np.argsort(-np.abs(contributions[i]))[:top]:
                 value = self.x_[row, j]
-                reasons.append(Reason(self.name, f"context {self.columns_[j]} (SHAP on log {TARGETS[target]})",
-                                      None if np.isnan(value) else float(value), None, float(abs(contributions[i, j]))))  # fmt: skip
+                reasons.append(
+                    Reason(
+                        self.name,
+                        f"context {self.columns_[j]} (SHAP on log {TARGETS[target]})",
+                        None if np.isnan(value) else float(value),
+                        None,
+                        float(abs(contributions[i, j])),
+                    )
+                )
             out.append(reasons)
         return out

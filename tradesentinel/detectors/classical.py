@@ -17,9 +17,17 @@ from tradesentinel.detectors.base import Reason
 from tradesentinel.detectors.statistical import robust_scale
 
 COLUMNS = (
-    "z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "mirror_gap", "growth_yoy",
-    "growth_vs_median12", "partner_share_change", "is_new_corridor", "sanctions_exposure",
-)  # fmt: skip
+    "z_series",
+    "z_uv_series",
+    "z_hs_month",
+    "z_uv_hs_month",
+    "mirror_gap",
+    "growth_yoy",
+    "growth_vs_median12",
+    "partner_share_change",
+    "is_new_corridor",
+    "sanctions_exposure",
+)
 FLAGS = ("is_new_corridor", "sanctions_exposure")
 """Yes/no columns enter as 0/1: their MAD is 0, so robust scaling would blow every True up to the clip."""
 MODELS = {"iforest": 200_000, "ecod": 50_000, "ocsvm": 3_000}  # model -> rows it is fitted on
@@ -82,7 +90,14 @@ class ClassicalDetector:
             reasons = []
             for j in np.argsort(-deviation[i])[:top]:
                 raw = features[COLUMNS[j]][int(row)]
-                reasons.append(Reason(self.name, COLUMNS[j], None if raw is None else float(raw),
-                                      float(self.scales_[COLUMNS[j]][0]), float(deviation[i, j])))  # fmt: skip
+                reasons.append(
+                    Reason(
+                        self.name,
+                        COLUMNS[j],
+                        None if raw is None else float(raw),
+                        float(self.scales_[COLUMNS[j]][0]),
+                        float(deviation[i, j]),
+                    )
+                )
             out.append(reasons)
         return out

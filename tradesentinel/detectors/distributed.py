@@ -63,8 +63,16 @@ class Ranked:
     rank: np.ndarray
 
 
-def write_scores_part(frame: pl.DataFrame, fitted: tuple[list[Detector], dict], ranked: Ranked, part: str,
-                      explain_top: int, url: str, version: str, options: dict[str, Any]) -> tuple[str, int]:  # fmt: skip
+def write_scores_part(
+    frame: pl.DataFrame,
+    fitted: tuple[list[Detector], dict],
+    ranked: Ranked,
+    part: str,
+    explain_top: int,
+    url: str,
+    version: str,
+    options: dict[str, Any],
+) -> tuple[str, int]:
     """Worker task: one part's scores table (reasons for its rows within the global top) written."""
     table = scores_frame(frame, fitted[0], ranked.raw, ranked.tails, ranked.score, ranked.rank, explain_top)
     return part, datasets.write_part(url, version, part, table.sort("rank"), options)
@@ -94,8 +102,14 @@ def _as_completed(client: Client, futures: list, stage: str, progress: Progress 
     return client.gather(futures)
 
 
-def score_on_dask(settings: Settings, client: Client, detectors: list[str] | None = None, *,
-                  progress: Progress | None = None, track: bool = True) -> DaskScoreReport:  # fmt: skip
+def score_on_dask(
+    settings: Settings,
+    client: Client,
+    detectors: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    track: bool = True,
+) -> DaskScoreReport:
     """Score the partitioned features dataset with `detectors` (default: all) on the cluster."""
     from tradesentinel.detectors.registry import DEFAULT, build_detectors  # torch: only the client needs it
 
@@ -107,8 +121,10 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
     if settings.table_path("flows").exists() and features.meta.get("flows_version") != flows_version(
         settings
     ):
-        raise TableNotFoundError(f"{features.url} was built from other flows than {settings.table_path('flows')}: "
-                                 "run `tradesentinel features --engine dask` first")  # fmt: skip
+        raise TableNotFoundError(
+            f"{features.url} was built from other flows than {settings.table_path('flows')}: "
+            "run `tradesentinel features --engine dask` first"
+        )
     frames = client.map(
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False
     )
@@ -133,12 +149,35 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
     tails = _calibrate(raw)
     ensemble, rank = _combine_calibrated(tails, {d.name: getattr(d, "family", "value") for d in models})
     bounds = np.cumsum([0, *features.rows])
-    ranked = [Ranked({n: v[a:b] for n, v in raw.items()}, {n: v[a:b] for n, v in tails.items()}, ensemble[a:b],
-                     rank[a:b]) for a, b in pairwise(bounds)]  # fmt: skip
+    ranked = [
+        Ranked(
+            {n: v[a:b] for n, v in raw.items()},
+            {n: v[a:b] for n, v in tails.items()},
+            ensemble[a:b],
+            rank[a:b],
+        )
+        for a, b in pairwise(bounds)
+    ]
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
-    written = dict(_as_completed(client, client.map(
-        write_scores_part, frames, [fitted] * len(frames), client.scatter(ranked), features.parts, explain_top=settings.explain_top,
-        url=url, version=version, options=options, pure=False), "write", progress))  # fmt: skip
+    written = dict(
+        _as_completed(
+            client,
+            client.map(
+                write_scores_part,
+                frames,
+                [fitted] * len(frames),
+                client.scatter(ranked),
+                features.parts,
+                explain_top=settings.explain_top,
+                url=url,
+                version=version,
+                options=options,
+                pure=False,
+            ),
+            "write",
+            progress,
+        )
+    )
     manifest = datasets.commit(
         url, version, [(p, written[p]) for p in features.parts], options, features.meta
     )
@@ -149,24 +188,45 @@ def score_on_dask(settings: Settings, client: Client, detectors: list[str] | Non
     return DaskScoreReport(features.n_rows, len(frames), n_workers(client), seconds, total, url, path, run_id)
 
 
-def _track(settings: Settings, models: list[Detector], names: list[str], n_rows: int, total: float,
-           seconds: dict[str, float], n_parts: int) -> str:  # fmt: skip
+def _track(
+    settings: Settings,
+    models: list[Detector],
+    names: list[str],
+    n_rows: int,
+    total: float,
+    seconds: dict[str, float],
+    n_parts: int,
+) -> str:
     """Log the run to MLflow like a local scoring run, with the engine and part count."""
     from tradesentinel.detectors.tracking import log_run, save_detectors
 
     with tempfile.TemporaryDirectory() as tmp:
         saved = save_detectors(models, Path(tmp) / "models")
         return log_run(
-            settings, "score", params={"detectors": ",".join(names), "rows": n_rows, "engine": "dask",
-                                       "parts": n_parts, "sample_rows": settings.sample_rows,
-                                       "explain_top": settings.explain_top, "seed": settings.demo_seed},
+            settings,
+            "score",
+            params={
+                "detectors": ",".join(names),
+                "rows": n_rows,
+                "engine": "dask",
+                "parts": n_parts,
+                "sample_rows": settings.sample_rows,
+                "explain_top": settings.explain_top,
+                "seed": settings.demo_seed,
+            },
             metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
             artifacts=[saved],
-        )  # fmt: skip
+        )
 
 
-def score_on_cluster(settings: Settings, detectors: list[str] | None = None, scheduler: str | None = None, *,
-                     progress: Progress | None = None, track: bool = True) -> DaskScoreReport:  # fmt: skip
+def score_on_cluster(
+    settings: Settings,
+    detectors: list[str] | None = None,
+    scheduler: str | None = None,
+    *,
+    progress: Progress | None = None,
+    track: bool = True,
+) -> DaskScoreReport:
     """`tradesentinel score --engine dask`: connect (or start a LocalCluster), score, disconnect."""
     from tradesentinel.pipeline.distributed import dask_client
 

@@ -93,9 +93,15 @@ def score_table(
     return table, seconds
 
 
-def scores_frame(features: pl.DataFrame, detectors: Sequence[Detector], raw: dict[str, np.ndarray],
-                 tails: dict[str, np.ndarray], ensemble: np.ndarray, rank: np.ndarray,
-                 explain_top: int) -> pl.DataFrame:  # fmt: skip
+def scores_frame(
+    features: pl.DataFrame,
+    detectors: Sequence[Detector],
+    raw: dict[str, np.ndarray],
+    tails: dict[str, np.ndarray],
+    ensemble: np.ndarray,
+    rank: np.ndarray,
+    explain_top: int,
+) -> pl.DataFrame:
     """The scores table of `features` rows (in their order) from their raw scores, tail probabilities,
     ensemble score and rank; rows ranked within `explain_top` get reasons (also per partition)."""
     top = np.flatnonzero(rank <= explain_top)

@@ -67,8 +67,10 @@ class SampleFittedBoosted:
 
     def fit(self, sample: pl.DataFrame) -> Self:
         b = self.base
-        self.vocab_ = {c: {v: i for i, v in enumerate(sample[c].cast(pl.String).unique().sort().drop_nulls())}
-                       for c in CATEGORICAL}  # fmt: skip
+        self.vocab_ = {
+            c: {v: i for i, v in enumerate(sample[c].cast(pl.String).unique().sort().drop_nulls())}
+            for c in CATEGORICAL
+        }
         x, fold = self._context(sample), self._fold(sample)
         self.columns_ = context_matrix(sample.head(0))[1]
         rng = np.random.default_rng(b.seed)
@@ -113,8 +115,12 @@ class SampleFittedBoosted:
         return self.bound(features).explain(features, rows)
 
 
-def fit_on_sample(detectors: list[Detector], rows: pl.DataFrame, series: pl.DataFrame,
-                  scales: dict[str, tuple[float, float]]) -> tuple[list[Detector], dict[str, float]]:  # fmt: skip
+def fit_on_sample(
+    detectors: list[Detector],
+    rows: pl.DataFrame,
+    series: pl.DataFrame,
+    scales: dict[str, tuple[float, float]],
+) -> tuple[list[Detector], dict[str, float]]:
     """Worker task: the detectors fitted for partition scoring, and the seconds each fit took. The
     transformer learns from whole `series`, the others from sampled `rows` (as the in-process
     boosted and classical fits subsample rows); statistical takes the exact table-wide `scales`."""

@@ -13,8 +13,14 @@ from tradesentinel.detectors.base import Reason
 SERIES = ["reporter", "partner", "flow", "hs_code"]
 HS_MONTH = ["hs_code", "period", "flow"]
 SIGNALS = (
-    "z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "mirror_gap", "growth_vs_median12", "growth_yoy",
-)  # fmt: skip
+    "z_series",
+    "z_uv_series",
+    "z_hs_month",
+    "z_uv_hs_month",
+    "mirror_gap",
+    "growth_vs_median12",
+    "growth_yoy",
+)
 MAD_SCALE = 1.4826
 
 
@@ -83,8 +89,10 @@ def _expected_values(features: pl.DataFrame) -> dict:
         pl.col("log_unit_value").median().over(HS_MONTH).exp().alias("peer_uv"),
         (pl.col("log_value") - pl.col("growth_vs_median12")).exp().alias("trailing"),
         (pl.col("log_value") - pl.col("growth_yoy")).exp().alias("last_year"),
-        "value_usd", "unit_value", "mirror_value_usd",
-    )  # fmt: skip
+        "value_usd",
+        "unit_value",
+        "mirror_value_usd",
+    )
     col = {c: medians[c].to_numpy() for c in medians.columns}
 
     def pair(feature: str, observed: str, expected: str):

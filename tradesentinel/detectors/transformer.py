@@ -192,9 +192,20 @@ class SeriesTransformerDetector:
     name = "transformer"
     family = "value"
 
-    def __init__(self, d_model: int = 32, n_heads: int = 4, n_layers: int = 2, window: int = 24,
-                 epochs: int = 4, batch_size: int = 64, lr: float = 6e-3, seed: int = 0,
-                 max_train_windows: int = 8192, device: str = "cpu", threads: int = 2) -> None:  # fmt: skip
+    def __init__(
+        self,
+        d_model: int = 32,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        window: int = 24,
+        epochs: int = 4,
+        batch_size: int = 64,
+        lr: float = 6e-3,
+        seed: int = 0,
+        max_train_windows: int = 8192,
+        device: str = "cpu",
+        threads: int = 2,
+    ) -> None:
         self.d_model, self.n_heads, self.n_layers, self.window = d_model, n_heads, n_layers, window
         self.epochs, self.batch_size, self.lr, self.seed = epochs, batch_size, lr, seed
         self.max_train_windows, self.device, self.threads = max_train_windows, device, threads

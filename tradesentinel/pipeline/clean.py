@@ -28,11 +28,19 @@ log = logging.getLogger(__name__)
 REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
 OPTIONAL = ("qty", "qty_unit")
 FLOW_WORDS = {
-    "X": "X", "EXPORT": "X", "EXPORTS": "X",
-    "M": "M", "IMPORT": "M", "IMPORTS": "M",
-    "RX": "RX", "REEXPORT": "RX", "REEXPORTS": "RX",
-    "RM": "RM", "REIMPORT": "RM", "REIMPORTS": "RM",
-}  # fmt: skip
+    "X": "X",
+    "EXPORT": "X",
+    "EXPORTS": "X",
+    "M": "M",
+    "IMPORT": "M",
+    "IMPORTS": "M",
+    "RX": "RX",
+    "REEXPORT": "RX",
+    "REEXPORTS": "RX",
+    "RM": "RM",
+    "REIMPORT": "RM",
+    "REIMPORTS": "RM",
+}
 """Flow spellings accepted (upper case, spaces, hyphens and underscores removed) and their code."""
 FIRST_YEAR = 1950
 LOOKUPS = ("period", "reporter", "partner", "flow", "hs_code")
@@ -117,8 +125,12 @@ def _hs() -> dict[str, pl.Expr]:
         .when(length.is_in([1, 3, 5]))
         .then(pl.format("HS code '{}' has {} digits: a leading zero may have been dropped", _v(), length))
         .when(length > 6)
-        .then(pl.format("HS code '{}' has {} digits: national tariff lines are not supported, use HS6", _v(), length))
-    )  # fmt: skip
+        .then(
+            pl.format(
+                "HS code '{}' has {} digits: national tariff lines are not supported, use HS6", _v(), length
+            )
+        )
+    )
     return {"_hs": code, "!": reason}
 
 
@@ -195,14 +207,19 @@ def _flows(valid: pl.DataFrame, *, source: str, hs_version: str) -> pl.DataFrame
     """The valid rows as the canonical flows table."""
     unit = pl.col("qty_unit").str.strip_chars()
     flows = valid.select(
-        pl.col("_period").alias("period"), pl.col("_freq").alias("freq"), pl.col("_reporter").alias("reporter"),
-        pl.col("_partner").alias("partner"), pl.col("_flow").alias("flow"), pl.col("_hs").alias("hs_code"),
-        pl.lit(hs_version).alias("hs_version"), pl.col("_value_usd").alias("value_usd"),
+        pl.col("_period").alias("period"),
+        pl.col("_freq").alias("freq"),
+        pl.col("_reporter").alias("reporter"),
+        pl.col("_partner").alias("partner"),
+        pl.col("_flow").alias("flow"),
+        pl.col("_hs").alias("hs_code"),
+        pl.lit(hs_version).alias("hs_version"),
+        pl.col("_value_usd").alias("value_usd"),
         pl.when(pl.col("_net_weight_kg") > 0).then(pl.col("_net_weight_kg")).alias("net_weight_kg"),
         pl.when(pl.col("_qty") > 0).then(pl.col("_qty")).alias("qty"),
         pl.when((pl.col("_qty") > 0) & (unit != "")).then(unit).alias("qty_unit"),
         pl.lit(source).alias("source"),
-    )  # fmt: skip
+    )
     return conform(flows.with_columns(flow_ids(flows)), "flows").collect()
 
 

@@ -40,9 +40,24 @@ def valid_iso3() -> frozenset[str]:
     return current | former_iso3() | frozenset(EXTRA_CODES)
 
 
-SHORT_NAMES = {"RUS": "Russia", "IRN": "Iran", "KOR": "South Korea", "PRK": "North Korea", "SYR": "Syria",
-               "VNM": "Vietnam", "TUR": "Turkey", "VEN": "Venezuela", "BOL": "Bolivia", "TZA": "Tanzania",
-               "LAO": "Laos", "MDA": "Moldova", "CZE": "Czechia", "TWN": "Taiwan", "COD": "DR Congo", "WLD": "World"}  # fmt: skip
+SHORT_NAMES = {
+    "RUS": "Russia",
+    "IRN": "Iran",
+    "KOR": "South Korea",
+    "PRK": "North Korea",
+    "SYR": "Syria",
+    "VNM": "Vietnam",
+    "TUR": "Turkey",
+    "VEN": "Venezuela",
+    "BOL": "Bolivia",
+    "TZA": "Tanzania",
+    "LAO": "Laos",
+    "MDA": "Moldova",
+    "CZE": "Czechia",
+    "TWN": "Taiwan",
+    "COD": "DR Congo",
+    "WLD": "World",
+}
 """The names people type, where the ISO name differs (Russia, not Russian Federation)."""
 
 

@@ -72,8 +72,13 @@ def write_part(url: str, version: str, part: str, frame: pl.DataFrame, options: 
     return frame.height
 
 
-def commit(url: str, version: str, parts: list[tuple[str, int]], options: dict[str, Any],
-           meta: dict[str, Any] | None = None) -> Manifest:  # fmt: skip
+def commit(
+    url: str,
+    version: str,
+    parts: list[tuple[str, int]],
+    options: dict[str, Any],
+    meta: dict[str, Any] | None = None,
+) -> Manifest:
     """Point the dataset at `version` (atomic replace of the pointer), then drop older versions."""
     fs, root = _fs(url, options)
     for part, _ in parts:

@@ -23,43 +23,158 @@ from tradesentinel.pipeline import ids, reference
 
 STAGE = "demo world"
 BASE_CORRIDORS = 8000
-EVENTS = {"diversion": 20, "spike": 200, "unit_price": 120, "mirror_under": 100, "level_shift": 80,
-          "unit_error": 100}  # fmt: skip
+EVENTS = {
+    "diversion": 20,
+    "spike": 200,
+    "unit_price": 120,
+    "mirror_under": 100,
+    "level_shift": 80,
+    "unit_error": 100,
+}
 """Injected events per kind at scale 1 (at least 2 each at any scale)."""
 
 COUNTRIES: tuple[tuple[str, float, str], ...] = (
     # ISO3, merchandise trade (exports + imports, USD bn, approx. 2021-22), region
-    ("USA", 5400, "NAM"), ("CHN", 6300, "EAS"), ("DEU", 3200, "EUR"), ("JPN", 1650, "EAS"), ("KOR", 1420, "EAS"),
-    ("RUS", 790, "CIS"), ("KAZ", 135, "CIS"), ("KGZ", 11, "CIS"), ("ARM", 14, "CIS"), ("GEO", 18, "CIS"),
-    ("UZB", 50, "CIS"), ("ARE", 900, "MEA"), ("TUR", 620, "MEA"), ("GBR", 1350, "EUR"), ("FRA", 1400, "EUR"),
-    ("IND", 1180, "SAS"), ("ITA", 1350, "EUR"), ("NLD", 1800, "EUR"), ("CAN", 1170, "NAM"), ("MEX", 1200, "NAM"),
-    ("BRA", 620, "LAT"), ("ESP", 870, "EUR"), ("AUS", 660, "EAS"), ("CHE", 780, "EUR"), ("POL", 740, "EUR"),
-    ("BEL", 1000, "EUR"), ("SWE", 420, "EUR"), ("SGP", 990, "SEA"), ("SAU", 600, "MEA"), ("IDN", 530, "SEA"),
-    ("THA", 590, "SEA"), ("VNM", 730, "SEA"), ("MYS", 650, "SEA"), ("ZAF", 250, "AFR"), ("NGA", 110, "AFR"),
-    ("EGY", 100, "MEA"), ("ARG", 170, "LAT"), ("CHL", 200, "LAT"), ("HKG", 1270, "EAS"), ("ISR", 180, "MEA"),
-    ("NOR", 300, "EUR"), ("PAK", 95, "SAS"), ("BGD", 130, "SAS"), ("AUT", 440, "EUR"), ("CZE", 480, "EUR"),
-    ("IRL", 370, "EUR"), ("DNK", 250, "EUR"), ("PHL", 200, "SEA"), ("FIN", 180, "EUR"), ("PRT", 200, "EUR"),
+    ("USA", 5400, "NAM"),
+    ("CHN", 6300, "EAS"),
+    ("DEU", 3200, "EUR"),
+    ("JPN", 1650, "EAS"),
+    ("KOR", 1420, "EAS"),
+    ("RUS", 790, "CIS"),
+    ("KAZ", 135, "CIS"),
+    ("KGZ", 11, "CIS"),
+    ("ARM", 14, "CIS"),
+    ("GEO", 18, "CIS"),
+    ("UZB", 50, "CIS"),
+    ("ARE", 900, "MEA"),
+    ("TUR", 620, "MEA"),
+    ("GBR", 1350, "EUR"),
+    ("FRA", 1400, "EUR"),
+    ("IND", 1180, "SAS"),
+    ("ITA", 1350, "EUR"),
+    ("NLD", 1800, "EUR"),
+    ("CAN", 1170, "NAM"),
+    ("MEX", 1200, "NAM"),
+    ("BRA", 620, "LAT"),
+    ("ESP", 870, "EUR"),
+    ("AUS", 660, "EAS"),
+    ("CHE", 780, "EUR"),
+    ("POL", 740, "EUR"),
+    ("BEL", 1000, "EUR"),
+    ("SWE", 420, "EUR"),
+    ("SGP", 990, "SEA"),
+    ("SAU", 600, "MEA"),
+    ("IDN", 530, "SEA"),
+    ("THA", 590, "SEA"),
+    ("VNM", 730, "SEA"),
+    ("MYS", 650, "SEA"),
+    ("ZAF", 250, "AFR"),
+    ("NGA", 110, "AFR"),
+    ("EGY", 100, "MEA"),
+    ("ARG", 170, "LAT"),
+    ("CHL", 200, "LAT"),
+    ("HKG", 1270, "EAS"),
+    ("ISR", 180, "MEA"),
+    ("NOR", 300, "EUR"),
+    ("PAK", 95, "SAS"),
+    ("BGD", 130, "SAS"),
+    ("AUT", 440, "EUR"),
+    ("CZE", 480, "EUR"),
+    ("IRL", 370, "EUR"),
+    ("DNK", 250, "EUR"),
+    ("PHL", 200, "SEA"),
+    ("FIN", 180, "EUR"),
+    ("PRT", 200, "EUR"),
     ("NZL", 100, "EAS"),
-)  # fmt: skip
+)
 """Real countries in the order `n_countries` takes them (the diversion actors come first)."""
 
-SANCTIONING = frozenset({"USA", "DEU", "JPN", "KOR", "GBR", "FRA", "ITA", "NLD", "CAN", "ESP", "AUS", "CHE", "POL",
-                         "BEL", "SWE", "NOR", "AUT", "CZE", "IRL", "DNK", "FIN", "PRT", "NZL", "SGP"})  # fmt: skip
+SANCTIONING = frozenset(
+    {
+        "USA",
+        "DEU",
+        "JPN",
+        "KOR",
+        "GBR",
+        "FRA",
+        "ITA",
+        "NLD",
+        "CAN",
+        "ESP",
+        "AUS",
+        "CHE",
+        "POL",
+        "BEL",
+        "SWE",
+        "NOR",
+        "AUT",
+        "CZE",
+        "IRL",
+        "DNK",
+        "FIN",
+        "PRT",
+        "NZL",
+        "SGP",
+    }
+)
 """Countries that restrict trade with the sanctioned country from its programme date."""
 FRIENDLY_TO_SANCTIONED = frozenset({"CHN", "IND", "TUR"})
 _PRIORITY_CONTROLLED = ("854231", "854232", "854233", "854239", "851762", "847150", "847180", "852691")
 _CHAPTER_UV = (
     # first chapter, last chapter, typical USD per kg
-    (1, 5, 5.0), (6, 8, 1.5), (9, 9, 5.0), (10, 12, 0.4), (13, 15, 1.5), (16, 22, 3.0), (23, 23, 0.4),
-    (24, 24, 10.0), (25, 26, 0.1), (27, 27, 0.6), (28, 29, 3.0), (30, 30, 80.0), (31, 31, 0.4),
-    (32, 38, 4.0), (39, 40, 2.5), (41, 43, 15.0), (44, 46, 0.6), (47, 49, 1.2), (50, 60, 8.0), (61, 63, 20.0),
-    (64, 67, 20.0), (68, 70, 1.5), (71, 71, 2000.0), (72, 73, 1.2), (74, 81, 6.0), (82, 83, 12.0),
-    (84, 84, 25.0), (85, 85, 35.0), (86, 89, 15.0), (90, 90, 120.0), (91, 92, 100.0), (93, 93, 80.0),
-    (94, 96, 8.0), (97, 97, 300.0),
-)  # fmt: skip
-_HEADING_UV = {"8542": 2000.0, "8541": 150.0, "8517": 150.0, "8471": 100.0, "8473": 150.0, "8532": 150.0,
-               "8548": 100.0, "8526": 300.0, "8525": 300.0, "8529": 100.0, "8536": 40.0, "8504": 20.0,
-               "8482": 12.0, "8807": 200.0, "9030": 400.0, "9013": 300.0}  # fmt: skip
+    (1, 5, 5.0),
+    (6, 8, 1.5),
+    (9, 9, 5.0),
+    (10, 12, 0.4),
+    (13, 15, 1.5),
+    (16, 22, 3.0),
+    (23, 23, 0.4),
+    (24, 24, 10.0),
+    (25, 26, 0.1),
+    (27, 27, 0.6),
+    (28, 29, 3.0),
+    (30, 30, 80.0),
+    (31, 31, 0.4),
+    (32, 38, 4.0),
+    (39, 40, 2.5),
+    (41, 43, 15.0),
+    (44, 46, 0.6),
+    (47, 49, 1.2),
+    (50, 60, 8.0),
+    (61, 63, 20.0),
+    (64, 67, 20.0),
+    (68, 70, 1.5),
+    (71, 71, 2000.0),
+    (72, 73, 1.2),
+    (74, 81, 6.0),
+    (82, 83, 12.0),
+    (84, 84, 25.0),
+    (85, 85, 35.0),
+    (86, 89, 15.0),
+    (90, 90, 120.0),
+    (91, 92, 100.0),
+    (93, 93, 80.0),
+    (94, 96, 8.0),
+    (97, 97, 300.0),
+)
+_HEADING_UV = {
+    "8542": 2000.0,
+    "8541": 150.0,
+    "8517": 150.0,
+    "8471": 100.0,
+    "8473": 150.0,
+    "8532": 150.0,
+    "8548": 100.0,
+    "8526": 300.0,
+    "8525": 300.0,
+    "8529": 100.0,
+    "8536": 40.0,
+    "8504": 20.0,
+    "8482": 12.0,
+    "8807": 200.0,
+    "9030": 400.0,
+    "9013": 300.0,
+}
 
 
 @dataclass(frozen=True)
@@ -103,8 +218,12 @@ def _hs_catalogue(rng: np.random.Generator, n_hs: int) -> tuple[list[str], np.nd
             if pools[ch] and len(chosen) < n_hs:
                 chosen.append(str(pools[ch].pop()))
     chosen = sorted(chosen)
-    base = np.array([_HEADING_UV.get(c[:4]) or next(uv for lo, hi, uv in _CHAPTER_UV if lo <= int(c[:2]) <= hi)
-                     for c in chosen])  # fmt: skip
+    base = np.array(
+        [
+            _HEADING_UV.get(c[:4]) or next(uv for lo, hi, uv in _CHAPTER_UV if lo <= int(c[:2]) <= hi)
+            for c in chosen
+        ]
+    )
     unit_value = base * rng.lognormal(0.0, 0.4, len(chosen))
     return chosen, unit_value, np.isin(chosen, controlled)
 
@@ -120,8 +239,14 @@ def _corridors(
     popularity = rng.lognormal(0.0, 0.8, n_hs)
     speciality = rng.lognormal(0.0, 1.2, (k, n_hs))
     demand = rng.lognormal(0.0, 0.5, (k, n_hs))
-    gravity = (s[:, None, None] ** 0.9 * s[None, :, None] ** 0.8 * proximity[:, :, None]
-               * popularity * speciality[:, None, :] * demand[None, :, :])  # fmt: skip
+    gravity = (
+        s[:, None, None] ** 0.9
+        * s[None, :, None] ** 0.8
+        * proximity[:, :, None]
+        * popularity
+        * speciality[:, None, :]
+        * demand[None, :, :]
+    )
     key = np.full(gravity.shape, -np.inf)
     np.log(gravity, out=key, where=gravity > 0)
     key += rng.gumbel(size=key.shape)  # Gumbel top-k = sampling without replacement, in proportion to gravity
@@ -139,8 +264,9 @@ def _corridors(
     return exporter, importer, hs, level
 
 
-def _series(rng: np.random.Generator, level: np.ndarray, start: np.ndarray, end: np.ndarray,
-            shocks: np.ndarray) -> np.ndarray:  # fmt: skip
+def _series(
+    rng: np.random.Generator, level: np.ndarray, start: np.ndarray, end: np.ndarray, shocks: np.ndarray
+) -> np.ndarray:
     """True monthly FOB values [k, M]: trend, 12-month seasonality, AR(1) log-normal noise, lumpy gaps."""
     k, n_months = level.size, shocks.size
     months = np.arange(n_months)
@@ -154,18 +280,30 @@ def _series(rng: np.random.Generator, level: np.ndarray, start: np.ndarray, end:
     noise[:, 0] = eps[:, 0]
     for m in range(1, n_months):
         noise[:, m] = 0.4 * noise[:, m - 1] + np.sqrt(1 - 0.16) * eps[:, m]
-    log_value = (np.log(level)[:, None] + trend[:, None] * t
-                 + amplitude[:, None] * np.sin(2 * np.pi * (months + phase[:, None]) / 12)
-                 + shocks + sigma[:, None] * noise)  # fmt: skip
+    log_value = (
+        np.log(level)[:, None]
+        + trend[:, None] * t
+        + amplitude[:, None] * np.sin(2 * np.pi * (months + phase[:, None]) / 12)
+        + shocks
+        + sigma[:, None] * noise
+    )
     p_gap = np.clip(0.02 * (1e5 / level) ** 0.4, 0.0, 0.2)
     window = (months >= start[:, None]) & (months < end[:, None])
     active = window & (rng.random((k, n_months)) >= p_gap[:, None])
     return np.where(active, np.exp(np.clip(log_value, -20, 30)), 0.0)
 
 
-def _report(rng: np.random.Generator, exporter: np.ndarray, importer: np.ndarray, hs: np.ndarray,
-            fob: np.ndarray, markup: np.ndarray, *, unit_value: np.ndarray,
-            missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _report(
+    rng: np.random.Generator,
+    exporter: np.ndarray,
+    importer: np.ndarray,
+    hs: np.ndarray,
+    fob: np.ndarray,
+    markup: np.ndarray,
+    *,
+    unit_value: np.ndarray,
+    missing: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Both sides' reports of true FOB trade: CIF/FOB factor, reporting noise, missing months, null weights.
 
     `missing` [country, month] marks the months a country publishes nothing.
@@ -187,8 +325,15 @@ def _report(rng: np.random.Generator, exporter: np.ndarray, importer: np.ndarray
     return value, weights, present
 
 
-def _regime(exporter: np.ndarray, importer: np.ndarray, controlled: np.ndarray, codes: list[str],
-            start: int | None, rng: np.random.Generator, n_months: int) -> np.ndarray:  # fmt: skip
+def _regime(
+    exporter: np.ndarray,
+    importer: np.ndarray,
+    controlled: np.ndarray,
+    codes: list[str],
+    start: int | None,
+    rng: np.random.Generator,
+    n_months: int,
+) -> np.ndarray:
     """Multiplier [C, M] of sanctions on direct trade: controlled exports stop, other trade shrinks or grows."""
     regime = np.ones((exporter.size, n_months))
     if start is None or anomalies.SANCTIONED not in codes:
@@ -213,24 +358,40 @@ def _shocks(rng: np.random.Generator, periods: list[date]) -> np.ndarray:
     return rng.normal(0.0, 0.03, len(periods)) + np.array([covid.get(p, 0.0) for p in periods])
 
 
-def _rows(panel: anomalies.Panel, side: np.ndarray, corridor: np.ndarray, month: np.ndarray, codes: list[str],
-          hs_codes: list[str], periods: list[date]) -> pl.DataFrame:  # fmt: skip
+def _rows(
+    panel: anomalies.Panel,
+    side: np.ndarray,
+    corridor: np.ndarray,
+    month: np.ndarray,
+    codes: list[str],
+    hs_codes: list[str],
+    periods: list[date],
+) -> pl.DataFrame:
     """Key columns (and flow_id) of the given (side, corridor, month) rows."""
     reporter = np.where(side == 0, panel.exporter[corridor], panel.importer[corridor])
     partner = np.where(side == 0, panel.importer[corridor], panel.exporter[corridor])
-    frame = pl.DataFrame({
-        "period": pl.Series(periods, dtype=pl.Date).gather(month),
-        "reporter": pl.Series(codes).gather(reporter),
-        "partner": pl.Series(codes).gather(partner),
-        "flow": pl.Series(["X", "M"]).gather(side),
-        "hs_code": pl.Series(hs_codes).gather(panel.hs[corridor]),
-    })  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "period": pl.Series(periods, dtype=pl.Date).gather(month),
+            "reporter": pl.Series(codes).gather(reporter),
+            "partner": pl.Series(codes).gather(partner),
+            "flow": pl.Series(["X", "M"]).gather(side),
+            "hs_code": pl.Series(hs_codes).gather(panel.hs[corridor]),
+        }
+    )
     return frame.with_columns(ids.flow_ids(frame))
 
 
-def _baseline(rng_series: np.random.Generator, rng_report: np.random.Generator, corridors: tuple[np.ndarray, ...],
-              codes: list[str], periods: list[date], unit_value: np.ndarray, hs_controlled: np.ndarray,
-              sanction: int | None) -> tuple[anomalies.Panel, anomalies.Series, anomalies.Report]:  # fmt: skip
+def _baseline(
+    rng_series: np.random.Generator,
+    rng_report: np.random.Generator,
+    corridors: tuple[np.ndarray, ...],
+    codes: list[str],
+    periods: list[date],
+    unit_value: np.ndarray,
+    hs_controlled: np.ndarray,
+    sanction: int | None,
+) -> tuple[anomalies.Panel, anomalies.Series, anomalies.Report]:
     """The anomaly-free panel (some corridors open late or close early), and the functions that made it."""
     exporter, importer, hs, level = corridors
     n, n_months = exporter.size, len(periods)
@@ -256,17 +417,23 @@ def _flows(
     side, corridor, month = np.nonzero(panel.present)
     weights = panel.weight[side, corridor, month]
     return _rows(panel, side, corridor, month, codes, hs_codes, periods).with_columns(
-        pl.lit("M").alias("freq"), pl.lit("H6").alias("hs_version"),
+        pl.lit("M").alias("freq"),
+        pl.lit("H6").alias("hs_version"),
         pl.Series("value_usd", panel.value[side, corridor, month]),
         pl.Series("net_weight_kg", weights, nan_to_null=True),
         pl.Series("qty", weights, nan_to_null=True),
         pl.Series("qty_unit", np.where(np.isfinite(weights), "kg", None)),
         pl.lit("demo").alias("source"),
-    )  # fmt: skip
+    )
 
 
-def _labels(panel: anomalies.Panel, events: list[anomalies.Event], codes: list[str], hs_codes: list[str],
-            periods: list[date]) -> pl.DataFrame:  # fmt: skip
+def _labels(
+    panel: anomalies.Panel,
+    events: list[anomalies.Event],
+    codes: list[str],
+    hs_codes: list[str],
+    periods: list[date],
+) -> pl.DataFrame:
     """One label row per labelled flow row, with its kind and an id per event numbered within the kind."""
     counter: dict[str, int] = {}
     anomaly_ids, kinds = [], []
@@ -285,9 +452,16 @@ def _labels(panel: anomalies.Panel, events: list[anomalies.Event], codes: list[s
     )
 
 
-def build_demo_world(seed: int = 20240601, *, n_countries: int = 44, n_hs: int = 120, n_months: int = 60,
-                     start: date = date(2020, 1, 1), scale: float = 1.0,
-                     progress: Callable[[str, float], None] | None = None) -> DemoWorld:  # fmt: skip
+def build_demo_world(
+    seed: int = 20240601,
+    *,
+    n_countries: int = 44,
+    n_hs: int = 120,
+    n_months: int = 60,
+    start: date = date(2020, 1, 1),
+    scale: float = 1.0,
+    progress: Callable[[str, float], None] | None = None,
+) -> DemoWorld:
     """Generate the seeded demo world: both sides' monthly reports of every corridor, and labelled anomalies."""
     if not 2 <= n_countries <= len(COUNTRIES):
         raise ValueError(f"n_countries must be between 2 and {len(COUNTRIES)}, got {n_countries}")
@@ -304,18 +478,30 @@ def build_demo_world(seed: int = 20240601, *, n_countries: int = 44, n_hs: int =
     hs_codes, unit_value, hs_controlled = _hs_catalogue(rng_hs, n_hs)
     periods = _months(start, n_months)
     sanction = _sanction_month(periods)
-    exporter, importer, hs, level = _corridors(rng_corridors, sizes, regions, len(hs_codes),
-                                               max(1, round(BASE_CORRIDORS * scale)))  # fmt: skip
+    exporter, importer, hs, level = _corridors(
+        rng_corridors, sizes, regions, len(hs_codes), max(1, round(BASE_CORRIDORS * scale))
+    )
     notify(STAGE, 0.2)
-    panel, series, report = _baseline(rng_series, rng_report, (exporter, importer, hs, level), codes, periods,
-                                      unit_value, hs_controlled, sanction)  # fmt: skip
+    panel, series, report = _baseline(
+        rng_series,
+        rng_report,
+        (exporter, importer, hs, level),
+        codes,
+        periods,
+        unit_value,
+        hs_controlled,
+        sanction,
+    )
     notify(STAGE, 0.4)
     facts = anomalies.WorldFacts(tuple(codes), sizes, hs_controlled, sanction, series, report)
     injectors = {
-        "diversion": partial(anomalies.inject_diversion, facts=facts), "spike": anomalies.inject_spikes,
-        "unit_price": anomalies.inject_unit_price, "mirror_under": anomalies.inject_mirror_under,
-        "level_shift": anomalies.inject_level_shift, "unit_error": anomalies.inject_unit_errors,
-    }  # fmt: skip
+        "diversion": partial(anomalies.inject_diversion, facts=facts),
+        "spike": anomalies.inject_spikes,
+        "unit_price": anomalies.inject_unit_price,
+        "mirror_under": anomalies.inject_mirror_under,
+        "level_shift": anomalies.inject_level_shift,
+        "unit_error": anomalies.inject_unit_errors,
+    }
     events: list[anomalies.Event] = []
     for kind, rng_kind in zip(anomalies.KINDS, rng_kinds):
         panel, found = injectors[kind](panel, rng_kind, max(2, round(EVENTS[kind] * scale)))

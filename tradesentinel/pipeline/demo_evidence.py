@@ -23,21 +23,90 @@ from tradesentinel.pipeline.demo_anomalies import SANCTIONED
 
 DEMO_LIST = "DEMO"
 DEMO_PROGRAMME = "DEMO-DIVERSION"
-_STEMS = ("Tekhno", "Vostok", "Altyn", "Severo", "Zarya", "Kamen", "Ural", "Steppe", "Orion", "Tarkhan",
-          "Baikal", "Sapfir", "Granit", "Kristall", "Elbrus", "Volga")  # fmt: skip
+_STEMS = (
+    "Tekhno",
+    "Vostok",
+    "Altyn",
+    "Severo",
+    "Zarya",
+    "Kamen",
+    "Ural",
+    "Steppe",
+    "Orion",
+    "Tarkhan",
+    "Baikal",
+    "Sapfir",
+    "Granit",
+    "Kristall",
+    "Elbrus",
+    "Volga",
+)
 _ROOTS = ("prom", "impeks", "snab", "servis", "trans", "lain", "tekh", "komplekt")
 _TAILS = ("Trade", "Logistics", "Components", "Supply", "Group", "Solutions")
 _FORMS = ("LLC", "OOO", "LTD", "FZE", "TOO", "JSC")
-_FIRST = (("Sergey", "Sergei"), ("Aleksandr", "Alexander"), ("Dmitriy", "Dmitry"), ("Yuriy", "Iouri"),
-          ("Mikhail", "Michail"), ("Evgeniy", "Yevgeny"), ("Timur", "Temur"), ("Rustam", "Rostam"))  # fmt: skip
-_FAMILY = ("Khabarov", "Zhuravlev", "Kuznetsov", "Shcherbakov", "Tsvetkov", "Yakovlev", "Kharitonov",
-           "Tkachenko")  # fmt: skip
-_CYRILLIC = (("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"), ("yu", "ю"),
-             ("ya", "я"), ("iy", "ий"), ("ey", "ей"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
-             ("e", "е"), ("z", "з"), ("i", "и"), ("y", "ы"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"),
-             ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("x", "кс"), ("c", "к"))  # fmt: skip
-_CITIES = {"KAZ": "Almaty", "KGZ": "Bishkek", "ARM": "Yerevan", "GEO": "Tbilisi", "UZB": "Tashkent",
-           "ARE": "Dubai", "TUR": "Istanbul"}  # fmt: skip
+_FIRST = (
+    ("Sergey", "Sergei"),
+    ("Aleksandr", "Alexander"),
+    ("Dmitriy", "Dmitry"),
+    ("Yuriy", "Iouri"),
+    ("Mikhail", "Michail"),
+    ("Evgeniy", "Yevgeny"),
+    ("Timur", "Temur"),
+    ("Rustam", "Rostam"),
+)
+_FAMILY = (
+    "Khabarov",
+    "Zhuravlev",
+    "Kuznetsov",
+    "Shcherbakov",
+    "Tsvetkov",
+    "Yakovlev",
+    "Kharitonov",
+    "Tkachenko",
+)
+_CYRILLIC = (
+    ("shch", "щ"),
+    ("kh", "х"),
+    ("zh", "ж"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("iy", "ий"),
+    ("ey", "ей"),
+    ("a", "а"),
+    ("b", "б"),
+    ("v", "в"),
+    ("g", "г"),
+    ("d", "д"),
+    ("e", "е"),
+    ("z", "з"),
+    ("i", "и"),
+    ("y", "ы"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("f", "ф"),
+    ("x", "кс"),
+    ("c", "к"),
+)
+_CITIES = {
+    "KAZ": "Almaty",
+    "KGZ": "Bishkek",
+    "ARM": "Yerevan",
+    "GEO": "Tbilisi",
+    "UZB": "Tashkent",
+    "ARE": "Dubai",
+    "TUR": "Istanbul",
+}
 
 
 def to_cyrillic(name: str) -> str:
@@ -58,8 +127,16 @@ def to_cyrillic(name: str) -> str:
 
 def other_romanisation(name: str) -> str:
     """Another common romanisation of the same name (kh -> h, -iy -> -i, ks -> x, ...)."""
-    swaps = (("kh", "h"), ("Kh", "H"), ("iy", "i"), ("ks", "x"), ("ey", "ei"), ("Yu", "Iu"), ("Zh", "J"),
-             ("impeks", "impex"))  # fmt: skip
+    swaps = (
+        ("kh", "h"),
+        ("Kh", "H"),
+        ("iy", "i"),
+        ("ks", "x"),
+        ("ey", "ei"),
+        ("Yu", "Iu"),
+        ("Zh", "J"),
+        ("impeks", "impex"),
+    )
     out = name
     for old, new in swaps:
         out = out.replace(old, new)
@@ -85,11 +162,16 @@ def diversion_hubs(labels: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("reporter") == pl.col("hub")).then("partner").otherwise("reporter").alias("source"),
     )
     return (
-        div.group_by("anomaly_id").agg(pl.col("hs_code").first(), pl.col("period").min().alias("start"))
+        div.group_by("anomaly_id")
+        .agg(pl.col("hs_code").first(), pl.col("period").min().alias("start"))
         .join(onward, on="anomaly_id")
-        .join(sources.group_by("anomaly_id").agg(pl.col("source").unique().sort().alias("sources")), on="anomaly_id", how="left")
+        .join(
+            sources.group_by("anomaly_id").agg(pl.col("source").unique().sort().alias("sources")),
+            on="anomaly_id",
+            how="left",
+        )
         .sort("anomaly_id")
-    )  # fmt: skip
+    )
 
 
 def _goods(hs_code: str) -> str:
@@ -132,26 +214,44 @@ def demo_sanctions(labels: pl.DataFrame, seed: int) -> pl.DataFrame:
         name = f"{first} {family}"
         aliases = [f"{variant} {other_romanisation(family)}", to_cyrillic(name), f"{family.upper()}, {first}"]
         n += 1
-        rows.append(_entry(n, name, aliases, "individual", hub, city, start, scheme, rng,
-                           director_of=companies))  # fmt: skip
+        rows.append(
+            _entry(n, name, aliases, "individual", hub, city, start, scheme, rng, director_of=companies)
+        )
     frame = pl.DataFrame(rows, schema=schema.SANCTIONS) if rows else pl.DataFrame(schema=schema.SANCTIONS)
     return schema.conform(frame, "sanctions").collect()
 
 
-def _entry(n: int, name: str, aliases: list[str], kind: str, hub: str, city: str, start: date, scheme: dict,
-           rng: np.random.Generator, director_of: list[str] | None = None) -> dict:  # fmt: skip
+def _entry(
+    n: int,
+    name: str,
+    aliases: list[str],
+    kind: str,
+    hub: str,
+    city: str,
+    start: date,
+    scheme: dict,
+    rng: np.random.Generator,
+    director_of: list[str] | None = None,
+) -> dict:
     """One fictitious entry, its remarks naming the demo scheme it is tied to."""
     role = f"Director of {' and '.join(director_of)}. " if director_of else ""
     return {
-        "list": DEMO_LIST, "entry_id": f"DEMO-{n:04d}", "name": name, "aliases": aliases, "entity_type": kind,
-        "programmes": [DEMO_PROGRAMME], "countries": [hub],
+        "list": DEMO_LIST,
+        "entry_id": f"DEMO-{n:04d}",
+        "name": name,
+        "aliases": aliases,
+        "entity_type": kind,
+        "programmes": [DEMO_PROGRAMME],
+        "countries": [hub],
         "addresses": [f"{int(rng.integers(1, 200))} Fictitious Street, {city}"],
         "identifiers": [f"DEMO registration {int(rng.integers(10**7, 10**8))}"],
         "listed_on": start + timedelta(days=int(rng.integers(120, 400))),
-        "remarks": (f"FICTITIOUS DEMO entry. {role}Tied to the demo scheme {scheme['anomaly_id']}: re-export of HS "
-                    f"{scheme['hs_code']} from {', '.join(scheme['sources'] or [])} via {hub} to {SANCTIONED}."),
+        "remarks": (
+            f"FICTITIOUS DEMO entry. {role}Tied to the demo scheme {scheme['anomaly_id']}: re-export of HS "
+            f"{scheme['hs_code']} from {', '.join(scheme['sources'] or [])} via {hub} to {SANCTIONED}."
+        ),
         "source": "demo",
-    }  # fmt: skip
+    }
 
 
 def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind: int = 3) -> pl.DataFrame:
@@ -162,18 +262,42 @@ def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind
     for scheme in diversion_hubs(labels).iter_rows(named=True):
         hub, hs, start = scheme["hub"], scheme["hs_code"], scheme["start"]
         sources = ", ".join(country_name(c) for c in scheme["sources"] or [])
-        rows.append((start + timedelta(days=75), (f"DEMO: shipments of {_goods(hs)} from {sources} to {country_name(hub)} "
-                     f"multiply while {country_name(hub)} starts re-exporting them to {country_name(SANCTIONED)}"),
-                     [hub, SANCTIONED, *(scheme["sources"] or [])]))  # fmt: skip
+        rows.append(
+            (
+                start + timedelta(days=75),
+                (
+                    f"DEMO: shipments of {_goods(hs)} from {sources} to {country_name(hub)} "
+                    f"multiply while {country_name(hub)} starts re-exporting them to {country_name(SANCTIONED)}"
+                ),
+                [hub, SANCTIONED, *(scheme["sources"] or [])],
+            )
+        )
         named = fronts.filter(pl.col("countries").list.contains(hub))
         if named.height:
             alias = named["aliases"][0][0]  # another romanisation: the press rarely spells it as listed
-            rows.append((start + timedelta(days=160), (f"DEMO: {country_name(hub)} trader {alias} questioned over "
-                         f"re-exports of {_goods(hs)} to {country_name(SANCTIONED)}"), [hub, SANCTIONED]))  # fmt: skip
-    words = {"spike": "one-month surge in", "mirror_under": "customs gap in declared", "unit_price": "odd prices of",
-             "level_shift": "sudden lasting change in", "unit_error": "implausible figures for"}  # fmt: skip
-    other = (labels.filter(pl.col("kind") != "diversion").group_by("anomaly_id", maintain_order=True)
-             .agg(pl.all().first()).sort("anomaly_id"))  # fmt: skip
+            rows.append(
+                (
+                    start + timedelta(days=160),
+                    (
+                        f"DEMO: {country_name(hub)} trader {alias} questioned over "
+                        f"re-exports of {_goods(hs)} to {country_name(SANCTIONED)}"
+                    ),
+                    [hub, SANCTIONED],
+                )
+            )
+    words = {
+        "spike": "one-month surge in",
+        "mirror_under": "customs gap in declared",
+        "unit_price": "odd prices of",
+        "level_shift": "sudden lasting change in",
+        "unit_error": "implausible figures for",
+    }
+    other = (
+        labels.filter(pl.col("kind") != "diversion")
+        .group_by("anomaly_id", maintain_order=True)
+        .agg(pl.all().first())
+        .sort("anomaly_id")
+    )
     for kind, what in words.items():
         events = other.filter(pl.col("kind") == kind)
         pick = (
@@ -183,14 +307,30 @@ def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind
         )
         for i in pick:
             e = events.row(int(i), named=True)
-            rows.append((e["period"] + timedelta(days=40), (f"DEMO: {what} {country_name(e['reporter'])} trade in "
-                         f"{_goods(e['hs_code'])} with {country_name(e['partner'])} draws attention"),
-                         [e["reporter"], e["partner"]]))  # fmt: skip
+            rows.append(
+                (
+                    e["period"] + timedelta(days=40),
+                    (
+                        f"DEMO: {what} {country_name(e['reporter'])} trade in "
+                        f"{_goods(e['hs_code'])} with {country_name(e['partner'])} draws attention"
+                    ),
+                    [e["reporter"], e["partner"]],
+                )
+            )
     out = []
     for i, (day, title, countries) in enumerate(rows):
         url = f"https://news.demo.invalid/item/{i + 1:04d}"
-        out.append({"news_id": _news_id(url), "date": day, "title": title, "countries": list(dict.fromkeys(countries)),
-                    "url": url, "tone": float(np.round(rng.normal(-3.0, 1.5), 2)), "source": "demo"})  # fmt: skip
+        out.append(
+            {
+                "news_id": _news_id(url),
+                "date": day,
+                "title": title,
+                "countries": list(dict.fromkeys(countries)),
+                "url": url,
+                "tone": float(np.round(rng.normal(-3.0, 1.5), 2)),
+                "source": "demo",
+            }
+        )
     frame = pl.DataFrame(out, schema=schema.NEWS) if out else pl.DataFrame(schema=schema.NEWS)
     return schema.conform(frame, "news").collect()
 

@@ -56,7 +56,7 @@ def dask_client(settings: Settings, scheduler: str | None = None) -> Iterator[Cl
             host="127.0.0.1",
             dashboard_address=None,
             env=ONE_CORE,
-        ) as cluster,  # fmt: skip
+        ) as cluster,
         Client(cluster) as client,
     ):
         yield client
@@ -111,8 +111,16 @@ def flows_version(settings: Settings) -> str:
     return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
-def feature_part(flows: datasets.Manifest, part: str, features_url: str, version: str, programmes: pl.DataFrame,
-                 controlled: pl.DataFrame, cif_fob_ratio: float, options: dict[str, Any]) -> tuple[str, int]:  # fmt: skip
+def feature_part(
+    flows: datasets.Manifest,
+    part: str,
+    features_url: str,
+    version: str,
+    programmes: pl.DataFrame,
+    controlled: pl.DataFrame,
+    cif_fob_ratio: float,
+    options: dict[str, Any],
+) -> tuple[str, int]:
     """Worker task: build the features of one flows part and write it into the features version."""
     frame = datasets.read_part(flows, part, options)
     features = build_features(
@@ -149,21 +157,37 @@ def build_features_on_dask(
     partitioned = time.perf_counter()
     url, options = datasets.dataset_url(settings, "features"), settings.storage_options()
     version = datasets.new_version()
-    futures = client.map(feature_part, [flows] * len(flows.parts), flows.parts, features_url=url, version=version,
-                         programmes=_programmes(settings), controlled=_controlled(settings),
-                         cif_fob_ratio=settings.cif_fob_ratio, options=options, pure=False)  # fmt: skip
+    futures = client.map(
+        feature_part,
+        [flows] * len(flows.parts),
+        flows.parts,
+        features_url=url,
+        version=version,
+        programmes=_programmes(settings),
+        controlled=_controlled(settings),
+        cif_fob_ratio=settings.cif_fob_ratio,
+        options=options,
+        pure=False,
+    )
     for done, _ in enumerate(as_completed(futures), start=1):
         if progress:
             progress("features", done / len(futures))
     written = dict(client.gather(futures))
     manifest = datasets.commit(url, version, [(p, written[p]) for p in flows.parts], options, flows.meta)
     log.info("features: %d rows in %d parts on %d workers", manifest.n_rows, len(flows.parts), workers)
-    return DaskFeatureReport(manifest.n_rows, len(flows.parts), workers, partitioned - started,
-                             time.perf_counter() - partitioned, url)  # fmt: skip
+    return DaskFeatureReport(
+        manifest.n_rows,
+        len(flows.parts),
+        workers,
+        partitioned - started,
+        time.perf_counter() - partitioned,
+        url,
+    )
 
 
-def features_on_cluster(settings: Settings, scheduler: str | None = None, *,
-                        progress: Progress | None = None) -> DaskFeatureReport:  # fmt: skip
+def features_on_cluster(
+    settings: Settings, scheduler: str | None = None, *, progress: Progress | None = None
+) -> DaskFeatureReport:
     """`tradesentinel features --engine dask`: connect (or start a LocalCluster), build, disconnect."""
     with dask_client(settings, scheduler) as client:
         return build_features_on_dask(settings, client, progress=progress)

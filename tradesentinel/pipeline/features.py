@@ -192,17 +192,37 @@ def build_features(
         gather(((key >> e.bits_month) & ((1 << e.bits_country) - 1)) != world),
         since,
     )
-    names = ("z_series", "z_uv_series", "z_hs_month", "z_uv_hs_month", "growth_yoy", "partner_share",
-             "partner_share_change", "growth_vs_median12", "is_new_corridor", "_mirror", "onward_to_sanctioned")  # fmt: skip
+    names = (
+        "z_series",
+        "z_uv_series",
+        "z_hs_month",
+        "z_uv_hs_month",
+        "growth_yoy",
+        "partner_share",
+        "partner_share_change",
+        "growth_vs_median12",
+        "is_new_corridor",
+        "_mirror",
+        "onward_to_sanctioned",
+    )
     columns = {name: (col if perm is None else kernels.scatter(col, perm)) for name, col in zip(names, out)}
     mirror = columns.pop("_mirror")  # a position in canonical order: map it to an input row
     if perm is not None:
         mirror = np.where(mirror >= 0, perm[np.maximum(mirror, 0)], -1)
     mirror_value, mirror_gap, partner_sanctioned, hs_controlled, exposure = kernels.finish(
-        key, e.bits_country, e.bits_month, hs_shift, value, log_value,
-        e.flow_sem == FLOW_CODES.index("M"), mirror, since, _controlled_codes(e, controlled),
-        columns["onward_to_sanctioned"], cif_fob_ratio,
-    )  # fmt: skip
+        key,
+        e.bits_country,
+        e.bits_month,
+        hs_shift,
+        value,
+        log_value,
+        e.flow_sem == FLOW_CODES.index("M"),
+        mirror,
+        since,
+        _controlled_codes(e, controlled),
+        columns["onward_to_sanctioned"],
+        cif_fob_ratio,
+    )
     columns |= {
         "unit_value": unit_value,
         "log_value": log_value,

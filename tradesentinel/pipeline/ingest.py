@@ -23,8 +23,12 @@ from tradesentinel.pipeline.features import CANONICAL_ORDER
 from tradesentinel.pipeline.store import append_table, read_if_stored, write_table
 
 log = logging.getLogger(__name__)
-KEYS = {"news": ["news_id"], "tariffs": ["reporter", "partner", "hs_code", "year", "indicator"],
-        "indicators": ["country", "indicator", "year"], "port_calls": ["vessel_imo", "port", "arrival"]}  # fmt: skip
+KEYS = {
+    "news": ["news_id"],
+    "tariffs": ["reporter", "partner", "hs_code", "year", "indicator"],
+    "indicators": ["country", "indicator", "year"],
+    "port_calls": ["vessel_imo", "port", "arrival"],
+}
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,10 @@ def store_comtrade(settings: Settings, raws: list[tuple[pl.DataFrame, str]]) -> 
             quarantine.append(result.quarantine)
     notes = []
     if totals:
-        notes.append(f"{totals:,} record(s) are all-commodity totals (cmdCode TOTAL), not HS codes: quarantined; "
-                     "query HS codes instead (--cmd AG2, AG4, AG6 or a list)")  # fmt: skip
+        notes.append(
+            f"{totals:,} record(s) are all-commodity totals (cmdCode TOTAL), not HS codes: quarantined; "
+            "query HS codes instead (--cmd AG2, AG4, AG6 or a list)"
+        )
     rejected = pl.concat(quarantine) if quarantine else pl.DataFrame()
     quarantine_path = store_quarantine(settings, rejected)
     if quarantine_path:

@@ -100,8 +100,13 @@ def ingest_gdelt(settings: Settings, file: Path | None = None, query: str | None
     return ingest.store_keyed(settings, news, "news", str(file))
 
 
-def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: ComtradeQuery | None = None,
-                    *, bulk: bool = False) -> TableReport:  # fmt: skip
+def ingest_comtrade(
+    settings: Settings,
+    files: list[Path] | None = None,
+    query: ComtradeQuery | None = None,
+    *,
+    bulk: bool = False,
+) -> TableReport:
     """Comtrade: saved API JSON/CSV or bulk files, or a download of `query` (preview, keyed or bulk)."""
     from tradesentinel.pipeline.sources.comtrade import read_comtrade_file
     from tradesentinel.pipeline.sources.comtrade_api import download_comtrade, download_comtrade_bulk
@@ -111,8 +116,12 @@ def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: 
         if query is None:
             raise InputError("comtrade", "give --file PATH, or a query (--reporter and --period)")
         if bulk:
-            files = [p for r in query.reporters for t in query.periods
-                     for p in download_comtrade_bulk(settings, reporter=r, period=t, freq=query.freq)]  # fmt: skip
+            files = [
+                p
+                for r in query.reporters
+                for t in query.periods
+                for p in download_comtrade_bulk(settings, reporter=r, period=t, freq=query.freq)
+            ]
         else:
             download = download_comtrade(settings, query)
             files, capped = download.paths, download.capped
@@ -122,8 +131,15 @@ def ingest_comtrade(settings: Settings, files: list[Path] | None = None, query: 
     return report
 
 
-def ingest_wits(settings: Settings, file: Path | None = None, *, reporter: str | None = None,
-                year: str | None = None, product: str = "all", partner: str = "WLD") -> TableReport:  # fmt: skip
+def ingest_wits(
+    settings: Settings,
+    file: Path | None = None,
+    *,
+    reporter: str | None = None,
+    year: str | None = None,
+    product: str = "all",
+    partner: str = "WLD",
+) -> TableReport:
     """WITS tariffs: a saved SDMX-JSON answer, or a download for one reporter and year."""
     from tradesentinel.pipeline.sources.wits import download_wits, read_wits_json
 
@@ -134,8 +150,14 @@ def ingest_wits(settings: Settings, file: Path | None = None, *, reporter: str |
     return ingest.store_keyed(settings, read_wits_json(_exists(file)), "tariffs", str(file))
 
 
-def ingest_worldbank(settings: Settings, files: list[Path] | None = None, *, indicator: str = "NY.GDP.MKTP.CD",
-                     countries: str = "all", years: str = "2000:2024") -> TableReport:  # fmt: skip
+def ingest_worldbank(
+    settings: Settings,
+    files: list[Path] | None = None,
+    *,
+    indicator: str = "NY.GDP.MKTP.CD",
+    countries: str = "all",
+    years: str = "2000:2024",
+) -> TableReport:
     """World Bank indicators (GDP by default): saved API pages, or a download of every page."""
     from tradesentinel.pipeline.sources.worldbank import download_worldbank, read_worldbank_json
 

@@ -230,8 +230,25 @@ def _counting_sort_by_month(local, shift, n_months):
 
 
 @njit(cache=True, error_model="numpy")
-def _hs_month_block(a, b, key, bc, bm, flow_sem, sem_rank, value, log_value, log_uv, bilateral, since,
-                    z_hs, z_uv_hs, share, mirror, onward):  # fmt: skip
+def _hs_month_block(
+    a,
+    b,
+    key,
+    bc,
+    bm,
+    flow_sem,
+    sem_rank,
+    value,
+    log_value,
+    log_uv,
+    bilateral,
+    since,
+    z_hs,
+    z_uv_hs,
+    share,
+    mirror,
+    onward,
+):
     """HS x month z, partner shares, mirror values and onward-to-sanctioned flags of one HS block."""
     n = b - a
     cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
@@ -319,8 +336,25 @@ def hs_block_features(key, hs_starts, bc, bm, flow_sem, sem_rank, value, log_val
     mirror = np.full(n, -1, np.int64)
     for s in prange(len(hs_starts) - 1):
         a, b = hs_starts[s], hs_starts[s + 1]
-        _hs_month_block(a, b, key, bc, bm, flow_sem, sem_rank, value, log_value, log_uv, bilateral, since,
-                        z_hs, z_uv_hs, share, mirror, onward)  # fmt: skip
+        _hs_month_block(
+            a,
+            b,
+            key,
+            bc,
+            bm,
+            flow_sem,
+            sem_rank,
+            value,
+            log_value,
+            log_uv,
+            bilateral,
+            since,
+            z_hs,
+            z_uv_hs,
+            share,
+            mirror,
+            onward,
+        )
         _series_block(a, b, key, bc, bm, log_value, log_uv, share, z, z_uv, yoy, share_change, vs_median, new)
     return z, z_uv, z_hs, z_uv_hs, yoy, share, share_change, vs_median, new, mirror, onward
 

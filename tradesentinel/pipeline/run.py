@@ -122,8 +122,14 @@ def build_feature_table(settings: Settings) -> FeatureReport:
     return FeatureReport(n_rows=flows.height, seconds=time.perf_counter() - started, path=path)
 
 
-def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | None = None,
-               detectors: list[str] | None = None, score: bool = True) -> DemoReport:  # fmt: skip
+def build_demo(
+    settings: Settings,
+    *,
+    scale: float = 1.0,
+    progress: Progress | None = None,
+    detectors: list[str] | None = None,
+    score: bool = True,
+) -> DemoReport:
     """Generate the labelled demo world, store flows and labels, build its features and score them."""
     from tradesentinel.pipeline import demo, demo_evidence  # only the demo command needs the generator
 
@@ -150,8 +156,13 @@ def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | N
     )
 
 
-def score_flows(settings: Settings, detectors: list[str] | None = None, *, progress: Progress | None = None,
-                track: bool = True) -> ScoreReport:  # fmt: skip
+def score_flows(
+    settings: Settings,
+    detectors: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    track: bool = True,
+) -> ScoreReport:
     """Fit and run the detectors on the stored features, write the scores table, log to MLflow."""
     from tradesentinel.detectors.ensemble import score_table
     from tradesentinel.detectors.registry import DEFAULT, build_detectors
@@ -172,16 +183,23 @@ def score_flows(settings: Settings, detectors: list[str] | None = None, *, progr
         with tempfile.TemporaryDirectory() as tmp:
             models = save_detectors(chosen, Path(tmp) / "models")
             run_id = log_run(
-                settings, "score", params={"detectors": ",".join(names), "rows": features.height,
-                                           "explain_top": settings.explain_top, "seed": settings.demo_seed},
+                settings,
+                "score",
+                params={
+                    "detectors": ",".join(names),
+                    "rows": features.height,
+                    "explain_top": settings.explain_top,
+                    "seed": settings.demo_seed,
+                },
                 metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
                 artifacts=[models],
-            )  # fmt: skip
+            )
     return ScoreReport(features.height, seconds, total, path, run_id)
 
 
-def evaluate_scores(settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01,
-                    track: bool = True) -> tuple[pl.DataFrame, str | None]:  # fmt: skip
+def evaluate_scores(
+    settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01, track: bool = True
+) -> tuple[pl.DataFrame, str | None]:
     """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns + kind)."""
     from tradesentinel.detectors.evaluate import evaluate
 
@@ -197,10 +215,18 @@ def evaluate_scores(settings: Settings, labels_file: Path | None = None, *, budg
         from tradesentinel.detectors.tracking import log_run
 
         overall = table.filter(pl.col("kind") == "all")
-        metrics = {f"{r['detector']}_{m}": r[m] for r in overall.iter_rows(named=True)
-                   for m in ("average_precision", "recall_at_budget", "precision_at_1000")}  # fmt: skip
-        run_id = log_run(settings, "evaluate", params={"budget": budget, "labels": str(labels_file or "demo")},
-                         metrics=metrics, tables={"evaluation": table})  # fmt: skip
+        metrics = {
+            f"{r['detector']}_{m}": r[m]
+            for r in overall.iter_rows(named=True)
+            for m in ("average_precision", "recall_at_budget", "precision_at_1000")
+        }
+        run_id = log_run(
+            settings,
+            "evaluate",
+            params={"budget": budget, "labels": str(labels_file or "demo")},
+            metrics=metrics,
+            tables={"evaluation": table},
+        )
     return table, run_id
 
 

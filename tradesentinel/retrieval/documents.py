@@ -30,8 +30,13 @@ DOCS: dict[str, pl.DataType] = {
 }
 """The columns of every document frame, whatever its collection."""
 FLOW_WORDS = {"X": "export to", "M": "import from", "RX": "re-export to", "RM": "re-import from"}
-SIGNAL_WORDS = {"sanctions_exposure": "sanctions exposure", "mirror_gap": "mirror gap", "unit_price": "unit price",
-                "spike": "value jump vs own history", "value_outlier": "value vs peers or model"}  # fmt: skip
+SIGNAL_WORDS = {
+    "sanctions_exposure": "sanctions exposure",
+    "mirror_gap": "mirror gap",
+    "unit_price": "unit price",
+    "spike": "value jump vs own history",
+    "value_outlier": "value vs peers or model",
+}
 """Anomaly kinds (derived from the strongest reason, not from labels) and how the text says them."""
 
 
@@ -92,8 +97,13 @@ def _reason_words(reason: dict[str, Any]) -> str:
     return f"observed {obs} against {exp} expected ({feature}, {detector})"
 
 
-def anomaly_documents(scores: pl.DataFrame, features: pl.DataFrame, hs_codes: pl.DataFrame,
-                      links: pl.DataFrame | None = None, top: int = 2000) -> pl.DataFrame:  # fmt: skip
+def anomaly_documents(
+    scores: pl.DataFrame,
+    features: pl.DataFrame,
+    hs_codes: pl.DataFrame,
+    links: pl.DataFrame | None = None,
+    top: int = 2000,
+) -> pl.DataFrame:
     """The `top` ranked flows as documents: who, what, when, observed vs expected, mirror gap, detectors, score.
 
     `links` (flow_id, n_linked, linked) adds the sanctions entries located in either country.
@@ -112,8 +122,10 @@ def anomaly_documents(scores: pl.DataFrame, features: pl.DataFrame, hs_codes: pl
         reasons = [x for x in (r["reasons"] or []) if not x["feature"].startswith("context ")]
         signal = anomaly_signal(reasons)
         demo = r.get("source") == "demo"
-        who = (f"{country_name(r['reporter'])} ({r['reporter']}) {FLOW_WORDS.get(r['flow'], r['flow'])} "
-               f"{country_name(r['partner'])} ({r['partner']})")  # fmt: skip
+        who = (
+            f"{country_name(r['reporter'])} ({r['reporter']}) {FLOW_WORDS.get(r['flow'], r['flow'])} "
+            f"{country_name(r['partner'])} ({r['partner']})"
+        )
         parts = [
             ("DEMO data (synthetic). " if demo else "")
             + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {SIGNAL_WORDS[signal]}: {who}, "
@@ -121,27 +133,50 @@ def anomaly_documents(scores: pl.DataFrame, features: pl.DataFrame, hs_codes: pl
         ]
         parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]
         if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:
-            parts.append(f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
-                         f"(this report is {math.exp(r['mirror_gap']):.3g} times the mirror).")  # fmt: skip
+            parts.append(
+                f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
+                f"(this report is {math.exp(r['mirror_gap']):.3g} times the mirror)."
+            )
         if r.get("is_new_corridor"):
             parts.append("New corridor: no trade in this HS code between them before.")
-        detectors = sorted(((c.removeprefix("score_"), r[c]) for c in detector_cols if r[c] is not None),
-                           key=lambda item: -item[1])  # fmt: skip
+        detectors = sorted(
+            ((c.removeprefix("score_"), r[c]) for c in detector_cols if r[c] is not None),
+            key=lambda item: -item[1],
+        )
         parts.append(
             "Detector scores: " + ", ".join(f"{name} {value:.2f}" for name, value in detectors) + "."
         )
         parts.append(f"Flow id {r['flow_id']}.")
         if r.get("n_linked"):
-            parts.append(f"Sanctions entries located in {r['reporter']} or {r['partner']}: {r['n_linked']}, "
-                         f"e.g. {'; '.join(r['linked'])}.")  # fmt: skip
-        extra = {"flow_id": r["flow_id"], "rank": r["rank"], "score": r["score"], "reporter": r["reporter"],
-                 "partner": r["partner"], "flow": r["flow"], "period": f"{r['period']:%Y-%m}",
-                 "detectors": ",".join(sorted({x["detector"] for x in reasons})),
-                 "sanctions_links": "; ".join(r.get("linked") or [])}  # fmt: skip
-        rows.append({"doc_id": f"anomaly:{r['flow_id']}", "collection": "anomalies", "text": " ".join(parts),
-                     "kind": signal, "countries": [r["reporter"], r["partner"]], "hs_code": r["hs_code"],
-                     "date": r["period"], "source": r.get("source") or "scores", "url": None,
-                     "extra": json.dumps(extra)})  # fmt: skip
+            parts.append(
+                f"Sanctions entries located in {r['reporter']} or {r['partner']}: {r['n_linked']}, "
+                f"e.g. {'; '.join(r['linked'])}."
+            )
+        extra = {
+            "flow_id": r["flow_id"],
+            "rank": r["rank"],
+            "score": r["score"],
+            "reporter": r["reporter"],
+            "partner": r["partner"],
+            "flow": r["flow"],
+            "period": f"{r['period']:%Y-%m}",
+            "detectors": ",".join(sorted({x["detector"] for x in reasons})),
+            "sanctions_links": "; ".join(r.get("linked") or []),
+        }
+        rows.append(
+            {
+                "doc_id": f"anomaly:{r['flow_id']}",
+                "collection": "anomalies",
+                "text": " ".join(parts),
+                "kind": signal,
+                "countries": [r["reporter"], r["partner"]],
+                "hs_code": r["hs_code"],
+                "date": r["period"],
+                "source": r.get("source") or "scores",
+                "url": None,
+                "extra": json.dumps(extra),
+            }
+        )
     return _frame(rows)
 
 
@@ -163,9 +198,20 @@ def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
         text = f"HS {names.get(level, 'code')} {code}: {r['description']}."
         if level > 2:
             text += " Part of " + _hs_words(code[: level - 2], descriptions) + "."
-        rows.append({"doc_id": f"hs:{code}", "collection": "hs_codes", "text": text, "kind": f"hs{level}",
-                     "countries": [], "hs_code": code, "date": None, "source": r["hs_version"], "url": None,
-                     "extra": json.dumps({"level": level, "parent": r["parent"]})})  # fmt: skip
+        rows.append(
+            {
+                "doc_id": f"hs:{code}",
+                "collection": "hs_codes",
+                "text": text,
+                "kind": f"hs{level}",
+                "countries": [],
+                "hs_code": code,
+                "date": None,
+                "source": r["hs_version"],
+                "url": None,
+                "extra": json.dumps({"level": level, "parent": r["parent"]}),
+            }
+        )
     return _frame(rows)
 
 
@@ -175,8 +221,10 @@ def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
     for r in sanctions.iter_rows(named=True):
         demo = r["list"] == "DEMO"
         countries = [c for c in (r["countries"] or []) if c]
-        parts = [("FICTITIOUS DEMO entry, not a real listing. " if demo else "")
-                 + f"{r['list']} sanctions list entry {r['entry_id']}: {r['name']} ({r['entity_type']})."]  # fmt: skip
+        parts = [
+            ("FICTITIOUS DEMO entry, not a real listing. " if demo else "")
+            + f"{r['list']} sanctions list entry {r['entry_id']}: {r['name']} ({r['entity_type']})."
+        ]
         if r["aliases"]:
             parts.append("Also known as: " + "; ".join(r["aliases"][:20]) + ".")
         if r["programmes"]:
@@ -191,11 +239,28 @@ def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
             parts.append(f"Listed on {r['listed_on']:%Y-%m-%d}.")
         if r["remarks"]:
             parts.append("Remarks: " + r["remarks"][:500])
-        extra = {"list": r["list"], "entry_id": r["entry_id"], "name": r["name"], "entity_type": r["entity_type"],
-                 "aliases": "; ".join(r["aliases"] or []), "programmes": ", ".join(r["programmes"] or [])}  # fmt: skip
-        rows.append({"doc_id": f"sanctions:{r['list']}:{r['entry_id']}", "collection": "sanctions",
-                     "text": " ".join(parts), "kind": r["list"], "countries": countries, "hs_code": None,
-                     "date": r["listed_on"], "source": r["source"], "url": None, "extra": json.dumps(extra)})  # fmt: skip
+        extra = {
+            "list": r["list"],
+            "entry_id": r["entry_id"],
+            "name": r["name"],
+            "entity_type": r["entity_type"],
+            "aliases": "; ".join(r["aliases"] or []),
+            "programmes": ", ".join(r["programmes"] or []),
+        }
+        rows.append(
+            {
+                "doc_id": f"sanctions:{r['list']}:{r['entry_id']}",
+                "collection": "sanctions",
+                "text": " ".join(parts),
+                "kind": r["list"],
+                "countries": countries,
+                "hs_code": None,
+                "date": r["listed_on"],
+                "source": r["source"],
+                "url": None,
+                "extra": json.dumps(extra),
+            }
+        )
     return _frame(rows)
 
 
@@ -205,8 +270,15 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
     for r in news.iter_rows(named=True):
         countries = [c for c in (r["countries"] or []) if c]
         demo = r["source"] == "demo"
-        text = (("FICTITIOUS DEMO news item. " if demo else "") + f"News {r['date']:%Y-%m-%d}: {r['title'].rstrip('.')}."
-                + (f" Countries: {', '.join(f'{country_name(c)} ({c})' for c in countries)}." if countries else ""))  # fmt: skip
+        text = (
+            ("FICTITIOUS DEMO news item. " if demo else "")
+            + f"News {r['date']:%Y-%m-%d}: {r['title'].rstrip('.')}."
+            + (
+                f" Countries: {', '.join(f'{country_name(c)} ({c})' for c in countries)}."
+                if countries
+                else ""
+            )
+        )
         named = (mentions or {}).get(r["news_id"], [])
         if named:
             text += " Names matching sanctions entries: " + "; ".join(named) + "."
@@ -216,7 +288,18 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
             "tone": r["tone"],
             "sanctions_matches": "; ".join(named),
         }
-        rows.append({"doc_id": f"news:{r['news_id']}", "collection": "news", "text": text, "kind": r["source"],
-                     "countries": countries, "hs_code": None, "date": r["date"], "source": r["source"],
-                     "url": r["url"], "extra": json.dumps(extra)})  # fmt: skip
+        rows.append(
+            {
+                "doc_id": f"news:{r['news_id']}",
+                "collection": "news",
+                "text": text,
+                "kind": r["source"],
+                "countries": countries,
+                "hs_code": None,
+                "date": r["date"],
+                "source": r["source"],
+                "url": r["url"],
+                "extra": json.dumps(extra),
+            }
+        )
     return _frame(rows)

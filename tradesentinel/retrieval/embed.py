@@ -43,8 +43,13 @@ RECENT = 32  # query vectors kept per embedder
 class MiniLMEmbedding(EmbeddingFunction[Documents]):
     """Sentence-transformers embedding of texts with the local model; the model loads on first use."""
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, threads: int | None = 1,
-                 max_tokens: int = 128):  # fmt: skip
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        batch_size: int = 64,
+        threads: int | None = 1,
+        max_tokens: int = 128,
+    ):
         self.model_path = Path(model_path) if model_path else None
         self.batch_size = batch_size
         self.max_tokens = max_tokens  # word pieces the model reads per text: cost grows with it
@@ -81,9 +86,12 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         for start in range(0, len(texts), step):
             chunk = list(texts[start : start + step])
             out[start : start + len(chunk)] = model.encode(
-                chunk, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                chunk,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
                 show_progress_bar=False,
-            )  # fmt: skip
+            )
             if progress:
                 progress(min(1.0, (start + len(chunk)) / len(texts)))
         return out

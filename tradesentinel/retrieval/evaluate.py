@@ -19,12 +19,21 @@ import polars as pl
 from tradesentinel.retrieval.documents import country_name
 from tradesentinel.retrieval.hits import Searcher, SearchFilters
 
-FLOW_VERBS = {"X": ("exports of", "to"), "M": ("imports of", "from"), "RX": ("re-exports of", "to"),
-              "RM": ("re-imports of", "from")}  # fmt: skip
+FLOW_VERBS = {
+    "X": ("exports of", "to"),
+    "M": ("imports of", "from"),
+    "RX": ("re-exports of", "to"),
+    "RM": ("re-imports of", "from"),
+}
 
 
-NEWS_WORDS = {"one-month surge": "a sudden jump in", "customs gap": "under-declared", "odd prices": "mispriced",
-              "lasting change": "a step change in", "implausible figures": "data errors on"}  # fmt: skip
+NEWS_WORDS = {
+    "one-month surge": "a sudden jump in",
+    "customs gap": "under-declared",
+    "odd prices": "mispriced",
+    "lasting change": "a step change in",
+    "implausible figures": "data errors on",
+}
 """How an analyst would put each demo headline's story."""
 
 
@@ -78,8 +87,14 @@ def _with_extra(catalog: pl.DataFrame) -> pl.DataFrame:
     return catalog.hstack(extra.select([c for c in extra.columns if c not in catalog.columns]))
 
 
-def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed: int = 0,
-                 n_corridor: int = 40, n_ids: int = 10, n_hs: int = 20) -> list[LabelledQuery]:  # fmt: skip
+def demo_queries(
+    catalogs: dict[str, pl.DataFrame],
+    hs_codes: pl.DataFrame,
+    seed: int = 0,
+    n_corridor: int = 40,
+    n_ids: int = 10,
+    n_hs: int = 20,
+) -> list[LabelledQuery]:
     """The labelled query set, built from the indexed demo catalogs (anomalies, hs_codes, sanctions, news)."""
     rng = np.random.default_rng(seed)
     descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
@@ -88,8 +103,10 @@ def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed
     for r in anomalies.sample(min(n_corridor, anomalies.height), seed=seed).iter_rows(named=True):
         verb, prep = FLOW_VERBS.get(r["flow"], ("trade in", "with"))
         code = f" (HS {r['hs_code']})" if rng.random() < 0.5 else ""
-        text = (f"{country_name(r['reporter'])} {verb} {_goods(r['hs_code'], descriptions)}{code} {prep} "
-                f"{country_name(r['partner'])} in {r['date']:%B %Y}")  # fmt: skip
+        text = (
+            f"{country_name(r['reporter'])} {verb} {_goods(r['hs_code'], descriptions)}{code} {prep} "
+            f"{country_name(r['partner'])} in {r['date']:%B %Y}"
+        )
         queries.append(LabelledQuery("anomaly_corridor", text, (r["doc_id"],)))
     for r in anomalies.sample(min(n_ids, anomalies.height), seed=seed + 1).iter_rows(named=True):
         queries.append(LabelledQuery("anomaly_id", f"why is flow {r['flow_id']} flagged?", (r["doc_id"],)))
@@ -104,8 +121,13 @@ def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed
     news = catalogs["news"]
     for hub in sorted({c for cs in demo["countries"] for c in cs}):
         entities = demo.filter(pl.col("countries").list.contains(hub) & (pl.col("entity_type") == "entity"))
-        queries.append(LabelledQuery("sanctions_country", f"listed front companies registered in {country_name(hub)}",
-                                     tuple(entities["doc_id"])))  # fmt: skip
+        queries.append(
+            LabelledQuery(
+                "sanctions_country",
+                f"listed front companies registered in {country_name(hub)}",
+                tuple(entities["doc_id"]),
+            )
+        )
         onward = anomalies.filter(
             (pl.col("reporter") == hub)
             & (pl.col("partner") == "RUS")
@@ -116,8 +138,14 @@ def demo_queries(catalogs: dict[str, pl.DataFrame], hs_codes: pl.DataFrame, seed
         )
         for hs in sorted(set(onward["hs_code"])):
             relevant = tuple(onward.filter(pl.col("hs_code") == hs)["doc_id"])
-            queries.append(LabelledQuery("diversion", f"{_goods(hs, descriptions)} sent on from {country_name(hub)} to Russia",
-                                         relevant, SearchFilters(countries=(hub,), hs_prefix=hs[:4])))  # fmt: skip
+            queries.append(
+                LabelledQuery(
+                    "diversion",
+                    f"{_goods(hs, descriptions)} sent on from {country_name(hub)} to Russia",
+                    relevant,
+                    SearchFilters(countries=(hub,), hs_prefix=hs[:4]),
+                )
+            )
         for r in reports.iter_rows(named=True):
             goods = _goods(_hs_in(r["text"]), descriptions)
             if "trader" in r["text"]:
@@ -147,8 +175,16 @@ def evaluate(searcher: Searcher, queries: Sequence[LabelledQuery], k: int = 5) -
         relevant = set(q.relevant)
         recall = len(relevant & set(found[:k])) / max(1, min(len(relevant), k)) if relevant else 0.0
         rank = next((i + 1 for i, d in enumerate(found) if d in relevant), None)
-        rows.append({"kind": q.kind, "query": q.query, "n_relevant": len(relevant), f"recall_at_{k}": recall,
-                     "reciprocal_rank": 1.0 / rank if rank else 0.0, "top": json.dumps(found[:k])})  # fmt: skip
+        rows.append(
+            {
+                "kind": q.kind,
+                "query": q.query,
+                "n_relevant": len(relevant),
+                f"recall_at_{k}": recall,
+                "reciprocal_rank": 1.0 / rank if rank else 0.0,
+                "top": json.dumps(found[:k]),
+            }
+        )
     return pl.DataFrame(rows)
 
 

@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 SOURCES = {"anomalies": "scores", "hs_codes": "hs_codes", "sanctions": "sanctions", "news": "news"}
 """The table each collection is built from."""
-BUILDERS = {"anomalies": "score", "hs_codes": "demo` or `tradesentinel ingest hs", "sanctions": "ingest ofac|un|eu",
-            "news": "ingest gdelt"}  # fmt: skip
+BUILDERS = {
+    "anomalies": "score",
+    "hs_codes": "demo` or `tradesentinel ingest hs",
+    "sanctions": "ingest ofac|un|eu",
+    "news": "ingest gdelt",
+}
 """The command that writes each source table."""
 
 
@@ -78,8 +82,14 @@ def build_documents(settings: Settings, collection: str, top: int) -> pl.DataFra
     return documents.anomaly_documents(ranked, features, hs, links, top=top)
 
 
-def build_index(settings: Settings, *, top: int | None = None, collections: Sequence[str] | None = None,
-                progress: Progress | None = None, store: EvidenceStore | None = None) -> IndexReport:  # fmt: skip
+def build_index(
+    settings: Settings,
+    *,
+    top: int | None = None,
+    collections: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    store: EvidenceStore | None = None,
+) -> IndexReport:
     """Sync the chosen collections (default: all) with the stored tables; unchanged documents are skipped."""
     started = time.perf_counter()
     chosen = list(collections or COLLECTIONS)

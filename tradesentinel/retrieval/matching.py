@@ -72,10 +72,29 @@ LEGAL_FORMS = frozenset(
 """Words that say what kind of company it is, not which one (dropped before comparing)."""
 _KEEP_IF_ALONE = frozenset({"trading", "international", "intl", "group", "holding", "holdings"})
 _FOLDS = (
-    ("sch", "sh"), ("tch", "ch"), ("x", "ks"), ("kh", "h"), ("ph", "f"), ("th", "t"), ("dh", "d"),
-    ("gh", "g"), ("ck", "k"), ("q", "k"), ("w", "v"), ("gue", "ge"), ("gui", "gi"), ("ou", "u"),
-    ("y", "i"), ("j", "i"), ("ts", "c"), ("tz", "c"), ("dzh", "g"), ("ei", "i"), ("ie", "i"), ("ii", "i"),
-)  # fmt: skip
+    ("sch", "sh"),
+    ("tch", "ch"),
+    ("x", "ks"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("gh", "g"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("gue", "ge"),
+    ("gui", "gi"),
+    ("ou", "u"),
+    ("y", "i"),
+    ("j", "i"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("dzh", "g"),
+    ("ei", "i"),
+    ("ie", "i"),
+    ("ii", "i"),
+)
 
 
 def normalise_name(name: str) -> str:
@@ -119,8 +138,10 @@ class NameMatch:
     def explain(self) -> str:
         """One line an analyst can check: query, matched string, entry, score, view."""
         what = f"alias {self.matched!r} of" if self.is_alias else "name of"
-        return (f"{self.query!r} matches {what} {self.list} {self.entry_id} {self.name!r} "
-                f"({self.score:.0f}/100, {self.view})")  # fmt: skip
+        return (
+            f"{self.query!r} matches {what} {self.list} {self.entry_id} {self.name!r} "
+            f"({self.score:.0f}/100, {self.view})"
+        )
 
 
 class NameIndex:
@@ -158,7 +179,7 @@ class NameIndex:
         ):
             found = process.extract(
                 needle, haystack, scorer=fuzz.ratio, score_cutoff=threshold, limit=max(limit * 5, 50)
-            )  # fmt: skip  (tokens pre-sorted: token-sort ratio)
+            )  # tokens pre-sorted: token-sort ratio
             for _, score, i in found:
                 entry = int(self._row[i])
                 if entry not in best or score > best[entry][0] + 1e-9:
@@ -167,8 +188,18 @@ class NameIndex:
         out = []
         for entry, (score, i, view) in ranked:
             row = self._entries.row(entry, named=True)
-            out.append(NameMatch(query, row["list"], row["entry_id"], row["name"], self._listed[i],
-                                 bool(self._is_alias[i]), score, view))  # fmt: skip
+            out.append(
+                NameMatch(
+                    query,
+                    row["list"],
+                    row["entry_id"],
+                    row["name"],
+                    self._listed[i],
+                    bool(self._is_alias[i]),
+                    score,
+                    view,
+                )
+            )
         return out
 
     def best_scores(self, queries: list[str], threshold: float) -> np.ndarray:
@@ -178,8 +209,10 @@ class NameIndex:
         norms = [n for n in norms if len(n) >= 4]
         if not norms or not self._listed:
             return best
-        for needles, haystack in (([_sorted(n) for n in norms], self._norm),
-                                  ([_sorted(fold_name(n)) for n in norms], self._fold)):  # fmt: skip
+        for needles, haystack in (
+            ([_sorted(n) for n in norms], self._norm),
+            ([_sorted(fold_name(n)) for n in norms], self._fold),
+        ):
             matrix = process.cdist(
                 needles, haystack, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
             )
@@ -190,8 +223,11 @@ class NameIndex:
 def query_windows(text: str, max_words: int = 3) -> list[str]:
     """Every run of 1..max_words words in a text: the candidate names it may contain."""
     words = _window_pattern().findall(text or "")
-    return list(dict.fromkeys(" ".join(words[i : i + n]) for n in range(1, max_words + 1)
-                              for i in range(len(words) - n + 1)))  # fmt: skip
+    return list(
+        dict.fromkeys(
+            " ".join(words[i : i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)
+        )
+    )
 
 
 @lru_cache(maxsize=8)

@@ -25,8 +25,16 @@ def index_table(report: IndexReport) -> Table:
     ):
         table.add_column(column, justify="left" if column == "collection" else "right")
     for r in report.synced:
-        table.add_row(r.collection, f"{r.n_docs:,}", f"{r.added:,}", f"{r.updated:,}", f"{r.deleted:,}",
-                      f"{r.unchanged:,}", f"{r.restored:,}", f"{r.embed_seconds:.1f}")  # fmt: skip
+        table.add_row(
+            r.collection,
+            f"{r.n_docs:,}",
+            f"{r.added:,}",
+            f"{r.updated:,}",
+            f"{r.deleted:,}",
+            f"{r.unchanged:,}",
+            f"{r.restored:,}",
+            f"{r.embed_seconds:.1f}",
+        )
     for name, why in report.skipped.items():
         table.add_row(name, "skipped", why, "", "", "", "", "")
     return table
@@ -38,7 +46,13 @@ def hits_table(query: str, hits: list[Hit]) -> Table:
     for column in ("#", "score", "vector", "keyword", "collection", "id", "text"):
         table.add_column(column, justify="right" if column in ("#", "score", "vector", "keyword") else "left")
     for n, h in enumerate(hits, 1):
-        table.add_row(str(n), f"{h.score:.3f}", "" if h.vector_score is None else f"{h.vector_score:.3f}",
-                      "" if h.keyword_score is None else f"{h.keyword_score:.3f}", h.collection, h.doc_id,
-                      h.text[:160] + ("..." if len(h.text) > 160 else ""))  # fmt: skip
+        table.add_row(
+            str(n),
+            f"{h.score:.3f}",
+            "" if h.vector_score is None else f"{h.vector_score:.3f}",
+            "" if h.keyword_score is None else f"{h.keyword_score:.3f}",
+            h.collection,
+            h.doc_id,
+            h.text[:160] + ("..." if len(h.text) > 160 else ""),
+        )
     return table

@@ -74,13 +74,18 @@ class CollectionIndex:
         prefixes = [[code[:n] for n in range(1, len(code) + 1)] if code else [] for code in hs]
         days = catalog["date"].cast(pl.Int32).fill_null(_NO_DATE).to_numpy()
         return cls(
-            name=name, catalog=catalog.drop("embedding"),
+            name=name,
+            catalog=catalog.drop("embedding"),
             vectors=np.ascontiguousarray(catalog["embedding"].to_numpy(), dtype=np.float32),
-            keywords=KeywordIndex(catalog["text"], catalog["hs_code"]), chroma=chroma,
-            countries=_rows_by(catalog["countries"].to_list()), kinds=_rows_by(catalog["kind"].to_list()),
-            hs_prefix=_rows_by(prefixes), hs_exact=_rows_by(hs), days=days,
+            keywords=KeywordIndex(catalog["text"], catalog["hs_code"]),
+            chroma=chroma,
+            countries=_rows_by(catalog["countries"].to_list()),
+            kinds=_rows_by(catalog["kind"].to_list()),
+            hs_prefix=_rows_by(prefixes),
+            hs_exact=_rows_by(hs),
+            days=days,
             names=_name_index(catalog) if name == "sanctions" else None,
-        )  # fmt: skip
+        )
 
     @property
     def size(self) -> int:
@@ -109,8 +114,11 @@ class CollectionIndex:
         if filters.hs_prefix:
             prefix = filters.hs_prefix.strip()
             parents = [self.hs_exact.get(prefix[:n], empty) for n in (2, 4) if n < len(prefix)]
-            narrow(np.concatenate([self.hs_prefix.get(prefix, empty), *parents]) if self.name == "hs_codes"
-                   else self.hs_prefix.get(prefix, empty))  # fmt: skip
+            narrow(
+                np.concatenate([self.hs_prefix.get(prefix, empty), *parents])
+                if self.name == "hs_codes"
+                else self.hs_prefix.get(prefix, empty)
+            )
         if filters.period_from or filters.period_to:
             low = _days(filters.period_from) if filters.period_from else _NO_DATE + 1
             high = _days(filters.period_to) if filters.period_to else np.iinfo(np.int32).max
@@ -157,9 +165,15 @@ class CollectionIndex:
         records = self.catalog[[row for *_, row in picked]].to_dicts()
         out = []
         for (score, vector, keyword, _), r in zip(picked, records):
-            metadata = {"kind": r["kind"], "countries": list(r["countries"] or []), "hs_code": r["hs_code"],
-                        "date": r["date"].isoformat() if r["date"] else None, "source": r["source"], "url": r["url"],
-                        **json.loads(r["extra"] or "{}")}  # fmt: skip
+            metadata = {
+                "kind": r["kind"],
+                "countries": list(r["countries"] or []),
+                "hs_code": r["hs_code"],
+                "date": r["date"].isoformat() if r["date"] else None,
+                "source": r["source"],
+                "url": r["url"],
+                **json.loads(r["extra"] or "{}"),
+            }
             out.append(Hit(r["doc_id"], self.name, r["text"], metadata, score, vector, keyword))
         return out
 
@@ -167,11 +181,22 @@ class CollectionIndex:
 def _name_index(catalog: pl.DataFrame) -> NameIndex:
     """The listed names and aliases of a sanctions catalog, entry i = catalog row i."""
     extra = [json.loads(e or "{}") for e in catalog["extra"].to_list()]
-    return NameIndex(pl.DataFrame({
-        "list": [e.get("list", "") for e in extra], "entry_id": [e.get("entry_id", "") for e in extra],
-        "name": [e.get("name", "") for e in extra],
-        "aliases": [[a for a in e.get("aliases", "").split("; ") if a] for e in extra],
-    }, schema={"list": pl.String, "entry_id": pl.String, "name": pl.String, "aliases": pl.List(pl.String)}))  # fmt: skip
+    return NameIndex(
+        pl.DataFrame(
+            {
+                "list": [e.get("list", "") for e in extra],
+                "entry_id": [e.get("entry_id", "") for e in extra],
+                "name": [e.get("name", "") for e in extra],
+                "aliases": [[a for a in e.get("aliases", "").split("; ") if a] for e in extra],
+            },
+            schema={
+                "list": pl.String,
+                "entry_id": pl.String,
+                "name": pl.String,
+                "aliases": pl.List(pl.String),
+            },
+        )
+    )
 
 
 def _days(day: date) -> int:
@@ -181,8 +206,14 @@ def _days(day: date) -> int:
 class HybridSearcher:
     """Searcher over the evidence collections: vector + BM25, filters outside Chroma, scores on every hit."""
 
-    def __init__(self, collections: dict[str, CollectionIndex], embedder: MiniLMEmbedding,
-                 vector_weight: float = 0.5, depth: int = 50, match_threshold: float = 88.0):  # fmt: skip
+    def __init__(
+        self,
+        collections: dict[str, CollectionIndex],
+        embedder: MiniLMEmbedding,
+        vector_weight: float = 0.5,
+        depth: int = 50,
+        match_threshold: float = 88.0,
+    ):
         if not collections:
             raise IndexNotFoundError(f"the evidence index is empty; {RUN_INDEX}")
         self.collections = collections
@@ -191,8 +222,14 @@ class HybridSearcher:
         self.depth = depth
         self.match_threshold = match_threshold
 
-    def search(self, query: str, *, k: int = 8, collections: Sequence[str] | None = None,
-               filters: SearchFilters | None = None) -> list[Hit]:  # fmt: skip
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 8,
+        collections: Sequence[str] | None = None,
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
         """The `k` most relevant hits across `collections` (all indexed ones when None), best first."""
         chosen = [c for c in (collections or COLLECTIONS) if c in self.collections]
         unknown = [c for c in (collections or []) if c not in COLLECTIONS]
@@ -206,8 +243,15 @@ class HybridSearcher:
             query, self.embedder.embed_one(query), k=k, collections=chosen, filters=filters
         )
 
-    def search_vector(self, query: str, vector: np.ndarray, *, k: int, collections: Sequence[str],
-                      filters: SearchFilters | None = None) -> list[Hit]:  # fmt: skip
+    def search_vector(
+        self,
+        query: str,
+        vector: np.ndarray,
+        *,
+        k: int,
+        collections: Sequence[str],
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
         """`search` with the query already embedded (benchmarks time retrieval apart from the model)."""
         chosen = [c for c in collections if c in self.collections]
         tokens = query_tokens(query)
@@ -278,5 +322,6 @@ def open_searcher(settings: Settings, embedder: MiniLMEmbedding | None = None) -
                 f"Chroma collection {name!r} holds {count} documents but its catalog {catalog.height}; {RUN_INDEX}"
             )
         collections[name] = CollectionIndex.build(name, catalog, chroma)
-    return HybridSearcher(collections, store.embedder, settings.search_vector_weight,
-                          match_threshold=settings.match_threshold)  # fmt: skip
+    return HybridSearcher(
+        collections, store.embedder, settings.search_vector_weight, match_threshold=settings.match_threshold
+    )

@@ -246,8 +246,17 @@ class EvidenceStore:
         if progress:
             progress(1.0)
         n_added = sum(1 for i in fresh if ids[i] not in stored)
-        report = SyncReport(name, docs.height, n_added, len(fresh) - n_added, len([g for g in gone if g in stored]),
-                          docs.height - len(fresh), len(lost_rows), embed_seconds, time.perf_counter() - started)  # fmt: skip
+        report = SyncReport(
+            name,
+            docs.height,
+            n_added,
+            len(fresh) - n_added,
+            len([g for g in gone if g in stored]),
+            docs.height - len(fresh),
+            len(lost_rows),
+            embed_seconds,
+            time.perf_counter() - started,
+        )
         _record(self.settings, report)
         return report
 

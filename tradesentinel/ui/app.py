@@ -59,14 +59,22 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 chatbot = gr.Chatbot(label="Assistant", height=420, elem_id="chatbot")
                 with gr.Row():
-                    question = gr.Textbox(placeholder="Ask about anomalies, sanctions, news...", show_label=False,
-                                          max_length=500, scale=5, elem_id="question")  # fmt: skip
+                    question = gr.Textbox(
+                        placeholder="Ask about anomalies, sanctions, news...",
+                        show_label=False,
+                        max_length=500,
+                        scale=5,
+                        elem_id="question",
+                    )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                 gr.Markdown("Evidence (click a [n] in an answer to open it):")
                 evidence = gr.HTML(elem_id="evidence")
                 for event in (send.click, question.submit):
-                    event(lambda q, h: (yield from chat.respond(link, q, h)), [question, chatbot],
-                          [chatbot, evidence, question])  # fmt: skip
+                    event(
+                        lambda q, h: (yield from chat.respond(link, q, h)),
+                        [question, chatbot],
+                        [chatbot, evidence, question],
+                    )
             with gr.Tab("Map", id="map"):
                 with gr.Row():
                     period = gr.Dropdown(choices=["all"], value="all", label="period", elem_id="map-period")
@@ -81,8 +89,9 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                 def draw_map(p: str, prefix: str, minimum: float):
                     try:
                         snapshot = store.snapshot()
-                        figure, table = map.build_map(snapshot.anomalies, map.map_filters(p, prefix, minimum),
-                                                      demo=snapshot.demo)  # fmt: skip
+                        figure, table = map.build_map(
+                            snapshot.anomalies, map.map_filters(p, prefix, minimum), demo=snapshot.demo
+                        )
                     except (ValueError, FileNotFoundError) as exc:
                         raise gr.Error(str(exc)) from None
                     return figure, table.head(50)

@@ -15,10 +15,13 @@ def linked_citations(text: str, known: set[int]) -> str:
     """The answer text as HTML with each known [n] turned into a link to evidence item n."""
     escaped = html.escape(text)
     return CITATION.sub(
-        lambda m: f'<a class="cite" href="#ev-{m.group(1)}">[{m.group(1)}]</a>'
-        if int(m.group(1)) in known else m.group(0),
+        lambda m: (
+            f'<a class="cite" href="#ev-{m.group(1)}">[{m.group(1)}]</a>'
+            if int(m.group(1)) in known
+            else m.group(0)
+        ),
         escaped,
-    )  # fmt: skip
+    )
 
 
 def evidence_panel(answer: AskAnswer) -> str:
@@ -29,8 +32,10 @@ def evidence_panel(answer: AskAnswer) -> str:
     for e in answer.evidence:
         cited = " cited" if e.n in answer.citations else ""
         link = f' <a href="{html.escape(e.url)}" target="_blank" rel="noopener">source</a>' if e.url else ""
-        items.append(f'<details id="ev-{e.n}" class="evidence{cited}"><summary>[{e.n}] {html.escape(e.collection)} '
-                     f"(relevance {e.score:.2f})</summary><p>{html.escape(e.text)}{link}</p></details>")  # fmt: skip
+        items.append(
+            f'<details id="ev-{e.n}" class="evidence{cited}"><summary>[{e.n}] {html.escape(e.collection)} '
+            f"(relevance {e.score:.2f})</summary><p>{html.escape(e.text)}{link}</p></details>"
+        )
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in answer.notes)
     return notes + "".join(items)
 

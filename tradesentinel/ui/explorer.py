@@ -11,13 +11,25 @@ from tradesentinel.api.explain import FLOW_WORDS, explain
 from tradesentinel.api.schemas import Evidence, Explanation
 from tradesentinel.api.store import TableStore
 
-TABLE_COLUMNS = ("flow_id", "rank", "score", "period", "reporter", "partner", "flow", "hs_code", "kind", "label",
-                 "value_usd")  # fmt: skip
+TABLE_COLUMNS = (
+    "flow_id",
+    "rank",
+    "score",
+    "period",
+    "reporter",
+    "partner",
+    "flow",
+    "hs_code",
+    "kind",
+    "label",
+    "value_usd",
+)
 MAX_ROWS = 200
 
 
-def explorer_filters(country: str, hs_prefix: str, period_from: str, period_to: str, min_score: float,
-                     kind: str) -> AnomalyFilters:  # fmt: skip
+def explorer_filters(
+    country: str, hs_prefix: str, period_from: str, period_to: str, min_score: float, kind: str
+) -> AnomalyFilters:
     """UI inputs as filters; blank inputs do not filter, bad ones raise ValueError naming the field."""
     country = (country or "").strip().upper() or None
     if country and (len(country) != 3 or not country.isalpha()):
@@ -27,8 +39,14 @@ def explorer_filters(country: str, hs_prefix: str, period_from: str, period_to: 
         raise ValueError(f"HS prefix {hs!r} must be digits")
     start = month_start(period_from.strip()) if (period_from or "").strip() else None
     end = month_start(period_to.strip()) if (period_to or "").strip() else None
-    return AnomalyFilters(country=country, hs_prefix=hs, period_from=start, period_to=end, min_score=min_score,
-                          kind=None if kind in (None, "", "all") else kind)  # fmt: skip
+    return AnomalyFilters(
+        country=country,
+        hs_prefix=hs,
+        period_from=start,
+        period_to=end,
+        min_score=min_score,
+        kind=None if kind in (None, "", "all") else kind,
+    )
 
 
 def anomaly_table(store: TableStore, filters: AnomalyFilters) -> tuple[pl.DataFrame, int]:
@@ -48,8 +66,10 @@ def _evidence_html(items: list[Evidence]) -> str:
     rows = []
     for e in items:
         link = f' <a href="{html.escape(e.url)}" target="_blank" rel="noopener">source</a>' if e.url else ""
-        rows.append(f'<li id="explain-ev-{e.n}"><b>[{e.n}]</b> <i>{html.escape(e.collection)}</i> '
-                    f"{html.escape(e.text)}{link}</li>")  # fmt: skip
+        rows.append(
+            f'<li id="explain-ev-{e.n}"><b>[{e.n}]</b> <i>{html.escape(e.collection)}</i> '
+            f"{html.escape(e.text)}{link}</li>"
+        )
     return "<ol class='evidence'>" + "".join(rows) + "</ol>" if rows else "<p>No linked evidence.</p>"
 
 
@@ -62,8 +82,10 @@ def explanation_html(result: Explanation) -> str:
         if a.demo
         else ""
     )
-    detectors = "".join(f"<tr><td>{esc(d.detector)}</td><td>{'' if d.score is None else f'{d.score:.2f}'}</td></tr>"
-                        for d in a.detectors)  # fmt: skip
+    detectors = "".join(
+        f"<tr><td>{esc(d.detector)}</td><td>{'' if d.score is None else f'{d.score:.2f}'}</td></tr>"
+        for d in a.detectors
+    )
     reasons = (
         "".join(
             f"<tr><td>{esc(r.detector)}</td><td>{esc(r.feature)}</td><td>{_num(r.observed)}</td>"

@@ -28,16 +28,21 @@ TOP_ARCS = 25
 def centroids() -> dict[str, tuple[float, float]]:
     """ISO3 -> (lon, lat) of each country's centroid, read once from the bundled world map."""
     topology = json.loads((ASSETS / "world_110m.json").read_text())
-    return {g["id"]: tuple(g["properties"]["ct"]) for g in topology["objects"]["countries"]["geometries"]
-            if g.get("id") and g.get("properties", {}).get("ct")}  # fmt: skip
+    return {
+        g["id"]: tuple(g["properties"]["ct"])
+        for g in topology["objects"]["countries"]["geometries"]
+        if g.get("id") and g.get("properties", {}).get("ct")
+    }
 
 
 def country_table(anomalies: pl.DataFrame) -> pl.DataFrame:
     """Per country (as reporter or partner): anomalies, their highest score and total value."""
-    sides = pl.concat([
-        anomalies.select(pl.col("reporter").alias("iso3"), "score", "value_usd"),
-        anomalies.select(pl.col("partner").alias("iso3"), "score", "value_usd"),
-    ])  # fmt: skip
+    sides = pl.concat(
+        [
+            anomalies.select(pl.col("reporter").alias("iso3"), "score", "value_usd"),
+            anomalies.select(pl.col("partner").alias("iso3"), "score", "value_usd"),
+        ]
+    )
     return (
         sides.group_by("iso3")
         .agg(
@@ -76,14 +81,20 @@ def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> 
 
 def map_figure(countries: pl.DataFrame, arcs: pl.DataFrame, title: str) -> go.Figure:
     """Choropleth of anomaly counts with the top corridors drawn as great-circle arcs."""
-    fig = go.Figure(go.Choropleth(
-        locations=countries["iso3"].to_list(), z=countries["anomalies"].to_list(), locationmode="ISO-3",
-        colorscale="YlOrRd", marker_line_color="#777", marker_line_width=0.4,
-        colorbar={"title": {"text": "anomalies"}},
-        customdata=countries.select("max_score", "value_usd").to_numpy(),
-        hovertemplate="%{location}: %{z} anomalies<br>max score %{customdata[0]:.3f}"
-                      "<br>value %{customdata[1]:$,.0f}<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Choropleth(
+            locations=countries["iso3"].to_list(),
+            z=countries["anomalies"].to_list(),
+            locationmode="ISO-3",
+            colorscale="YlOrRd",
+            marker_line_color="#777",
+            marker_line_width=0.4,
+            colorbar={"title": {"text": "anomalies"}},
+            customdata=countries.select("max_score", "value_usd").to_numpy(),
+            hovertemplate="%{location}: %{z} anomalies<br>max score %{customdata[0]:.3f}"
+            "<br>value %{customdata[1]:$,.0f}<extra></extra>",
+        )
+    )
     where = centroids()
     lons: list[float | None] = []
     lats: list[float | None] = []
@@ -92,11 +103,21 @@ def map_figure(countries: pl.DataFrame, arcs: pl.DataFrame, title: str) -> go.Fi
             lons += [where[reporter][0], where[partner][0], None]
             lats += [where[reporter][1], where[partner][1], None]
     if lons:
-        fig.add_trace(go.Scattergeo(lon=lons, lat=lats, mode="lines", name="top corridors",
-                                    line={"width": 1.5, "color": "#3050c0"}, opacity=0.7, hoverinfo="skip"))  # fmt: skip
+        fig.add_trace(
+            go.Scattergeo(
+                lon=lons,
+                lat=lats,
+                mode="lines",
+                name="top corridors",
+                line={"width": 1.5, "color": "#3050c0"},
+                opacity=0.7,
+                hoverinfo="skip",
+            )
+        )
     fig.update_geos(projection_type="natural earth", showcountries=True, showcoastlines=False, resolution=110)
-    fig.update_layout(title={"text": title}, margin={"l": 0, "r": 0, "t": 40, "b": 0}, height=520,
-                      showlegend=False)  # fmt: skip
+    fig.update_layout(
+        title={"text": title}, margin={"l": 0, "r": 0, "t": 40, "b": 0}, height=520, showlegend=False
+    )
     return fig
 
 

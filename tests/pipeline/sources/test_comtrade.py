@@ -16,27 +16,80 @@ from tradesentinel.pipeline.sources.comtrade import raw_flows, read_comtrade_fil
 def test_real_api_json_gives_iso3_and_values(shared_data):
     raw = read_comtrade_file(shared_data / "comtrade" / "api_v1_get_C_A_HS_CHN_imports_2010.json")
     assert raw.select("period", "reporter", "partner", "flow", "hs_code", "hs_version").rows() == [
-        ("2010", "CHN", "ARG", "M", "TOTAL", "H3"), ("2010", "CHN", "DEU", "M", "TOTAL", "H3"),
-        ("2010", "CHN", "ARG", "X", "TOTAL", "H3"), ("2010", "CHN", "DEU", "X", "TOTAL", "H3"),
-    ]  # fmt: skip
+        ("2010", "CHN", "ARG", "M", "TOTAL", "H3"),
+        ("2010", "CHN", "DEU", "M", "TOTAL", "H3"),
+        ("2010", "CHN", "ARG", "X", "TOTAL", "H3"),
+        ("2010", "CHN", "DEU", "X", "TOTAL", "H3"),
+    ]
     assert raw["value_usd"][0] == "6804128143.0" and raw["net_weight_kg"][0] == ""  # null netWgt
     preview = read_comtrade_file(shared_data / "comtrade" / "preview_v1_IND_X_USA_2022_TOTAL.json")
     assert preview.row(0, named=True) | {"_row": 1} == {
-        "_row": 1, "period": "2022", "reporter": "IND", "partner": "USA", "flow": "X", "hs_code": "TOTAL",
-        "value_usd": "80230193279.727", "net_weight_kg": "0", "qty": "0", "qty_unit": None, "hs_version": "H6",
-    }  # fmt: skip
+        "_row": 1,
+        "period": "2022",
+        "reporter": "IND",
+        "partner": "USA",
+        "flow": "X",
+        "hs_code": "TOTAL",
+        "value_usd": "80230193279.727",
+        "net_weight_kg": "0",
+        "qty": "0",
+        "qty_unit": None,
+        "hs_version": "H6",
+    }
 
 
 def test_codes_without_iso_fields_world_months_and_aggregates():
-    base = {"typeCode": "C", "flowCode": "M", "classificationCode": "H6", "cmdCode": "270900",
-            "PrimaryValue": 1000.0, "netWgt": 5.0, "qty": None, "qtyUnitAbbr": "N/A"}  # fmt: skip
+    base = {
+        "typeCode": "C",
+        "flowCode": "M",
+        "classificationCode": "H6",
+        "cmdCode": "270900",
+        "PrimaryValue": 1000.0,
+        "netWgt": 5.0,
+        "qty": None,
+        "qtyUnitAbbr": "N/A",
+    }
     records = [
-        {**base, "freqCode": "M", "refYear": 2023, "refMonth": 3, "period": "202303", "reporterCode": 757, "partnerCode": 0},
-        {**base, "freqCode": "A", "refYear": 2022, "refMonth": 52, "period": "2022", "reporterCode": 579, "partnerCode": 251},
-        {**base, "freqCode": "A", "refYear": 2022, "refMonth": 52, "period": "2022", "reporterCode": 699, "partnerCode": 490},
-        {**base, "freqCode": "A", "refYear": 2022, "refMonth": 52, "period": "2022", "reporterCode": 842, "partnerCode": 156,
-         "PrimaryValue": None, "cifValue": 7.5, "netWgt": 0},
-    ]  # fmt: skip
+        {
+            **base,
+            "freqCode": "M",
+            "refYear": 2023,
+            "refMonth": 3,
+            "period": "202303",
+            "reporterCode": 757,
+            "partnerCode": 0,
+        },
+        {
+            **base,
+            "freqCode": "A",
+            "refYear": 2022,
+            "refMonth": 52,
+            "period": "2022",
+            "reporterCode": 579,
+            "partnerCode": 251,
+        },
+        {
+            **base,
+            "freqCode": "A",
+            "refYear": 2022,
+            "refMonth": 52,
+            "period": "2022",
+            "reporterCode": 699,
+            "partnerCode": 490,
+        },
+        {
+            **base,
+            "freqCode": "A",
+            "refYear": 2022,
+            "refMonth": 52,
+            "period": "2022",
+            "reporterCode": 842,
+            "partnerCode": 156,
+            "PrimaryValue": None,
+            "cifValue": 7.5,
+            "netWgt": 0,
+        },
+    ]
     raw = raw_flows(records_frame(records))
     assert raw.select("reporter", "partner", "period").rows() == [
         ("CHE", "WLD", "202303"),
@@ -50,8 +103,11 @@ def test_codes_without_iso_fields_world_months_and_aggregates():
         .select("reporter", "period", "freq", "value_usd", "net_weight_kg")
         .rows()
     )
-    assert rows == [("CHE", date(2023, 3, 1), "M", 1000.0, 5.0), ("NOR", date(2022, 1, 1), "A", 1000.0, 5.0),
-                    ("USA", date(2022, 1, 1), "A", 7.5, None)]  # fmt: skip
+    assert rows == [
+        ("CHE", date(2023, 3, 1), "M", 1000.0, 5.0),
+        ("NOR", date(2022, 1, 1), "A", 1000.0, 5.0),
+        ("USA", date(2022, 1, 1), "A", 7.5, None),
+    ]
     assert result.quarantine.select("row", "field").rows() == [(3, "partner")]  # 490 "Other Asia, nes"
 
 
@@ -93,5 +149,13 @@ def test_query_codes_are_comtrades():
 
     codes = iso3_to_code()
     assert [codes[c] for c in ("USA", "IND", "FRA", "NOR", "CHE", "DEU", "PAK", "BEL", "CHN")] == [
-        "842", "699", "251", "579", "757", "276", "586", "56", "156",
-    ]  # fmt: skip
+        "842",
+        "699",
+        "251",
+        "579",
+        "757",
+        "276",
+        "586",
+        "56",
+        "156",
+    ]

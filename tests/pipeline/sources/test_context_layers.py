@@ -16,28 +16,44 @@ from tradesentinel.schema import INDICATORS, PORT_CALLS, TARIFFS
 
 SDMX = {
     "header": {"id": "TRN"},
-    "dataSets": [{"series": {
-        "0:0:0:0:0": {"observations": {"0": [5.12], "1": [4.8]}},
-        "0:0:0:1:0": {"observations": {"1": [0.0]}},
-    }}],
-    "structure": {"dimensions": {
-        "series": [
-            {"id": "FREQ", "values": [{"id": "A"}]},
-            {"id": "REPORTER", "values": [{"id": "840", "name": "United States"}]},
-            {"id": "PARTNER", "values": [{"id": "000", "name": "World"}]},
-            {"id": "PRODUCTCODE", "values": [{"id": "870323"}, {"id": "854231"}]},
-            {"id": "INDICATOR", "values": [{"id": "MFN-SMPL-AVRG"}]},
-        ],
-        "observation": [{"id": "TIME_PERIOD", "values": [{"id": "2018"}, {"id": "2019"}]}],
-    }},
-}  # fmt: skip
+    "dataSets": [
+        {
+            "series": {
+                "0:0:0:0:0": {"observations": {"0": [5.12], "1": [4.8]}},
+                "0:0:0:1:0": {"observations": {"1": [0.0]}},
+            }
+        }
+    ],
+    "structure": {
+        "dimensions": {
+            "series": [
+                {"id": "FREQ", "values": [{"id": "A"}]},
+                {"id": "REPORTER", "values": [{"id": "840", "name": "United States"}]},
+                {"id": "PARTNER", "values": [{"id": "000", "name": "World"}]},
+                {"id": "PRODUCTCODE", "values": [{"id": "870323"}, {"id": "854231"}]},
+                {"id": "INDICATOR", "values": [{"id": "MFN-SMPL-AVRG"}]},
+            ],
+            "observation": [{"id": "TIME_PERIOD", "values": [{"id": "2018"}, {"id": "2019"}]}],
+        }
+    },
+}
 
 
 def _wb_page(page: int, pages: int, rows: list[tuple[str, str, float | None]]) -> bytes:
     meta = {"page": page, "pages": pages, "per_page": 1000, "total": 3, "sourceid": "2"}
-    records = [{"indicator": {"id": "NY.GDP.MKTP.CD", "value": "GDP (current US$)"}, "country": {"id": iso[:2], "value": iso},
-                "countryiso3code": iso, "date": year, "value": value, "unit": "", "obs_status": "", "decimal": 0}
-               for iso, year, value in rows]  # fmt: skip
+    records = [
+        {
+            "indicator": {"id": "NY.GDP.MKTP.CD", "value": "GDP (current US$)"},
+            "country": {"id": iso[:2], "value": iso},
+            "countryiso3code": iso,
+            "date": year,
+            "value": value,
+            "unit": "",
+            "obs_status": "",
+            "decimal": 0,
+        }
+        for iso, year, value in rows
+    ]
     return json.dumps([meta, records]).encode()
 
 
@@ -65,15 +81,20 @@ def test_wits_sdmx_json_to_tariffs(tmp_path, settings, loopback):
 
 def test_worldbank_pages_and_aggregates(settings, loopback):
     route = "/country/USA;CHN;EUU/indicator/NY.GDP.MKTP.CD"
-    loopback.serve(route, _wb_page(1, 2, [("USA", "2022", 2.5462e13), ("EUU", "2022", 1.67e13)]),
-                   _wb_page(2, 2, [("CHN", "2022", 1.7963e13), ("CHN", "2023", None)]))  # fmt: skip
+    loopback.serve(
+        route,
+        _wb_page(1, 2, [("USA", "2022", 2.5462e13), ("EUU", "2022", 1.67e13)]),
+        _wb_page(2, 2, [("CHN", "2022", 1.7963e13), ("CHN", "2023", None)]),
+    )
     local = settings.model_copy(update={"worldbank_url": loopback.url, "http_backoff_s": 0.0})
     paths = download_worldbank(local, countries="USA;CHN;EUU", years="2022:2023")
     assert len(paths) == 2 and "page=2" in loopback.requests[-1]
     table = pl.concat([read_worldbank_json(p) for p in paths])
     assert table.schema == pl.Schema(INDICATORS)
-    assert table.rows() == [("USA", "NY.GDP.MKTP.CD", 2022, 2.5462e13, "worldbank"),
-                            ("CHN", "NY.GDP.MKTP.CD", 2022, 1.7963e13, "worldbank")]  # fmt: skip
+    assert table.rows() == [
+        ("USA", "NY.GDP.MKTP.CD", 2022, 2.5462e13, "worldbank"),
+        ("CHN", "NY.GDP.MKTP.CD", 2022, 1.7963e13, "worldbank"),
+    ]
     bad = paths[0].parent / "error.json"
     bad.write_text(
         '[{"message": [{"id": "120", "key": "Invalid value", "value": "The provided parameter value is not valid"}]}]'
@@ -95,10 +116,18 @@ def test_port_calls_csv(tmp_path):
     result = read_port_calls(path)
     assert result.calls.schema == pl.Schema(PORT_CALLS) and result.n_rows == 5
     assert result.calls.rows() == [
-        ("9486910", "MAKRAN", "IRN", "IRBND", "IRN", datetime(2024, 3, 1, 6, 30, tzinfo=UTC),
-         datetime(2024, 3, 3, 18, 0, tzinfo=UTC), "portcalls"),
+        (
+            "9486910",
+            "MAKRAN",
+            "IRN",
+            "IRBND",
+            "IRN",
+            datetime(2024, 3, 1, 6, 30, tzinfo=UTC),
+            datetime(2024, 3, 3, 18, 0, tzinfo=UTC),
+            "portcalls",
+        ),
         ("9313149", "TASCA", "PAN", "NLRTM", "NLD", datetime(2024, 3, 2, tzinfo=UTC), None, "portcalls"),
-    ]  # fmt: skip
+    ]
     reasons = {(r["row"], r["field"]): r["reason"] for r in result.quarantine.iter_rows(named=True)}
     assert reasons == {
         (3, "vessel_imo"): "IMO number '93131' is not 7 digits",

@@ -42,12 +42,14 @@ XML = """<?xml version="1.0" encoding="UTF-8"?>
 </export>
 """
 
-HEADER = ("fileGenerationDate;Entity_LogicalId;Entity_EU_ReferenceNumber;Entity_UnitedNationId;Entity_DesignationDate;"
-          "Entity_DesignationDetails;Entity_Remark;Entity_SubjectType;Entity_SubjectType_ClassificationCode;"
-          "Entity_Regulation_Programme;NameAlias_LastName;NameAlias_FirstName;NameAlias_WholeName;Address_City;"
-          "Address_Street;Address_ZipCode;Address_CountryIso2Code;Address_CountryDescription;Identification_Number;"
-          "Identification_TypeDescription;Identification_CountryIso2Code;Identification_CountryDescription;"
-          "Citizenship_CountryIso2Code;BirthDate_BirthDate")  # fmt: skip
+HEADER = (
+    "fileGenerationDate;Entity_LogicalId;Entity_EU_ReferenceNumber;Entity_UnitedNationId;Entity_DesignationDate;"
+    "Entity_DesignationDetails;Entity_Remark;Entity_SubjectType;Entity_SubjectType_ClassificationCode;"
+    "Entity_Regulation_Programme;NameAlias_LastName;NameAlias_FirstName;NameAlias_WholeName;Address_City;"
+    "Address_Street;Address_ZipCode;Address_CountryIso2Code;Address_CountryDescription;Identification_Number;"
+    "Identification_TypeDescription;Identification_CountryIso2Code;Identification_CountryDescription;"
+    "Citizenship_CountryIso2Code;BirthDate_BirthDate"
+)
 ROWS = [
     "06/05/2024;139133;EU.7000.23;;2022-02-23;;Member of the Security Council;person;P;UKR;Shoigu;Sergei;Sergei Kuzhugetovich SHOIGU;;;;;;;;;;RU;1955-05-21",
     "06/05/2024;139133;EU.7000.23;;2022-02-23;;;person;P;UKR;;;Сергей Кужугетович Шойгу;Moscow;Frunzenskaya nab. 22;119160;RU;RUSSIAN FEDERATION;;;;;;",

@@ -66,12 +66,25 @@ def test_malformed_and_truncated_exports(shared_data, tmp_path):
 
 def test_doc_api_article_list(tmp_path):
     path = tmp_path / "artlist.json"
-    path.write_text(json.dumps({"articles": [
-        {"url": "https://example.org/a", "url_mobile": "", "title": "Port congestion grows",
-         "seendate": "20240615T170000Z", "socialimage": "", "domain": "example.org", "language": "English",
-         "sourcecountry": "India"},
-        {"url": "https://example.org/b"},
-    ]}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "articles": [
+                    {
+                        "url": "https://example.org/a",
+                        "url_mobile": "",
+                        "title": "Port congestion grows",
+                        "seendate": "20240615T170000Z",
+                        "socialimage": "",
+                        "domain": "example.org",
+                        "language": "English",
+                        "sourcecountry": "India",
+                    },
+                    {"url": "https://example.org/b"},
+                ]
+            }
+        )
+    )
     news = read_gdelt_doc(path)
     assert news.schema == pl.Schema(NEWS) and news.height == 2
     first, second = news.rows(named=True)

@@ -25,12 +25,39 @@ from tradesentinel.pipeline.countries import WORLD, valid_iso3
 from tradesentinel.pipeline.sources.files import parse_json
 
 COMTRADE_CODES: dict[int, str] = {
-    0: WORLD, 842: "USA", 841: "USA", 699: "IND", 251: "FRA", 579: "NOR", 757: "CHE", 412: "XKX",
-    280: "DEU", 886: "YEM", 736: "SDN", 230: "ETH", 868: "VNM", 590: "PAN", 658: "KNA", 891: "SCG",
-    890: "YUG", 810: "SUN", 200: "CSK", 278: "DDR", 720: "YMD", 530: "ANT",
+    0: WORLD,
+    842: "USA",
+    841: "USA",
+    699: "IND",
+    251: "FRA",
+    579: "NOR",
+    757: "CHE",
+    412: "XKX",
+    280: "DEU",
+    886: "YEM",
+    736: "SDN",
+    230: "ETH",
+    868: "VNM",
+    590: "PAN",
+    658: "KNA",
+    891: "SCG",
+    890: "YUG",
+    810: "SUN",
+    200: "CSK",
+    278: "DDR",
+    720: "YMD",
+    530: "ANT",
     # historic territories, coded as Comtrade codes them (ISO 3166-3 or the principal member)
-    58: "BEL", 588: "PAK", 532: "ANT", 866: "VDR", 582: "PCI", 592: "PCZ", 536: "NTZ", 849: "PUS", 80: "ATB",
-}  # fmt: skip
+    58: "BEL",
+    588: "PAK",
+    532: "ANT",
+    866: "VDR",
+    582: "PCI",
+    592: "PCZ",
+    536: "NTZ",
+    849: "PUS",
+    80: "ATB",
+}
 """Comtrade numeric codes that are not (or no longer) the ISO 3166 numeric code of their country."""
 REQUIRED = ("reportercode", "partnercode", "flowcode", "cmdcode", "primaryvalue")
 MAX_PREVIEW = 500

@@ -106,34 +106,58 @@ def download_comtrade(settings: Settings, query: ComtradeQuery) -> Download:
         name = _safe(
             f"{query.freq}_{query.classification}_{'-'.join(reporters)}_{period}_{'-'.join(flows)}_{query.cmd}"
         )
-        path = fetch(settings, url, source="comtrade", name=f"{name}.json", params=params,
-                     headers={KEY_HEADER: key} if key else None)  # fmt: skip
+        path = fetch(
+            settings,
+            url,
+            source="comtrade",
+            name=f"{name}.json",
+            params=params,
+            headers={KEY_HEADER: key} if key else None,
+        )
         records = payload_records(read_json(path, "JSON from the API"), path)
         if len(records) >= limit and (smaller := _split(call)):
-            log.info("comtrade: %s %s hit the %d-record limit; splitting it into %d calls", reporters, period,
-                     limit, len(smaller))  # fmt: skip
+            log.info(
+                "comtrade: %s %s hit the %d-record limit; splitting it into %d calls",
+                reporters,
+                period,
+                limit,
+                len(smaller),
+            )
             path.unlink()
             calls[:0] = smaller
             continue
         if len(records) >= limit:
             capped.append(f"{'-'.join(reporters)} {period} {'-'.join(flows)}")
-            log.warning("comtrade: %s %s came back with %d records, the %s limit: narrow the query (fewer "
-                        "partners or codes)%s", reporters, period, len(records), endpoint,
-                        "" if key else " or set TRADESENTINEL_COMTRADE_KEY")  # fmt: skip
+            log.warning(
+                "comtrade: %s %s came back with %d records, the %s limit: narrow the query (fewer "
+                "partners or codes)%s",
+                reporters,
+                period,
+                len(records),
+                endpoint,
+                "" if key else " or set TRADESENTINEL_COMTRADE_KEY",
+            )
         paths.append(path)
     return Download(paths, capped)
 
 
-def download_comtrade_bulk(settings: Settings, *, reporter: str, period: str, freq: str = "A",
-                           classification: str = "HS") -> list[Path]:  # fmt: skip
+def download_comtrade_bulk(
+    settings: Settings, *, reporter: str, period: str, freq: str = "A", classification: str = "HS"
+) -> list[Path]:
     """Fetch the bulk files (gzipped TSV) of one reporter and period; needs a subscription key."""
     if not settings.comtrade_key:
         raise FetchError("comtrade: bulk files need a subscription key: set TRADESENTINEL_COMTRADE_KEY")
     headers = {KEY_HEADER: settings.comtrade_key.get_secret_value()}
     url = f"{settings.comtrade_url}/bulk/v1/get/C/{freq}/{classification}"
     params = {"reporterCode": _codes((reporter,), "reporter"), "period": period}
-    listing = fetch(settings, url, source="comtrade", name=_safe(f"bulk_{reporter}_{period}") + ".json",
-                    params=params, headers=headers)  # fmt: skip
+    listing = fetch(
+        settings,
+        url,
+        source="comtrade",
+        name=_safe(f"bulk_{reporter}_{period}") + ".json",
+        params=params,
+        headers=headers,
+    )
     files = payload_records(read_json(listing, "bulk file list"), listing)
     out = []
     for number, item in enumerate(files, start=1):

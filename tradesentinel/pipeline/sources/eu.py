@@ -44,32 +44,57 @@ def _identifier(element: ET.Element, kind: str, number: str, country: str) -> st
 
 
 def _xml_entry(entity: ET.Element) -> dict[str, Any]:
-    names = [n.get("wholeName") or join_parts(n.get("firstName"), n.get("middleName"), n.get("lastName"))
-             for n in _all(entity, "nameAlias")]  # fmt: skip
+    names = [
+        n.get("wholeName") or join_parts(n.get("firstName"), n.get("middleName"), n.get("lastName"))
+        for n in _all(entity, "nameAlias")
+    ]
     names = [n for n in names if n]
     subject = _all(entity, "subjectType")
     kind = (subject[0].get("code") or subject[0].get("classificationCode") or "").lower() if subject else ""
     regulations = _all(entity, "regulation")
     published = sorted(d for d in (iso_date(r.get("publicationDate")) for r in regulations) if d)
-    countries = [iso3_from_iso2(e.get("countryIso2Code"))
-                 for tag in ("citizenship", "address", "identification") for e in _all(entity, tag)]  # fmt: skip
-    addresses = [join_parts(a.get("street"), a.get("poBox"), a.get("city"), a.get("zipCode"), a.get("region"),
-                            a.get("place"), a.get("countryDescription")) for a in _all(entity, "address")]  # fmt: skip
-    ids = [_identifier(i, "identificationTypeDescription", "number", "countryDescription")
-           for i in _all(entity, "identification")]  # fmt: skip
+    countries = [
+        iso3_from_iso2(e.get("countryIso2Code"))
+        for tag in ("citizenship", "address", "identification")
+        for e in _all(entity, tag)
+    ]
+    addresses = [
+        join_parts(
+            a.get("street"),
+            a.get("poBox"),
+            a.get("city"),
+            a.get("zipCode"),
+            a.get("region"),
+            a.get("place"),
+            a.get("countryDescription"),
+        )
+        for a in _all(entity, "address")
+    ]
+    ids = [
+        _identifier(i, "identificationTypeDescription", "number", "countryDescription")
+        for i in _all(entity, "identification")
+    ]
     reference = entity.get("euReferenceNumber")
     remarks = [r.text for r in _all(entity, "remark")] + [entity.get("designationDetails")]
     remarks += [n.get("function") for n in _all(entity, "nameAlias")]
-    remarks += [f"DOB {b.get('birthdate') or b.get('year')}" for b in _all(entity, "birthdate")
-                if b.get("birthdate") or b.get("year")]  # fmt: skip
+    remarks += [
+        f"DOB {b.get('birthdate') or b.get('year')}"
+        for b in _all(entity, "birthdate")
+        if b.get("birthdate") or b.get("year")
+    ]
     return {
-        "list": LIST_NAME, "entry_id": entity.get("logicalId"), "name": names[0] if names else None,
-        "aliases": names[1:], "entity_type": TYPES.get(kind, "unknown"),
-        "programmes": [r.get("programme") for r in regulations], "countries": countries,
-        "addresses": addresses, "identifiers": [f"EU reference {reference}" if reference else None, *ids],
+        "list": LIST_NAME,
+        "entry_id": entity.get("logicalId"),
+        "name": names[0] if names else None,
+        "aliases": names[1:],
+        "entity_type": TYPES.get(kind, "unknown"),
+        "programmes": [r.get("programme") for r in regulations],
+        "countries": countries,
+        "addresses": addresses,
+        "identifiers": [f"EU reference {reference}" if reference else None, *ids],
         "listed_on": iso_date(entity.get("designationDate")) or (published[0] if published else None),
         "remarks": "; ".join(unique(remarks)) or None,
-    }  # fmt: skip
+    }
 
 
 def read_eu_xml(path: Path) -> pl.DataFrame:
@@ -106,17 +131,38 @@ def read_eu_csv(path: Path) -> pl.DataFrame:
     bad = raw.filter(~pl.col("entity_logicalid").fill_null("").str.contains(r"^\d+$"))
     if bad.height:
         row = bad.row(0, named=True)
-        raise InputError(path, f"Entity_LogicalId {row['entity_logicalid']!r} is not a number (truncated line?)",
-                         row=int(row["_row"]), field="Entity_LogicalId")  # fmt: skip
+        raise InputError(
+            path,
+            f"Entity_LogicalId {row['entity_logicalid']!r} is not a number (truncated line?)",
+            row=int(row["_row"]),
+            field="Entity_LogicalId",
+        )
     get = lambda row, name: row.get(name) or None
     entries: dict[str, dict[str, Any]] = {}
     for row in raw.iter_rows(named=True):
-        entry = entries.setdefault(row["entity_logicalid"], {
-            "list": LIST_NAME, "entry_id": row["entity_logicalid"], "names": [], "aliases": [], "programmes": [],
-            "countries": [], "addresses": [], "identifiers": [], "remarks": [],
-            "entity_type": TYPES.get((get(row, "entity_subjecttype") or get(row, "entity_subjecttype_classificationcode") or "").lower(), "unknown"),
-            "listed_on": iso_date(get(row, "entity_designationdate")),
-        })  # fmt: skip
+        entry = entries.setdefault(
+            row["entity_logicalid"],
+            {
+                "list": LIST_NAME,
+                "entry_id": row["entity_logicalid"],
+                "names": [],
+                "aliases": [],
+                "programmes": [],
+                "countries": [],
+                "addresses": [],
+                "identifiers": [],
+                "remarks": [],
+                "entity_type": TYPES.get(
+                    (
+                        get(row, "entity_subjecttype")
+                        or get(row, "entity_subjecttype_classificationcode")
+                        or ""
+                    ).lower(),
+                    "unknown",
+                ),
+                "listed_on": iso_date(get(row, "entity_designationdate")),
+            },
+        )
         entry["names"].append(get(row, "namealias_wholename"))
         entry["programmes"].append(get(row, "entity_regulation_programme"))
         reference = get(row, "entity_eu_referencenumber")

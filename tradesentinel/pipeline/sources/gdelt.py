@@ -22,31 +22,82 @@ from tradesentinel.pipeline.sources.files import read_json, read_strict_csv
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
 from tradesentinel.schema import NEWS, conform
 
-_ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code", "Religion2Code",
-          "Type1Code", "Type2Code", "Type3Code")  # fmt: skip
+_ACTOR = (
+    "Code",
+    "Name",
+    "CountryCode",
+    "KnownGroupCode",
+    "EthnicCode",
+    "Religion1Code",
+    "Religion2Code",
+    "Type1Code",
+    "Type2Code",
+    "Type3Code",
+)
 _GEO = ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
 EVENT_COLUMNS = (
-    "GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate",
-    *(f"Actor1{c}" for c in _ACTOR), *(f"Actor2{c}" for c in _ACTOR),
-    "IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
-    "NumMentions", "NumSources", "NumArticles", "AvgTone",
+    "GLOBALEVENTID",
+    "SQLDATE",
+    "MonthYear",
+    "Year",
+    "FractionDate",
+    *(f"Actor1{c}" for c in _ACTOR),
+    *(f"Actor2{c}" for c in _ACTOR),
+    "IsRootEvent",
+    "EventCode",
+    "EventBaseCode",
+    "EventRootCode",
+    "QuadClass",
+    "GoldsteinScale",
+    "NumMentions",
+    "NumSources",
+    "NumArticles",
+    "AvgTone",
     *(f"{who}Geo_{c}" for who in ("Actor1", "Actor2", "Action") for c in _GEO),
-    "DATEADDED", "SOURCEURL",
-)  # fmt: skip
+    "DATEADDED",
+    "SOURCEURL",
+)
 """The 61 columns of a GDELT 2.0 Events export, in order (GDELT Event Codebook V2.0)."""
 CAMEO_ROOTS = {
-    "01": "made a public statement about", "02": "appealed to", "03": "expressed intent to cooperate with",
-    "04": "consulted", "05": "engaged in diplomatic cooperation with", "06": "engaged in material cooperation with",
-    "07": "provided aid to", "08": "yielded to", "09": "investigated", "10": "made demands of",
-    "11": "disapproved of", "12": "rejected", "13": "threatened", "14": "protested against",
-    "15": "exhibited force posture toward", "16": "reduced relations with", "17": "coerced", "18": "assaulted",
-    "19": "fought", "20": "used unconventional mass violence against",
-}  # fmt: skip
+    "01": "made a public statement about",
+    "02": "appealed to",
+    "03": "expressed intent to cooperate with",
+    "04": "consulted",
+    "05": "engaged in diplomatic cooperation with",
+    "06": "engaged in material cooperation with",
+    "07": "provided aid to",
+    "08": "yielded to",
+    "09": "investigated",
+    "10": "made demands of",
+    "11": "disapproved of",
+    "12": "rejected",
+    "13": "threatened",
+    "14": "protested against",
+    "15": "exhibited force posture toward",
+    "16": "reduced relations with",
+    "17": "coerced",
+    "18": "assaulted",
+    "19": "fought",
+    "20": "used unconventional mass violence against",
+}
 """CAMEO root event codes as verbs, for the one-line event summary."""
 GEO_COUNTRIES = ("Actor1Geo_CountryCode", "Actor2Geo_CountryCode", "ActionGeo_CountryCode")
-USED = ("GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1Name", "Actor1CountryCode", "Actor2Code", "Actor2Name",
-        "Actor2CountryCode", "EventCode", "EventRootCode", "AvgTone", *GEO_COUNTRIES, "ActionGeo_FullName",
-        "SOURCEURL")  # fmt: skip
+USED = (
+    "GLOBALEVENTID",
+    "SQLDATE",
+    "Actor1Code",
+    "Actor1Name",
+    "Actor1CountryCode",
+    "Actor2Code",
+    "Actor2Name",
+    "Actor2CountryCode",
+    "EventCode",
+    "EventRootCode",
+    "AvgTone",
+    *GEO_COUNTRIES,
+    "ActionGeo_FullName",
+    "SOURCEURL",
+)
 """The columns the news table is built from (the others are tokenised and checked, not converted)."""
 
 
@@ -144,10 +195,14 @@ def events_news(frame: pl.DataFrame, *, path: Path | str = "events") -> pl.DataF
         _countries(frame), on=COUNTRY_CODES, how="left", nulls_equal=True, maintain_order="left"
     )
     news = frame.select(
-        pl.format("gdelt-{}", "GLOBALEVENTID").alias("news_id"), when.alias("date"), title.alias("title"),
-        pl.col("_countries").alias("countries"), pl.col("SOURCEURL").alias("url"), tone.alias("tone"),
+        pl.format("gdelt-{}", "GLOBALEVENTID").alias("news_id"),
+        when.alias("date"),
+        title.alias("title"),
+        pl.col("_countries").alias("countries"),
+        pl.col("SOURCEURL").alias("url"),
+        tone.alias("tone"),
         pl.lit("gdelt-events").alias("source"),
-    )  # fmt: skip
+    )
     return conform(news.unique("news_id", keep="last", maintain_order=True), "news").collect()
 
 
@@ -171,13 +226,26 @@ def doc_news(payload: object, *, path: Path | str = "response") -> pl.DataFrame:
         if not url:
             raise InputError(path, "an article has no url", row=number, field="url")
         seen = str(article.get("seendate") or "")
-        rows.append({
-            "news_id": f"gdelt-doc-{content_digest(url)}", "date": seen[:8] or None, "title": article.get("title"),
-            "countries": [c for c in [iso3_from_name(article.get("sourcecountry"))] if c], "url": url,
-            "tone": article.get("tone"), "source": "gdelt-doc",
-        })  # fmt: skip
-    frame = pl.DataFrame(rows, schema_overrides={"date": pl.String, "countries": pl.List(pl.String),
-                                                 "tone": pl.Float64, "title": pl.String})  # fmt: skip
+        rows.append(
+            {
+                "news_id": f"gdelt-doc-{content_digest(url)}",
+                "date": seen[:8] or None,
+                "title": article.get("title"),
+                "countries": [c for c in [iso3_from_name(article.get("sourcecountry"))] if c],
+                "url": url,
+                "tone": article.get("tone"),
+                "source": "gdelt-doc",
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={
+            "date": pl.String,
+            "countries": pl.List(pl.String),
+            "tone": pl.Float64,
+            "title": pl.String,
+        },
+    )
     if frame.height == 0:
         return pl.DataFrame(schema=NEWS)
     frame = frame.with_columns(pl.col("date").str.to_date("%Y%m%d", strict=False))

@@ -70,8 +70,9 @@ def read_hs_csv(path: Path, hs_version: str = DEFAULT_VERSION) -> pl.DataFrame:
     bad = raw.filter(bad_code)
     if bad.height:
         row = bad.row(0, named=True)
-        raise InputError(path, f"HS code {row['hs_code']!r} is not 2, 4 or 6 digits", row=row["_row"],
-                         field="hs_code")  # fmt: skip
+        raise InputError(
+            path, f"HS code {row['hs_code']!r} is not 2, 4 or 6 digits", row=row["_row"], field="hs_code"
+        )
     empty = raw.filter(pl.col("description").fill_null("").str.strip_chars() == "")
     if empty.height:
         raise InputError(path, "empty description", row=int(empty["_row"][0]), field="description")
@@ -79,8 +80,12 @@ def read_hs_csv(path: Path, hs_version: str = DEFAULT_VERSION) -> pl.DataFrame:
         wrong = raw.filter(pl.col("level").cast(pl.Int64, strict=False) != length)
         if wrong.height:
             row = wrong.row(0, named=True)
-            raise InputError(path, f"level {row['level']!r} does not match HS code {row['hs_code']!r}",
-                             row=row["_row"], field="level")  # fmt: skip
+            raise InputError(
+                path,
+                f"level {row['level']!r} does not match HS code {row['hs_code']!r}",
+                row=row["_row"],
+                field="level",
+            )
     if raw.height == 0:
         raise InputError(path, "no HS codes in the file")
     if "parent" in raw.columns:

@@ -78,8 +78,16 @@ def _save(response: httpx.Response, target: Path) -> int:
     return received
 
 
-def fetch(settings: Settings, url: str, *, source: str, name: str, params: Mapping[str, str] | None = None,
-          headers: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep) -> Path:  # fmt: skip
+def fetch(
+    settings: Settings,
+    url: str,
+    *,
+    source: str,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path:
     """Download `url` into data/raw/<source>/<today>/<name> and return that path.
 
     Retries `settings.http_retries` times on 429, 5xx, timeouts and dropped connections, waiting

@@ -25,24 +25,65 @@ from tradesentinel.schema import QUARANTINE, conform
 
 log = logging.getLogger(__name__)
 
-SDN = ("ent_num", "name", "sdn_type", "program", "title", "call_sign", "vess_type", "tonnage", "grt",
-       "vess_flag", "vess_owner", "remarks")  # fmt: skip
+SDN = (
+    "ent_num",
+    "name",
+    "sdn_type",
+    "program",
+    "title",
+    "call_sign",
+    "vess_type",
+    "tonnage",
+    "grt",
+    "vess_flag",
+    "vess_owner",
+    "remarks",
+)
 ADD = ("ent_num", "add_num", "address", "city", "country", "add_remarks")
 ALT = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
 COMMENTS = ("ent_num", "remarks")
 NULL = "-0-"
 ID_PREFIXES = (
-    r"Passport", r"National ID No\.", r"Cedula No\.", r"Tax ID No\.", r"Registration (?:Number|ID)",
-    r"Business Registration (?:Number|Document #)", r"(?:UK )?Company Number", r"SWIFT/BIC",
-    r"Vessel Registration Identification", r"IMO", r"MMSI", r"RFC", r"NIT #", r"D-U-N-S Number",
-    r"Identification Number", r"Legal Entity Number", r"C\.U\.R\.P\.", r"SSN", r"V\.A\.T\. Number",
-    r"Unified Social Credit Code", r"Digital Currency Address - \w+", r"Aircraft Tail Number",
-    r"Aircraft Manufacturer's Serial Number \(MSN\)", r"Personal ID Card", r"Driver's License No\.",
-    r"Birth Certificate Number", r"Trade License No\.", r"Certificate of Incorporation Number",
-    r"Chamber of Commerce Number", r"Commercial Registry Number", r"Matricula Mercantil No",
-    r"Public Security and Immigration No\.", r"Stateless Person ID Card", r"ISIN", r"Kenyan ID No\.",
-    r"Diplomatic Passport", r"Residency Number", r"Citizen's Card Number", r"Moroccan Personal ID No\.",
-)  # fmt: skip
+    r"Passport",
+    r"National ID No\.",
+    r"Cedula No\.",
+    r"Tax ID No\.",
+    r"Registration (?:Number|ID)",
+    r"Business Registration (?:Number|Document #)",
+    r"(?:UK )?Company Number",
+    r"SWIFT/BIC",
+    r"Vessel Registration Identification",
+    r"IMO",
+    r"MMSI",
+    r"RFC",
+    r"NIT #",
+    r"D-U-N-S Number",
+    r"Identification Number",
+    r"Legal Entity Number",
+    r"C\.U\.R\.P\.",
+    r"SSN",
+    r"V\.A\.T\. Number",
+    r"Unified Social Credit Code",
+    r"Digital Currency Address - \w+",
+    r"Aircraft Tail Number",
+    r"Aircraft Manufacturer's Serial Number \(MSN\)",
+    r"Personal ID Card",
+    r"Driver's License No\.",
+    r"Birth Certificate Number",
+    r"Trade License No\.",
+    r"Certificate of Incorporation Number",
+    r"Chamber of Commerce Number",
+    r"Commercial Registry Number",
+    r"Matricula Mercantil No",
+    r"Public Security and Immigration No\.",
+    r"Stateless Person ID Card",
+    r"ISIN",
+    r"Kenyan ID No\.",
+    r"Diplomatic Passport",
+    r"Residency Number",
+    r"Citizen's Card Number",
+    r"Moroccan Personal ID No\.",
+)
 ID_PATTERN = r"^(?:alt\. )?(?:" + "|".join(ID_PREFIXES) + r")(?:\s|$)"
 ALIAS_PATTERN = r"[afn]\.k\.a\.,? '(.+?)'(?:[;.,)]|$)"
 NATIONALITY_PATTERN = r"(?:nationality|citizen) ([A-Z][^;.(]*)"
@@ -101,14 +142,24 @@ def _orphans(path: Path, frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     orphans = frame.filter(~pl.col("ent_num").is_in(ids.implode()))
     if orphans.height:
         row = orphans.row(0, named=True)
-        log.warning("%s: %d row(s) link to no entry of sdn.csv (first: row %d, ent_num %s); quarantined",
-                    path, orphans.height, row["_row"], row["ent_num"])  # fmt: skip
+        log.warning(
+            "%s: %d row(s) link to no entry of sdn.csv (first: row %d, ent_num %s); quarantined",
+            path,
+            orphans.height,
+            row["_row"],
+            row["ent_num"],
+        )
     originals = [c for c in frame.columns if c != "_row"]
     return orphans.select(
-        pl.lit(str(path)).alias("file"), pl.col("_row").alias("row"), pl.lit("ent_num").alias("field"),
-        pl.format("ent_num {} is not in sdn.csv (an extract, or files of different dates?)", "ent_num").alias("reason"),
-        pl.struct(originals).struct.json_encode().alias("raw"), pl.lit(datetime.now(UTC)).alias("ingested_at"),
-    )  # fmt: skip
+        pl.lit(str(path)).alias("file"),
+        pl.col("_row").alias("row"),
+        pl.lit("ent_num").alias("field"),
+        pl.format("ent_num {} is not in sdn.csv (an extract, or files of different dates?)", "ent_num").alias(
+            "reason"
+        ),
+        pl.struct(originals).struct.json_encode().alias("raw"),
+        pl.lit(datetime.now(UTC)).alias("ingested_at"),
+    )
 
 
 def _country_codes(names: pl.Expr, values: pl.Series) -> pl.Expr:
@@ -125,11 +176,13 @@ def _remark_details(sdn: pl.DataFrame) -> pl.DataFrame:
     ids = parts.filter(pl.col("part").str.contains(ID_PATTERN)).group_by("ent_num", maintain_order=True)
     details = sdn.select(
         "ent_num",
-        remarks.str.extract_all(ALIAS_PATTERN).list.eval(pl.element().str.extract(ALIAS_PATTERN)).alias("r_aka"),
+        remarks.str.extract_all(ALIAS_PATTERN)
+        .list.eval(pl.element().str.extract(ALIAS_PATTERN))
+        .alias("r_aka"),
         remarks.str.extract_all(NATIONALITY_PATTERN)
         .list.eval(pl.element().str.extract(NATIONALITY_PATTERN).str.strip_chars())
         .alias("nationality"),
-    )  # fmt: skip
+    )
     names = details["nationality"].explode()
     details = details.with_columns(
         pl.col("nationality").list.eval(_country_codes(pl.element(), names)).alias("r_countries")
@@ -148,8 +201,15 @@ def _clean(items: pl.Expr) -> pl.Expr:
     return stripped.list.eval(pl.element().filter(pl.element() != "")).list.unique(maintain_order=True)
 
 
-def ofac_entries(sdn: pl.DataFrame, add: pl.DataFrame, alt: pl.DataFrame, comments: pl.DataFrame,
-                 *, source: str, list_name: str = "OFAC-SDN") -> pl.DataFrame:  # fmt: skip
+def ofac_entries(
+    sdn: pl.DataFrame,
+    add: pl.DataFrame,
+    alt: pl.DataFrame,
+    comments: pl.DataFrame,
+    *,
+    source: str,
+    list_name: str = "OFAC-SDN",
+) -> pl.DataFrame:
     """The `sanctions` table from the four legacy frames (as `read_legacy_csv` returns them)."""
     spill = comments.group_by("ent_num", maintain_order=True).agg(
         pl.col("remarks").str.join("").alias("more")
@@ -158,8 +218,11 @@ def ofac_entries(sdn: pl.DataFrame, add: pl.DataFrame, alt: pl.DataFrame, commen
         pl.concat_str(pl.col("remarks").fill_null(""), pl.col("more").fill_null("")).alias("remarks")
     )
     sdn = sdn.with_columns(pl.when(pl.col("remarks") != "").then(pl.col("remarks")).alias("remarks"))
-    line = pl.concat_str([pl.col("address"), pl.col("city"), pl.col("country"), pl.col("add_remarks")],
-                         separator=", ", ignore_nulls=True)  # fmt: skip
+    line = pl.concat_str(
+        [pl.col("address"), pl.col("city"), pl.col("country"), pl.col("add_remarks")],
+        separator=", ",
+        ignore_nulls=True,
+    )
     addresses = add.sort("ent_num", pl.col("add_num").cast(pl.Int64, strict=False)).select(
         "ent_num",
         pl.when(line != "").then(line).alias("line"),
@@ -182,14 +245,17 @@ def ofac_entries(sdn: pl.DataFrame, add: pl.DataFrame, alt: pl.DataFrame, commen
         _clean(pl.concat_list(_items("alt"), _items("r_aka"))).alias("aliases"),
         pl.col("sdn_type").str.to_lowercase().replace_strict(TYPES, default="entity").alias("entity_type"),
         _clean(pl.col("program").fill_null("").str.strip_chars("[] ").str.split("] [")).alias("programmes"),
-        _clean(pl.concat_list(_items("a_c"), _items("r_countries"),
-                             _country_codes(pl.col("vess_flag"), sdn["vess_flag"]))).alias("countries"),
+        _clean(
+            pl.concat_list(
+                _items("a_c"), _items("r_countries"), _country_codes(pl.col("vess_flag"), sdn["vess_flag"])
+            )
+        ).alias("countries"),
         _clean(_items("a_lines")).alias("addresses"),
         _clean(pl.concat_list(_items("r_ids"), call_sign)).alias("identifiers"),
         pl.lit(None, pl.Date).alias("listed_on"),
         "remarks",
         pl.lit(source).alias("source"),
-    )  # fmt: skip
+    )
     out = out.with_columns(pl.col("aliases").list.set_difference(pl.concat_list("name")))
     return conform(out, "sanctions").collect()
 
@@ -208,8 +274,9 @@ def read_ofac_csv_checked(
     duplicated = sdn.filter(pl.col("ent_num").is_duplicated())
     if duplicated.height:
         row = duplicated.row(0, named=True)
-        raise InputError(files["sdn.csv"], f"ent_num {row['ent_num']} appears twice", row=row["_row"],
-                         field="ent_num")  # fmt: skip
+        raise InputError(
+            files["sdn.csv"], f"ent_num {row['ent_num']} appears twice", row=row["_row"], field="ent_num"
+        )
     parts, rejected = {}, [pl.DataFrame(schema=QUARANTINE)]
     for name, cols in (("add.csv", ADD), ("alt.csv", ALT), ("sdn_comments.csv", COMMENTS)):
         if name in files:
@@ -221,8 +288,14 @@ def read_ofac_csv_checked(
             parts[name] = pl.DataFrame(schema=dict.fromkeys(("_row", *cols), pl.String)).cast(
                 {"_row": pl.Int64}
             )
-    entries = ofac_entries(sdn, parts["add.csv"], parts["alt.csv"], parts["sdn_comments.csv"],
-                           source=str(directory), list_name=list_name)  # fmt: skip
+    entries = ofac_entries(
+        sdn,
+        parts["add.csv"],
+        parts["alt.csv"],
+        parts["sdn_comments.csv"],
+        source=str(directory),
+        list_name=list_name,
+    )
     return entries, conform(pl.concat(rejected), "quarantine").collect()
 
 

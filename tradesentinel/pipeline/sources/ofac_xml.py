@@ -25,7 +25,7 @@ from tradesentinel.pipeline.sources.sanctions import (
     local,
     parse_xml,
     unique,
-)  # fmt: skip
+)
 
 _ID = re.compile(ID_PATTERN)
 COUNTRY_FEATURES = (
@@ -58,8 +58,10 @@ def _classic_entry(entry: ET.Element, list_name: str) -> dict[str, Any]:
     for address in entry.iter():
         if local(address.tag) != "address":
             continue
-        parts = [child_text(address, k) for k in ("address1", "address2", "address3", "city",
-                                                   "stateOrProvince", "postalCode", "country")]  # fmt: skip
+        parts = [
+            child_text(address, k)
+            for k in ("address1", "address2", "address3", "city", "stateOrProvince", "postalCode", "country")
+        ]
         addresses.append(join_parts(*parts))
         countries.append(iso3_from_name(child_text(address, "country")))
     for holder in entry.iter():
@@ -76,11 +78,17 @@ def _classic_entry(entry: ET.Element, list_name: str) -> dict[str, Any]:
     ]
     programmes = [(p.text or "").strip() for p in entry.iter() if local(p.tag) == "program"]
     return {
-        "list": list_name, "entry_id": uid, "name": _name(child_text(entry, "firstName"), child_text(entry, "lastName")),
-        "aliases": akas, "entity_type": TYPES.get((child_text(entry, "sdnType") or "").lower(), "entity"),
-        "programmes": programmes, "countries": countries, "addresses": addresses, "identifiers": ids,
+        "list": list_name,
+        "entry_id": uid,
+        "name": _name(child_text(entry, "firstName"), child_text(entry, "lastName")),
+        "aliases": akas,
+        "entity_type": TYPES.get((child_text(entry, "sdnType") or "").lower(), "entity"),
+        "programmes": programmes,
+        "countries": countries,
+        "addresses": addresses,
+        "identifiers": ids,
         "remarks": "; ".join(unique(remarks)) or None,
-    }  # fmt: skip
+    }
 
 
 def _translation_name(name: ET.Element) -> list[str]:
@@ -116,12 +124,17 @@ def _enhanced_entry(entity: ET.Element) -> dict[str, Any]:
     kind = (child_text(info, "entityType") or "").lower()
     return {
         "list": "OFAC-SDN" if any((e.text or "").strip() == "SDN List" for e in lists) else "OFAC-CONS",
-        "entry_id": entity.get("id"), "name": primary[0] if primary else (others[0] if others else None),
-        "aliases": others, "entity_type": TYPES.get(kind, "entity"),
+        "entry_id": entity.get("id"),
+        "name": primary[0] if primary else (others[0] if others else None),
+        "aliases": others,
+        "entity_type": TYPES.get(kind, "entity"),
         "programmes": [(p.text or "").strip() for p in entity.iter() if local(p.tag) == "sanctionsProgram"],
-        "countries": countries, "addresses": addresses, "identifiers": ids,
-        "listed_on": dates[0] if dates else None, "remarks": "; ".join(unique(remarks)) or None,
-    }  # fmt: skip
+        "countries": countries,
+        "addresses": addresses,
+        "identifiers": ids,
+        "listed_on": dates[0] if dates else None,
+        "remarks": "; ".join(unique(remarks)) or None,
+    }
 
 
 def read_ofac_xml(path: Path, *, list_name: str | None = None) -> pl.DataFrame:
@@ -140,8 +153,11 @@ def read_ofac_xml(path: Path, *, list_name: str | None = None) -> pl.DataFrame:
         info = [e for e in root if local(e.tag) == "publshInformation"]
         count = child_text(info[0], "Record_Count") if info else None
         if count and count.isdigit() and int(count) != len(entries):
-            raise InputError(path, f"Record_Count says {count} entries, the file holds {len(entries)}: "
-                             "incomplete file", field="Record_Count")  # fmt: skip
+            raise InputError(
+                path,
+                f"Record_Count says {count} entries, the file holds {len(entries)}: incomplete file",
+                field="Record_Count",
+            )
     elif kind == "sanctionsData":
         holder = [e for e in root if local(e.tag) == "entities"]
         entries = [_enhanced_entry(e) for e in (holder[0] if holder else []) if local(e.tag) == "entity"]

@@ -81,38 +81,63 @@ def read_port_calls(path: Path) -> PortCallsResult:
         .alias("_country"),
     )
     reasons = {
-        "vessel_imo": pl.when(~pl.col("_imo").fill_null("").str.contains(r"^\d{7}$"))
-        .then(pl.format("IMO number '{}' is not 7 digits", pl.col("vessel_imo"))),
+        "vessel_imo": pl.when(~pl.col("_imo").fill_null("").str.contains(r"^\d{7}$")).then(
+            pl.format("IMO number '{}' is not 7 digits", pl.col("vessel_imo"))
+        ),
         "port": pl.when(~pl.col("_port").fill_null("").str.contains(r"^[A-Z]{2}[A-Z2-9]{3}$"))
         .then(pl.format("port '{}' is not a UN/LOCODE (e.g. NLRTM)", pl.col("port")))
         .when(pl.col("_country").is_null())
         .then(pl.format("no country for port '{}'", pl.col("port"))),
-        "arrival": pl.when(pl.col("_arrival").is_null())
-        .then(pl.format("unparsable arrival '{}' (expected ISO 8601, e.g. 2024-03-01T06:30:00Z)", pl.col("arrival"))),
-        "departure": pl.when(pl.col("departure").fill_null("").str.strip_chars() == "").then(None)
-        .when(pl.col("_departure").is_null()).then(pl.format("unparsable departure '{}'", pl.col("departure")))
-        .when(pl.col("_departure") < pl.col("_arrival")).then(pl.lit("departure before arrival")),
-        "flag": pl.when(pl.col("flag").is_not_null() & (pl.col("flag").str.strip_chars() != "") & pl.col("_flag").is_null())
-        .then(pl.format("unknown flag '{}'", pl.col("flag"))),
-    }  # fmt: skip
+        "arrival": pl.when(pl.col("_arrival").is_null()).then(
+            pl.format(
+                "unparsable arrival '{}' (expected ISO 8601, e.g. 2024-03-01T06:30:00Z)", pl.col("arrival")
+            )
+        ),
+        "departure": pl.when(pl.col("departure").fill_null("").str.strip_chars() == "")
+        .then(None)
+        .when(pl.col("_departure").is_null())
+        .then(pl.format("unparsable departure '{}'", pl.col("departure")))
+        .when(pl.col("_departure") < pl.col("_arrival"))
+        .then(pl.lit("departure before arrival")),
+        "flag": pl.when(
+            pl.col("flag").is_not_null()
+            & (pl.col("flag").str.strip_chars() != "")
+            & pl.col("_flag").is_null()
+        ).then(pl.format("unknown flag '{}'", pl.col("flag"))),
+    }
     checked = parsed.with_columns(**{f"!{k}": v for k, v in reasons.items()})
     ok = pl.all_horizontal(pl.col(f"!{k}").is_null() for k in reasons)
     good = checked.filter(ok)
     calls = good.select(
-        pl.col("_imo").alias("vessel_imo"), pl.col("vessel_name").str.strip_chars(), pl.col("_flag").alias("flag"),
-        pl.col("_port").alias("port"), pl.col("_country").alias("country"), pl.col("_arrival").alias("arrival"),
-        pl.col("_departure").alias("departure"), pl.lit("portcalls").alias("source"),
-    ).unique(["vessel_imo", "port", "arrival"], keep="first", maintain_order=True)  # fmt: skip
+        pl.col("_imo").alias("vessel_imo"),
+        pl.col("vessel_name").str.strip_chars(),
+        pl.col("_flag").alias("flag"),
+        pl.col("_port").alias("port"),
+        pl.col("_country").alias("country"),
+        pl.col("_arrival").alias("arrival"),
+        pl.col("_departure").alias("departure"),
+        pl.lit("portcalls").alias("source"),
+    ).unique(["vessel_imo", "port", "arrival"], keep="first", maintain_order=True)
     originals = [c for c in raw.columns if c != "_row"]
     bad = checked.filter(~ok)
     quarantine = (
-        bad.select("_row", pl.struct(originals).struct.json_encode().alias("raw"), *[pl.col(f"!{k}") for k in reasons])
+        bad.select(
+            "_row",
+            pl.struct(originals).struct.json_encode().alias("raw"),
+            *[pl.col(f"!{k}") for k in reasons],
+        )
         .unpivot(index=["_row", "raw"], variable_name="field", value_name="reason")
         .drop_nulls("reason")
-        .select(pl.lit(str(path)).alias("file"), pl.col("_row").alias("row"), pl.col("field").str.strip_prefix("!"),
-                "reason", "raw", pl.lit(datetime.now(UTC)).alias("ingested_at"))
+        .select(
+            pl.lit(str(path)).alias("file"),
+            pl.col("_row").alias("row"),
+            pl.col("field").str.strip_prefix("!"),
+            "reason",
+            "raw",
+            pl.lit(datetime.now(UTC)).alias("ingested_at"),
+        )
         .sort("row")
-    )  # fmt: skip
+    )
     return PortCallsResult(
         calls=conform(calls, "port_calls").collect() if calls.height else pl.DataFrame(schema=PORT_CALLS),
         quarantine=conform(quarantine, "quarantine").collect()

@@ -68,18 +68,32 @@ def _entry(element: ET.Element, kind: str) -> dict[str, Any]:
     reference = child_text(element, "REFERENCE_NUMBER")
     identifiers = [f"UN reference {reference}" if reference else None] + [_document(d) for d in documents]
     births = [_birth(b) for b in children(element, f"{prefix}_DATE_OF_BIRTH")]
-    places = [join_parts(*(child_text(p, k) for k in ("CITY", "STATE_PROVINCE", "COUNTRY")))
-              for p in children(element, f"{prefix}_PLACE_OF_BIRTH")]  # fmt: skip
+    places = [
+        join_parts(*(child_text(p, k) for k in ("CITY", "STATE_PROVINCE", "COUNTRY")))
+        for p in children(element, f"{prefix}_PLACE_OF_BIRTH")
+    ]
     remarks = unique(
-        [*_values(element, "TITLE"), *_values(element, "DESIGNATION"), *births,
-         *(f"POB {p}" for p in places if p), child_text(element, "COMMENTS1")]
-    )  # fmt: skip
+        [
+            *_values(element, "TITLE"),
+            *_values(element, "DESIGNATION"),
+            *births,
+            *(f"POB {p}" for p in places if p),
+            child_text(element, "COMMENTS1"),
+        ]
+    )
     return {
-        "list": LIST_NAME, "entry_id": child_text(element, "DATAID"), "name": name or None,
-        "aliases": aliases, "entity_type": kind, "programmes": [child_text(element, "UN_LIST_TYPE")],
-        "countries": countries, "addresses": addresses, "identifiers": identifiers,
-        "listed_on": iso_date(child_text(element, "LISTED_ON")), "remarks": "; ".join(remarks) or None,
-    }  # fmt: skip
+        "list": LIST_NAME,
+        "entry_id": child_text(element, "DATAID"),
+        "name": name or None,
+        "aliases": aliases,
+        "entity_type": kind,
+        "programmes": [child_text(element, "UN_LIST_TYPE")],
+        "countries": countries,
+        "addresses": addresses,
+        "identifiers": identifiers,
+        "listed_on": iso_date(child_text(element, "LISTED_ON")),
+        "remarks": "; ".join(remarks) or None,
+    }
 
 
 def read_un_xml(path: Path) -> pl.DataFrame:

@@ -83,12 +83,17 @@ def tariffs_from_sdmx(payload: Any, *, path: Path | str = "wits") -> pl.DataFram
                 path, f"unparsable TIME_PERIOD {row.get('TIME_PERIOD')!r}", row=number, field="TIME_PERIOD"
             )
         value = row.get("OBS_VALUE")
-        out.append({
-            "reporter": _country(row.get("REPORTER")), "partner": _country(row.get("PARTNER")),
-            "hs_code": row.get("PRODUCTCODE"), "year": int(year),
-            "indicator": row.get("INDICATOR") or row.get("DATATYPE"),
-            "value": None if value in (None, "") else float(value), "source": "wits",
-        })  # fmt: skip
+        out.append(
+            {
+                "reporter": _country(row.get("REPORTER")),
+                "partner": _country(row.get("PARTNER")),
+                "hs_code": row.get("PRODUCTCODE"),
+                "year": int(year),
+                "indicator": row.get("INDICATOR") or row.get("DATATYPE"),
+                "value": None if value in (None, "") else float(value),
+                "source": "wits",
+            }
+        )
     frame = pl.DataFrame(out, schema=TARIFFS, strict=False) if out else pl.DataFrame(schema=TARIFFS)
     unknown = frame.filter(pl.col("reporter").is_null())
     if unknown.height:
@@ -103,13 +108,22 @@ def read_wits_json(path: Path) -> pl.DataFrame:
     return tariffs_from_sdmx(payload, path=path)
 
 
-def download_wits(settings: Settings, *, reporter: str, year: str, product: str = "all", partner: str = "WLD",
-                  datatype: str = "reported") -> Path:  # fmt: skip
+def download_wits(
+    settings: Settings,
+    *,
+    reporter: str,
+    year: str,
+    product: str = "all",
+    partner: str = "WLD",
+    datatype: str = "reported",
+) -> Path:
     """Fetch one WITS TRN query (reporter/partner as ISO3) as SDMX-JSON into the raw cache."""
     numeric = {iso: num for num, iso in _numeric().items()}
     rep = numeric.get(reporter.upper(), reporter)
     par = "000" if partner.upper() in (WORLD, "000") else numeric.get(partner.upper(), partner)
-    url = (f"{settings.wits_url}/datasource/TRN/reporter/{rep}/partner/{par}"
-           f"/product/{product}/year/{year}/datatype/{datatype}")  # fmt: skip
+    url = (
+        f"{settings.wits_url}/datasource/TRN/reporter/{rep}/partner/{par}"
+        f"/product/{product}/year/{year}/datatype/{datatype}"
+    )
     name = f"trn_{reporter}_{partner}_{product}_{year}.json"
     return fetch(settings, url, source="wits", name=name, params={"format": "JSON"})

@@ -44,11 +44,15 @@ def indicators_frame(records: list[dict[str, Any]], *, path: Path | str = "world
         year = str(record.get("date") or "")[:4]
         if not year.isdigit():
             raise InputError(path, f"unparsable date {record.get('date')!r}", row=number, field="date")
-        rows.append({
-            "country": record.get("countryiso3code") or (record.get("country") or {}).get("id"),
-            "indicator": (record.get("indicator") or {}).get("id"), "year": int(year), "value": record.get("value"),
-            "source": "worldbank",
-        })  # fmt: skip
+        rows.append(
+            {
+                "country": record.get("countryiso3code") or (record.get("country") or {}).get("id"),
+                "indicator": (record.get("indicator") or {}).get("id"),
+                "year": int(year),
+                "value": record.get("value"),
+                "source": "worldbank",
+            }
+        )
     frame = pl.DataFrame(rows, schema=INDICATORS, strict=False) if rows else pl.DataFrame(schema=INDICATORS)
     aggregates = frame.filter(~pl.col("country").is_in(sorted(valid_iso3())))
     if aggregates.height:
@@ -65,8 +69,9 @@ def read_worldbank_json(path: Path) -> pl.DataFrame:
     return indicators_frame(page_records(payload, path)[1], path=path)
 
 
-def download_worldbank(settings: Settings, *, indicator: str = GDP, countries: str = "all",
-                       years: str = "2000:2024") -> list[Path]:  # fmt: skip
+def download_worldbank(
+    settings: Settings, *, indicator: str = GDP, countries: str = "all", years: str = "2000:2024"
+) -> list[Path]:
     """Fetch every page of one indicator query (countries as ISO3 joined by ';') into the raw cache."""
     url = f"{settings.worldbank_url}/country/{countries}/indicator/{indicator}"
     paths, page, pages = [], 1, 1
