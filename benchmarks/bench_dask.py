@@ -21,7 +21,7 @@ from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import build_features_on_dask, dask_client
 from tradesentinel.pipeline.features import CANONICAL_ORDER
 from tradesentinel.pipeline.run import build_feature_table, score_flows
-from tradesentinel.pipeline.store import write_table
+from tradesentinel.storage import write_table
 
 DETECTORS = ["statistical", "sanctions", "iforest"]
 

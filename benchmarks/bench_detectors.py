@@ -18,7 +18,7 @@ from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.registry import DEFAULT, build_detectors
 from tradesentinel.pipeline.demo import build_demo_world
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.reference import controlled_hs, country_programmes
+from tradesentinel.reference import controlled_hs, country_programmes
 
 
 def naive_iforest(features: pl.DataFrame, seed: int = 0) -> np.ndarray:

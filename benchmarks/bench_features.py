@@ -17,8 +17,8 @@ import polars as pl
 from benchmarks.pandas_features import pandas_features
 from benchmarks.synthetic import synthetic_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.reference import controlled_hs, country_programmes
-from tradesentinel.pipeline.store import write_table
+from tradesentinel.reference import controlled_hs, country_programmes
+from tradesentinel.storage import write_table
 
 
 def _fast(frame: pl.DataFrame) -> float:

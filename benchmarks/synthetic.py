@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from tradesentinel.pipeline.reference import CONTROLLED_HS6
+from tradesentinel.reference import CONTROLLED_HS6
 
 COUNTRIES = [
     "USA",

@@ -9,7 +9,7 @@ import polars as pl
 
 from tradesentinel.config import Settings
 from tradesentinel.pipeline.run import build_demo, score_flows
-from tradesentinel.pipeline.store import write_table
+from tradesentinel.storage import write_table
 
 
 def build_scored_world(data_dir: Path) -> Settings:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradesentinel.cli import app
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.storage import read_table
 
 runner = CliRunner()
 HEADER = "period,reporter,partner,flow,hs_code,value_usd,net_weight_kg\n"

@@ -8,7 +8,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from tradesentinel.cli import app
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.storage import read_table
 
 runner = CliRunner()
 

@@ -14,10 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tradesentinel.config import Settings, get_settings
-from tradesentinel.errors import TradeSentinelError
+from tradesentinel.errors import InvalidArgumentError, TradeSentinelError, echo
 from tradesentinel.logs import configure_logging
-from tradesentinel.pipeline.store import TableNotFoundError
-from tradesentinel.schema import SchemaError
 
 app = typer.Typer(
     help="tradesentinel: find and explain anomalies in global trade flows.", no_args_is_help=True
@@ -26,7 +24,7 @@ ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_arg
 app.add_typer(ingest_app, name="ingest")
 console = Console(stderr=True)
 log = logging.getLogger("tradesentinel")
-USER_ERRORS = (TradeSentinelError, TableNotFoundError, SchemaError, FileNotFoundError, ValueError)
+USER_ERRORS = (TradeSentinelError,)
 
 
 def _settings() -> Settings:
@@ -154,7 +152,7 @@ Scheduler = Annotated[
 def _dask(settings: Settings, engine: str | None) -> bool:
     """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
     if (engine or settings.engine) not in ("local", "dask"):
-        raise ValueError(f"unknown engine {engine!r}: expected local or dask")
+        raise InvalidArgumentError("--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask")
     return (engine or settings.engine) == "dask"
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from tradesentinel.errors import SchemaError
+
 FLOW_CODES = ("X", "M", "RX", "RM")
 """X export, M import, RX re-export, RM re-import."""
 
@@ -154,9 +156,19 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "port_calls": PORT_CALLS,
 }
 
-
-class SchemaError(ValueError):
-    """A table lacks a required column or has one of the wrong type."""
+BUILT_BY: dict[str, str] = {
+    "flows": "tradesentinel demo` or `tradesentinel ingest csv PATH",
+    "features": "tradesentinel features",
+    "labels": "tradesentinel demo",
+    "scores": "tradesentinel score",
+    "sanctions": "tradesentinel ingest ofac` / `ingest eu` / `ingest un",
+    "news": "tradesentinel ingest gdelt",
+    "hs_codes": "tradesentinel ingest hs",
+    "tariffs": "tradesentinel ingest wits",
+    "indicators": "tradesentinel ingest worldbank",
+    "port_calls": "tradesentinel ingest portcalls FILE",
+}
+"""The command that builds each table: what an error tells a user who needs a table not built yet."""
 
 
 def conform(frame: pl.DataFrame | pl.LazyFrame, table: str) -> pl.LazyFrame:

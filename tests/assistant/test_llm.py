@@ -20,6 +20,7 @@ from tradesentinel.assistant.llm import (
     smollm2_path,
 )
 from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError
 
 PROMPT = ChatPrompt("Answer briefly.", "Name a colour.")
 
@@ -98,7 +99,7 @@ def test_open_backend_follows_settings_and_rejects_unknown_names(tmp_path):
     backend = open_backend(settings)
     assert isinstance(backend, OllamaBackend) and (backend.host, backend.model) == ("http://h:1", "m")
     assert isinstance(open_backend(settings, "none"), NoneBackend)
-    with pytest.raises(ValueError, match="unknown LLM backend"):
+    with pytest.raises(InvalidArgumentError, match="unknown LLM backend"):
         open_backend(settings, "gpt")
 
 

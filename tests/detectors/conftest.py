@@ -7,7 +7,7 @@ import pytest
 
 from tradesentinel.pipeline.demo import build_demo_world
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.reference import controlled_hs, country_programmes
+from tradesentinel.reference import controlled_hs, country_programmes
 
 
 @pytest.fixture(scope="session")

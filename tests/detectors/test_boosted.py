@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from tradesentinel.detectors.boosted import BoostedDetector
+from tradesentinel.errors import InvalidArgumentError
 
 
 @pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
@@ -26,5 +27,5 @@ def test_out_of_fold_residuals_flag_unit_errors(small_world, backend):
 
 
 def test_unknown_backend_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown boosted backend 'catboost'"):
+    with pytest.raises(InvalidArgumentError, match="unknown boosted backend 'catboost'"):
         BoostedDetector("catboost")

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from tradesentinel.detectors.classical import ClassicalDetector
+from tradesentinel.errors import InvalidArgumentError
 
 
 @pytest.mark.parametrize("model", ["iforest", "ecod", "ocsvm"])
@@ -24,7 +25,7 @@ def test_unit_errors_score_above_typical_rows(small_world, model):
 
 
 def test_unknown_model_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown classical model 'lof'"):
+    with pytest.raises(InvalidArgumentError, match="unknown classical model 'lof'"):
         ClassicalDetector("lof")
 
 

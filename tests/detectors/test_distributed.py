@@ -14,7 +14,7 @@ from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.sampled import EXACT, SampleFittedBoosted, in_sample
 from tradesentinel.pipeline.distributed import features_on_cluster
 from tradesentinel.pipeline.run import score_flows
-from tradesentinel.pipeline.store import TableNotFoundError, read_table
+from tradesentinel.storage import TableNotFoundError, read_table
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from tradesentinel.config import Settings
 from tradesentinel.pipeline import datasets
-from tradesentinel.pipeline.store import TableNotFoundError
+from tradesentinel.storage import TableNotFoundError
 
 
 def _write(url: str, frames: dict[str, pl.DataFrame]) -> datasets.Manifest:

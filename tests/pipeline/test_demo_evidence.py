@@ -12,7 +12,7 @@ from tradesentinel.pipeline.demo_evidence import (
     to_cyrillic,
     write_demo_evidence,
 )
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.storage import read_table
 
 
 def test_front_companies_and_directors_sit_in_each_diversion_hub() -> None:

@@ -10,7 +10,7 @@ from tradesentinel.cli import app
 from tradesentinel.config import get_settings
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import features_on_cluster, hs_ranges
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.storage import read_table
 
 
 def _dataset(settings, table: str) -> tuple[datasets.Manifest, pl.DataFrame]:

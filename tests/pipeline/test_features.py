@@ -12,7 +12,7 @@ import pytest
 from benchmarks.pandas_features import pandas_features
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.pipeline.reference import controlled_hs, country_programmes
+from tradesentinel.reference import controlled_hs, country_programmes
 from tradesentinel.schema import FEATURE_COLUMNS, FEATURES, conform
 
 RATIO = 1.06

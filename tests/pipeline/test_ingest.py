@@ -23,7 +23,7 @@ from tradesentinel.pipeline.ingest_sources import (
     ingest_un,
 )
 from tradesentinel.pipeline.sources.http import FetchError, raw_dir
-from tradesentinel.pipeline.store import read_table
+from tradesentinel.storage import read_table
 
 PREVIEW = "preview_v1_IND_X_USA_2022_TOTAL.json"
 

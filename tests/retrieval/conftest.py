@@ -14,8 +14,8 @@ import pytest
 from tradesentinel import schema
 from tradesentinel.config import Settings
 from tradesentinel.pipeline.demo_evidence import demo_news, demo_sanctions
-from tradesentinel.pipeline.store import write_table
 from tradesentinel.retrieval.embed import DIMENSION, MiniLMEmbedding
+from tradesentinel.storage import write_table
 
 
 class HashEmbedding(MiniLMEmbedding):

@@ -11,6 +11,7 @@ import pytest
 
 from tests.retrieval.conftest import HashEmbedding
 from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.retrieval import search as search_module
 from tradesentinel.retrieval.hits import SearchFilters
 from tradesentinel.retrieval.index import build_index
@@ -73,7 +74,7 @@ def test_filters_by_country_hs_period_and_kind(searcher: HybridSearcher) -> None
 def test_collections_restrict_the_search(searcher: HybridSearcher) -> None:
     hits = searcher.search("Kazakhstan", k=10, collections=["news"])
     assert hits and {h.collection for h in hits} == {"news"}
-    with pytest.raises(ValueError, match="unknown collection"):
+    with pytest.raises(InvalidArgumentError, match="unknown collection"):
         searcher.search("x", collections=["tweets"])
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.retrieval.conftest import HashEmbedding
 from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.retrieval.index import build_documents, build_index
 from tradesentinel.retrieval.search import open_searcher
 from tradesentinel.retrieval.store import (
@@ -91,5 +92,5 @@ def test_corrupt_catalog_is_reported_then_rebuilt(small_world: Settings, store: 
 def test_a_collection_without_its_table_is_skipped(settings: Settings) -> None:
     report = build_index(settings, store=EvidenceStore(settings, HashEmbedding()))
     assert report.synced == [] and set(report.skipped) == {"anomalies", "hs_codes", "sanctions", "news"}
-    with pytest.raises(ValueError, match="unknown collection"):
+    with pytest.raises(InvalidArgumentError, match="unknown collection"):
         build_index(settings, collections=["tweets"])

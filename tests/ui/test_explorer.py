@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradesentinel.api.store import TableStore
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.ui.explorer import anomaly_table, explain_flow, explorer_filters
 
 
@@ -17,7 +18,7 @@ from tradesentinel.ui.explorer import anomaly_table, explain_flow, explorer_filt
     ],
 )
 def test_bad_form_input_names_the_field(field, args):
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(InvalidArgumentError, match=field):
         explorer_filters(*args)
 
 

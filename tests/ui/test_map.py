@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.ui.map import build_map, centroids, map_filters
 
 
@@ -48,5 +49,5 @@ def test_period_and_hs_inputs():
     assert map_filters("2023-05", " 85 ", 0.9).period_from == date(2023, 5, 1)
     year = map_filters("2022", "", 0.9)
     assert (year.period_from, year.period_to) == (date(2022, 1, 1), date(2022, 12, 1))
-    with pytest.raises(ValueError, match="HS prefix"):
+    with pytest.raises(InvalidArgumentError, match="HS prefix"):
         map_filters("all", "85a", 0.9)

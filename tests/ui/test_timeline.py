@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradesentinel.api.store import TableStore
+from tradesentinel.errors import TradeSentinelError
 from tradesentinel.ui.timeline import Corridor, build_timeline, corridor_from_form, corridor_of
 
 
@@ -23,7 +24,7 @@ def test_top_flow_timeline_marks_it_and_shows_events(scored_world):
 
 
 def test_unknown_corridor_is_a_clear_error(scored_world):
-    with pytest.raises(ValueError, match="no scored flows"):
+    with pytest.raises(TradeSentinelError, match="no scored flows"):
         build_timeline(TableStore(scored_world), Corridor("AAA", "BBB", "M", "010101"), 0.99)
 
 
@@ -35,7 +36,7 @@ def test_form_names_a_corridor_by_flow_id_or_by_its_parts(scored_world):
         store, "", top["reporter"].lower(), top["partner"], top["flow"], top["hs_code"]
     )
     assert by_id == by_parts
-    with pytest.raises(ValueError, match="no scored flow"):
+    with pytest.raises(TradeSentinelError, match="no scored flow"):
         corridor_from_form(store, "ffffffffffffffff", "", "", "M", "")
-    with pytest.raises(ValueError, match="give a flow_id"):
+    with pytest.raises(TradeSentinelError, match="give a flow_id"):
         corridor_from_form(store, "", "RUS", "", "M", "")

@@ -9,6 +9,7 @@ import polars as pl
 
 from tradesentinel.api.schemas import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
 from tradesentinel.api.store import SUMMARY, Snapshot
+from tradesentinel.errors import InvalidArgumentError, echo
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def month_start(text: str) -> date:
         year, month = text.split("-")
         return date(int(year), int(month), 1)
     except ValueError:
-        raise ValueError(f"period {text!r} is not YYYY-MM") from None
+        raise InvalidArgumentError("period", f"{echo(text)} is not YYYY-MM") from None
 
 
 def filter_expr(filters: AnomalyFilters) -> pl.Expr:

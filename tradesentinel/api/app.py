@@ -16,7 +16,7 @@ from tradesentinel.api.routes import router
 from tradesentinel.api.schemas import Health, TableStatus
 from tradesentinel.api.store import TableStore
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.store import TableNotFoundError
+from tradesentinel.errors import TradeSentinelError
 
 TABLES = ("flows", "features", "scores", "labels", "quarantine", "sanctions", "news", "hs_codes")
 ASSETS = Path(__file__).resolve().parents[1] / "ui" / "assets"
@@ -53,13 +53,9 @@ def create_app(settings: Settings, *, ui: bool = True, assistant: AssistantLink 
     app.state.store = TableStore(settings)
     app.state.assistant = assistant or AssistantLink(settings)
 
-    @app.exception_handler(TableNotFoundError)
-    async def not_built(request: Request, exc: TableNotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(ValueError)
-    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    @app.exception_handler(TradeSentinelError)
+    async def domain_error(request: Request, exc: TradeSentinelError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:

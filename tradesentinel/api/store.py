@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.store import TableNotFoundError
+from tradesentinel.errors import TableNotFoundError
+from tradesentinel.schema import BUILT_BY
 
 FLOW_COLUMNS = (
     "flow_id",
@@ -155,9 +156,7 @@ class TableStore:
         if self._snapshot is not None and self._snapshot[0] == stamps:
             return self._snapshot[1]
         if stamps[0] is None:
-            raise TableNotFoundError(
-                f"{self.settings.table_path('scores')} does not exist yet: run `tradesentinel score` first"
-            )
+            raise TableNotFoundError("scores", self.settings.table_path("scores"), BUILT_BY["scores"])
         snapshot = build_snapshot(*(self._read(n) for n in ("scores", "labels", "features")))
         self._snapshot = (stamps, snapshot)
         gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tradesentinel.config import Settings
-from tradesentinel.errors import TradeSentinelError
+from tradesentinel.errors import InvalidArgumentError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BACKENDS = ("llamacpp", "ollama", "none")
 
 
-class ModelUnavailableError(TradeSentinelError):
+class ModelUnavailableError(UnavailableError):
     """The answer model cannot be reached or loaded (missing package or file, server down, bad model)."""
 
 
@@ -200,4 +200,6 @@ def open_backend(settings: Settings, name: str | None = None) -> LLMBackend:
         return OllamaBackend(settings.ollama_host, settings.ollama_model)
     if name == "none":
         return NoneBackend()
-    raise ValueError(f"unknown LLM backend {name!r}: choose one of {', '.join(BACKENDS)}")
+    raise InvalidArgumentError(
+        "llm_backend", f"unknown LLM backend {name!r}: choose one of {', '.join(BACKENDS)}"
+    )

@@ -203,7 +203,7 @@ def _country_pattern() -> re.Pattern[str]:
 
 def country_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, ISO3) of each country written in `text` by name, alias or upper-case ISO3 code."""
-    from tradesentinel.pipeline.countries import valid_iso3
+    from tradesentinel.reference import valid_iso3
 
     spans = [(m.start(), m.end(), _country_names()[m[1]]) for m in _country_pattern().finditer(text)]
     taken = [(s, e) for s, e, _ in spans]
@@ -227,7 +227,7 @@ def normalise(text: str) -> str:
 
 def organisations_in(text: str) -> list[str]:
     """Names that look like organisations: capitalised multiword names, names with a legal form, acronyms."""
-    from tradesentinel.pipeline.countries import valid_iso3
+    from tradesentinel.reference import valid_iso3
 
     iso3 = valid_iso3()
     masked = text

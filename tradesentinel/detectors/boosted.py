@@ -17,6 +17,7 @@ import polars as pl
 
 from tradesentinel.detectors.base import Reason
 from tradesentinel.detectors.statistical import robust_scale
+from tradesentinel.errors import InvalidArgumentError
 
 CATEGORICAL = ("reporter", "partner", "flow", "hs_code")
 TARGETS = {"log_value": "value_usd", "log_unit_value": "unit_value"}
@@ -58,7 +59,9 @@ class BoostedDetector:
         threads: int = 1,
     ):
         if backend not in ("lightgbm", "xgboost"):
-            raise ValueError(f"unknown boosted backend {backend!r}: expected 'lightgbm' or 'xgboost'")
+            raise InvalidArgumentError(
+                "backend", f"unknown boosted backend {backend!r}: expected 'lightgbm' or 'xgboost'"
+            )
         self.backend, self.name, self.family = backend, backend, "value"
         self.n_folds, self.n_trees, self.max_train_rows = n_folds, n_trees, max_train_rows
         self.num_leaves, self.learning_rate, self.seed, self.threads = (

@@ -15,6 +15,7 @@ import polars as pl
 
 from tradesentinel.detectors.base import Reason
 from tradesentinel.detectors.statistical import robust_scale
+from tradesentinel.errors import InvalidArgumentError
 
 COLUMNS = (
     "z_series",
@@ -48,7 +49,9 @@ class ClassicalDetector:
 
     def __init__(self, model: str = "iforest", *, sample_rows: int | None = None, seed: int = 0):
         if model not in MODELS:
-            raise ValueError(f"unknown classical model {model!r}: expected one of {', '.join(MODELS)}")
+            raise InvalidArgumentError(
+                "model", f"unknown classical model {model!r}: expected one of {', '.join(MODELS)}"
+            )
         self.model, self.name, self.seed = model, model, seed
         self.sample_rows = sample_rows or MODELS[model]
 

@@ -30,9 +30,10 @@ from tradesentinel.detectors.ensemble import _calibrate, _combine_calibrated, sc
 from tradesentinel.detectors.global_scales import robust_scales
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample
 from tradesentinel.detectors.statistical import StatisticalDetector
+from tradesentinel.errors import TableNotFoundError
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import flows_version, n_workers
-from tradesentinel.pipeline.store import TableNotFoundError, write_table
+from tradesentinel.storage import write_table
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -122,8 +123,10 @@ def score_on_dask(
         settings
     ):
         raise TableNotFoundError(
-            f"{features.url} was built from other flows than {settings.table_path('flows')}: "
-            "run `tradesentinel features --engine dask` first"
+            "features",
+            features.url,
+            "tradesentinel features --engine dask",
+            reason=f"was built from other flows than {settings.table_path('flows')}",
         )
     frames = client.map(
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False

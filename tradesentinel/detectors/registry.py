@@ -9,6 +9,7 @@ from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.classical import ClassicalDetector
 from tradesentinel.detectors.statistical import SanctionsExposureDetector, StatisticalDetector
 from tradesentinel.detectors.transformer import SeriesTransformerDetector
+from tradesentinel.errors import InvalidArgumentError
 
 FACTORIES: dict[str, Callable[[int], Detector]] = {
     "statistical": lambda seed: StatisticalDetector(),
@@ -27,5 +28,7 @@ def build_detectors(names: list[str] | tuple[str, ...] = DEFAULT, seed: int = 0)
     """Detector instances for `names`; an unknown name is an error listing the known ones."""
     unknown = [n for n in names if n not in FACTORIES]
     if unknown:
-        raise ValueError(f"unknown detector(s) {', '.join(unknown)}: choose from {', '.join(FACTORIES)}")
+        raise InvalidArgumentError(
+            "detectors", f"unknown detector(s) {', '.join(unknown)}: choose from {', '.join(FACTORIES)}"
+        )
     return [FACTORIES[name](seed) for name in names]

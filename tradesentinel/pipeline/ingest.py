@@ -20,7 +20,7 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.clean import clean_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER
-from tradesentinel.pipeline.store import append_table, read_if_stored, write_table
+from tradesentinel.storage import append_table, read_if_stored, write_table
 
 log = logging.getLogger(__name__)
 KEYS = {

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import polars as pl
 
+from tradesentinel import reference
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline import reference
 from tradesentinel.pipeline.clean import clean_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.pipeline.ingest import store_quarantine, upsert_flows
 from tradesentinel.pipeline.sources.csv import read_import_csv
-from tradesentinel.pipeline.store import read_table, write_table
+from tradesentinel.storage import read_table, write_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]

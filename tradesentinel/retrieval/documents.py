@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from tradesentinel.pipeline.countries import country_name
+from tradesentinel.reference import country_name
 
 DOCS: dict[str, pl.DataType] = {
     "doc_id": pl.String(),

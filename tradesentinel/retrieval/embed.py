@@ -18,12 +18,14 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from tradesentinel.errors import UnavailableError
+
 log = logging.getLogger(__name__)
 DIMENSION = 384
 MODEL_NAME = "all-MiniLM-L6-v2"
 
 
-class EmbeddingModelError(RuntimeError):
+class EmbeddingModelError(UnavailableError):
     """The local embedding model cannot be found or loaded."""
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.store import read_if_stored, read_table
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.retrieval import documents
 from tradesentinel.retrieval.hits import COLLECTIONS
 from tradesentinel.retrieval.matching import NameIndex, link_by_country, mentioned_names
 from tradesentinel.retrieval.store import EvidenceStore, SyncReport
+from tradesentinel.storage import read_if_stored, read_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -95,7 +96,9 @@ def build_index(
     chosen = list(collections or COLLECTIONS)
     unknown = [c for c in chosen if c not in COLLECTIONS]
     if unknown:
-        raise ValueError(f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}")
+        raise InvalidArgumentError(
+            "collections", f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}"
+        )
     top = settings.index_top_anomalies if top is None else top
     store = store or EvidenceStore(settings)
     synced, skipped = [], {}

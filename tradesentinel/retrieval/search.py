@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.retrieval.embed import MiniLMEmbedding
 from tradesentinel.retrieval.hits import COLLECTIONS, Hit, SearchFilters
 from tradesentinel.retrieval.keywords import KeywordIndex, query_tokens
@@ -234,8 +235,9 @@ class HybridSearcher:
         chosen = [c for c in (collections or COLLECTIONS) if c in self.collections]
         unknown = [c for c in (collections or []) if c not in COLLECTIONS]
         if unknown:
-            raise ValueError(
-                f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}"
+            raise InvalidArgumentError(
+                "collections",
+                f"unknown collection(s) {', '.join(unknown)}; choose from {', '.join(COLLECTIONS)}",
             )
         if not query.strip() or not chosen or k <= 0:
             return []

@@ -24,20 +24,20 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.errors import TradeSentinelError
-from tradesentinel.pipeline.store import write_table
+from tradesentinel.errors import UnavailableError
 from tradesentinel.retrieval.documents import DOCS
 from tradesentinel.retrieval.embed import DIMENSION, MiniLMEmbedding
+from tradesentinel.storage import write_table
 
 log = logging.getLogger(__name__)
 RUN_INDEX = "run `tradesentinel index` to (re)build it"
 
 
-class IndexNotFoundError(TradeSentinelError):
+class IndexNotFoundError(UnavailableError):
     """There is no evidence index yet."""
 
 
-class IndexCorruptError(TradeSentinelError):
+class IndexCorruptError(UnavailableError):
     """The evidence index is damaged or out of step with its catalog."""
 
 

@@ -7,6 +7,7 @@ import polars as pl
 
 from tradesentinel.api.assistant_link import AssistantLink
 from tradesentinel.api.store import SIGNALS, TableStore
+from tradesentinel.errors import TableNotFoundError, TradeSentinelError
 from tradesentinel.ui import chat, explorer, map, timeline
 
 HEAD = """<style>
@@ -36,7 +37,7 @@ DEMO_NOTE = (
 def _banner(store: TableStore) -> str:
     try:
         demo = store.snapshot().demo
-    except FileNotFoundError as exc:
+    except TableNotFoundError as exc:
         return f"<p class='demo-banner'>No scores yet: {exc}</p>"
     return f"<p class='demo-banner' id='demo-banner'>{DEMO_NOTE}</p>" if demo else ""
 
@@ -44,7 +45,7 @@ def _banner(store: TableStore) -> str:
 def _periods(store: TableStore) -> list[str]:
     try:
         periods = store.snapshot().anomalies["period"].unique().sort()
-    except FileNotFoundError:
+    except TableNotFoundError:
         return ["all"]
     years = sorted({f"{p:%Y}" for p in periods.to_list()})
     return ["all", *years, *[f"{p:%Y-%m}" for p in periods.to_list()]]
@@ -92,7 +93,7 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                         figure, table = map.build_map(
                             snapshot.anomalies, map.map_filters(p, prefix, minimum), demo=snapshot.demo
                         )
-                    except (ValueError, FileNotFoundError) as exc:
+                    except TradeSentinelError as exc:
                         raise gr.Error(str(exc)) from None
                     return figure, table.head(50)
 
@@ -114,7 +115,7 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                     try:
                         corridor = timeline.corridor_from_form(store, fid, rep, par, flw, code)
                         figure, table = timeline.build_timeline(store, corridor, 0.99)
-                    except (ValueError, FileNotFoundError) as exc:
+                    except TradeSentinelError as exc:
                         raise gr.Error(str(exc)) from None
                     return map.offline_plot(figure), table.with_columns(pl.col("date").cast(pl.String))
 
@@ -135,11 +136,11 @@ def build_ui(store: TableStore, link: AssistantLink) -> gr.Blocks:
                 def list_anomalies(c: str, h: str, f: str, t: str, m: float, k: str):
                     try:
                         filters = explorer.explorer_filters(c, h, f, t, m, k)
-                    except ValueError as exc:
+                    except TradeSentinelError as exc:
                         raise gr.Error(str(exc)) from None
                     try:
                         shown, total = explorer.anomaly_table(store, filters)
-                    except FileNotFoundError as exc:  # nothing scored yet: say what to run
+                    except TableNotFoundError as exc:  # nothing scored yet: say what to run
                         return None, str(exc)
                     return shown, f"{total:,} anomalies match; showing the top {shown.height}. Click a row."
 

@@ -10,6 +10,7 @@ from tradesentinel.api.anomalies import AnomalyFilters, filtered, month_start
 from tradesentinel.api.explain import FLOW_WORDS, explain
 from tradesentinel.api.schemas import Evidence, Explanation
 from tradesentinel.api.store import TableStore
+from tradesentinel.errors import InvalidArgumentError
 
 TABLE_COLUMNS = (
     "flow_id",
@@ -33,10 +34,10 @@ def explorer_filters(
     """UI inputs as filters; blank inputs do not filter, bad ones raise ValueError naming the field."""
     country = (country or "").strip().upper() or None
     if country and (len(country) != 3 or not country.isalpha()):
-        raise ValueError(f"country {country!r} must be an ISO3 code such as RUS")
+        raise InvalidArgumentError("country", f"{country!r} must be an ISO3 code such as RUS")
     hs = (hs_prefix or "").strip() or None
     if hs and not hs.isdigit():
-        raise ValueError(f"HS prefix {hs!r} must be digits")
+        raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
     start = month_start(period_from.strip()) if (period_from or "").strip() else None
     end = month_start(period_to.strip()) if (period_to or "").strip() else None
     return AnomalyFilters(

@@ -17,6 +17,7 @@ import polars as pl
 from gradio.components.plot import PlotData
 
 from tradesentinel.api.anomalies import AnomalyFilters, filter_expr
+from tradesentinel.errors import InvalidArgumentError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 TOPOJSON_URL = "/static/topojson/"
@@ -75,7 +76,7 @@ def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> 
             start, end = date(int(year), 1, 1), date(int(year), 12, 1)
     hs = (hs_prefix or "").strip() or None
     if hs and not hs.isdigit():
-        raise ValueError(f"HS prefix {hs!r} must be digits")
+        raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
     return AnomalyFilters(hs_prefix=hs, period_from=start, period_to=end, min_score=min_score)
 
 

@@ -10,6 +10,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from tradesentinel.api.store import TableStore
+from tradesentinel.errors import InvalidArgumentError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ def corridor_from_form(
     if (flow_id or "").strip():
         corridor = corridor_of(store, flow_id)
         if corridor is None:
-            raise ValueError(f"no scored flow with id {flow_id.strip()!r}")
+            raise NotFoundError(f"no scored flow with id {flow_id.strip()!r}")
         return corridor
     if not ((reporter or "").strip() and (partner or "").strip() and (hs_code or "").strip()):
-        raise ValueError("give a flow_id, or reporter, partner and HS code")
+        raise InvalidArgumentError("flow_id", "give a flow_id, or reporter, partner and HS code")
     return Corridor(reporter.strip().upper(), partner.strip().upper(), flow, hs_code.strip())
 
 
@@ -148,7 +149,7 @@ def build_timeline(store: TableStore, corridor: Corridor, threshold: float) -> t
     """The timeline figure and the table of the corridor's anomalies and events."""
     points = series(store, corridor)
     if points.is_empty():
-        raise ValueError(
+        raise NotFoundError(
             f"no scored flows for {corridor.reporter}-{corridor.partner} {corridor.flow} HS {corridor.hs_code}"
         )
     start, end = points["period"].min(), points["period"].max()

@@ -131,8 +131,8 @@ def test_bad_files(tmp_path):
 def test_own_code_table_agrees_with_comtrades_reference(shared_data):
     """Every reporter and partner code Comtrade maps to a country maps to the same ISO3 here
     (Kosovo: XKX where Comtrade writes _KS; world: WLD), without shipping the reference files."""
-    from tradesentinel.pipeline.countries import valid_iso3
     from tradesentinel.pipeline.sources.comtrade import code_to_iso3
+    from tradesentinel.reference import valid_iso3
 
     table, valid = code_to_iso3(), valid_iso3()
     for name in ("reporter", "partner"):

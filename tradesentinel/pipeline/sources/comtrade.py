@@ -21,8 +21,8 @@ from typing import Any
 import polars as pl
 
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import WORLD, valid_iso3
 from tradesentinel.pipeline.sources.files import parse_json
+from tradesentinel.reference import WORLD, valid_iso3
 
 COMTRADE_CODES: dict[int, str] = {
     0: WORLD,

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import WORLD
 from tradesentinel.pipeline.sources.comtrade import MAX_PREVIEW, iso3_to_code, payload_records
 from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import FetchError, fetch
+from tradesentinel.reference import WORLD
 
 log = logging.getLogger(__name__)
 KEY_HEADER = "Ocp-Apim-Subscription-Key"

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import valid_iso3
 from tradesentinel.pipeline.ids import content_digest
 from tradesentinel.pipeline.sources.files import read_json, read_strict_csv
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
+from tradesentinel.reference import valid_iso3
 from tradesentinel.schema import NEWS, conform
 
 _ACTOR = (

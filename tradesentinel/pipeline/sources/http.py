@@ -20,19 +20,21 @@ from pathlib import Path
 import httpx
 
 from tradesentinel.config import Settings
-from tradesentinel.errors import TradeSentinelError
+from tradesentinel.errors import TradeSentinelError, UnavailableError
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 120.0
 """Longest a single Retry-After is honoured; a server asking for more is treated as unavailable."""
 
 
-class OfflineError(TradeSentinelError):
+class OfflineError(UnavailableError):
     """The source cannot be reached (no network, DNS failure, refused): use --file with a saved copy."""
 
 
 class FetchError(TradeSentinelError):
     """The source answered, but not with the file (4xx, repeated 5xx/429, a truncated body)."""
+
+    http_status = 502
 
 
 def raw_dir(settings: Settings, source: str, day: date | None = None) -> Path:

@@ -17,9 +17,9 @@ from pathlib import Path
 import polars as pl
 
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import valid_iso3
 from tradesentinel.pipeline.sources.files import read_text_table
 from tradesentinel.pipeline.sources.geo import iso3_from_iso2, iso3_from_name
+from tradesentinel.reference import valid_iso3
 from tradesentinel.schema import PORT_CALLS, QUARANTINE, conform
 
 REQUIRED = ("vessel_imo", "port", "arrival")

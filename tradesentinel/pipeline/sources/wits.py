@@ -17,9 +17,9 @@ import polars as pl
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import WORLD, valid_iso3
 from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import fetch
+from tradesentinel.reference import WORLD, valid_iso3
 from tradesentinel.schema import TARIFFS, conform
 
 DIMENSIONS = {

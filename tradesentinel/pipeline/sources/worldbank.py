@@ -16,9 +16,9 @@ import polars as pl
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.countries import valid_iso3
 from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import fetch
+from tradesentinel.reference import valid_iso3
 from tradesentinel.schema import INDICATORS, conform
 
 log = logging.getLogger(__name__)

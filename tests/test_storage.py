@@ -7,8 +7,8 @@ from datetime import UTC
 import polars as pl
 import pytest
 
-from tradesentinel.pipeline import store
-from tradesentinel.pipeline.store import TableNotFoundError, read_table, write_table
+from tradesentinel import storage as store
+from tradesentinel.storage import TableNotFoundError, read_table, write_table
 
 
 def test_write_then_read_round_trips(tmp_path):

@@ -12,13 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from tradesentinel.schema import TABLES, conform
+from tradesentinel.errors import TableNotFoundError
+from tradesentinel.schema import BUILT_BY, TABLES, conform
 
 log = logging.getLogger(__name__)
-
-
-class TableNotFoundError(FileNotFoundError):
-    """A stage needs a table that has not been built yet."""
 
 
 def write_table(frame: pl.DataFrame | pl.LazyFrame, path: Path, table: str | None = None) -> Path:
@@ -58,18 +55,7 @@ def read_table(path: Path, table: str | None = None) -> pl.LazyFrame:
     """Lazily scan a stored table; TableNotFoundError tells the user which command builds it."""
     path = Path(path)
     if not path.exists():
-        hint = {
-            "flows": "tradesentinel demo` or `tradesentinel ingest csv PATH",
-            "features": "tradesentinel features",
-            "labels": "tradesentinel demo",
-            "scores": "tradesentinel score",
-            "sanctions": "tradesentinel ingest ofac` / `ingest eu` / `ingest un",
-            "news": "tradesentinel ingest gdelt",
-            "hs_codes": "tradesentinel ingest hs",
-            "tariffs": "tradesentinel ingest wits",
-            "indicators": "tradesentinel ingest worldbank",
-            "port_calls": "tradesentinel ingest portcalls FILE",
-        }.get(table or path.stem, "the stage that builds it")
-        raise TableNotFoundError(f"{path} does not exist yet: run `{hint}` first")
+        name = table or path.stem
+        raise TableNotFoundError(name, path, BUILT_BY.get(name, "the stage that builds it"))
     lazy = pl.scan_parquet(path)
     return conform(lazy, table) if table in TABLES else lazy
