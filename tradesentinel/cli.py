@@ -152,7 +152,9 @@ Scheduler = Annotated[
 def _dask(settings: Settings, engine: str | None) -> bool:
     """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
     if (engine or settings.engine) not in ("local", "dask"):
-        raise InvalidArgumentError("--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask")
+        raise InvalidArgumentError(
+            "--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask"
+        )
     return (engine or settings.engine) == "dask"
 
 
@@ -313,7 +315,7 @@ def serve(
     """Serve the web app and API on http://127.0.0.1:7860."""
     import uvicorn
 
-    from tradesentinel.api.app import create_app
+    from tradesentinel.app import create_app
 
     settings = _settings()
     log.info(

@@ -73,6 +73,10 @@ SHORT_NAMES = {
 """The names people type, where the ISO name differs (Russia, not Russian Federation)."""
 
 
+FLOW_WORDS = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}
+"""How each flow code reads between its reporter and partner ("DEU exports to KAZ"): the one wording."""
+
+
 @lru_cache(maxsize=4096)
 def country_name(iso3: str) -> str:
     """The English name people use for an ISO3 code (the code itself when unknown)."""

@@ -1,11 +1,9 @@
-"""A stand-in for the assistant and retrieval modules, honouring their contracts (hits.py, types.py)."""
+"""A stand-in for the assistant service, honouring its contract (assistant/service.py, types.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import SimpleNamespace
 
-from tradesentinel.api.assistant_link import AssistantLink
 from tradesentinel.assistant.types import Answer
 from tradesentinel.retrieval.hits import Hit
 
@@ -17,31 +15,21 @@ HITS = [
 ]
 
 
-def _answer(question: str, settings, *, searcher=None, backend=None) -> Answer:
-    return Answer(
-        question=question,
-        text="Test Trading LLC is listed [1] and under a customs probe [2].",
-        evidence=HITS,
-        cited=[1, 2],
-        mode="llm",
-        backend="fake",
-        seconds_total=0.01,
-    )
+class FakeAssistant:
+    """Answers every question from two fixed hits (no model, no index)."""
 
-
-def _stream(question: str, settings, *, searcher=None, backend=None) -> Iterator[str | Answer]:
-    yield "Test Trading "
-    yield "LLC is listed"
-    yield _answer(question, settings)
-
-
-class FakeLink(AssistantLink):
-    """An AssistantLink whose assistant answers from two fixed hits (no model, no index)."""
-
-    def backend(self):
-        return None
-
-    def _modules(self):
-        return SimpleNamespace(answer_question=_answer, stream_answer=_stream), SimpleNamespace(
-            open_searcher=lambda settings: object()
+    def ask(self, question: str) -> Answer:
+        return Answer(
+            question=question,
+            text="Test Trading LLC is listed [1] and under a customs probe [2].",
+            evidence=HITS,
+            cited=[1, 2],
+            mode="llm",
+            backend="fake",
+            seconds_total=0.01,
         )
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        yield "Test Trading "
+        yield "LLC is listed"
+        yield self.ask(question)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tradesentinel.api.app import create_app
+from tradesentinel.app import create_app
 
 
 def test_health_on_an_empty_data_dir(settings):

@@ -8,14 +8,15 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.fakes import FakeLink
-from tradesentinel.api.app import create_app
+from tests.api.fakes import FakeAssistant
+from tradesentinel.api.deps import get_optional_assistant
+from tradesentinel.app import create_app
 
 
 @pytest.fixture(scope="module")
 def client(scored_world):
     app = create_app(scored_world, ui=False)
-    app.state.assistant = FakeLink(scored_world)
+    app.dependency_overrides[get_optional_assistant] = FakeAssistant
     return TestClient(app)
 
 
@@ -118,9 +119,9 @@ def test_ask_stream_sends_tokens_then_the_answer(client):
 
 
 def test_ask_without_the_assistant_is_503(scored_world):
-    import importlib.util
-
-    if importlib.util.find_spec("tradesentinel.assistant.answer"):
-        pytest.skip("the assistant is installed")
-    response = TestClient(create_app(scored_world, ui=False)).post("/ask", json={"question": "hi"})
+    client = TestClient(create_app(scored_world, ui=False, assistant=None))
+    response = client.post("/ask", json={"question": "hi"})
     assert response.status_code == 503 and "assistant" in response.json()["detail"]
+    top = client.get("/anomalies", params={"limit": 1}).json()["items"][0]
+    assert client.get(f"/anomalies/{top['flow_id']}/explain").status_code == 200
+    assert client.get(f"/anomalies/{top['flow_id']}/explain", params={"narrative": "llm"}).status_code == 503

@@ -6,8 +6,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.api.fakes import FakeLink
-from tradesentinel.api.app import create_app
+from tests.api.fakes import FakeAssistant
+from tradesentinel.api.deps import get_optional_assistant
+from tradesentinel.app import create_app
 
 KEY = "test-key"
 
@@ -16,7 +17,7 @@ KEY = "test-key"
 def api_schema(scored_world):
     keyed = scored_world.model_copy(update={"api_key": KEY})
     app = create_app(keyed, ui=False)
-    app.state.assistant = FakeLink(keyed)
+    app.dependency_overrides[get_optional_assistant] = FakeAssistant
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

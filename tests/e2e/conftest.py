@@ -27,10 +27,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 def base_url(scored_world) -> Iterator[str]:
     """The full app (API + Gradio UI) over the scored demo world, served until the module ends; the
     chat's answers come from the assistant's contract double (tests/api/fakes.py)."""
-    from tests.api.fakes import FakeLink
-    from tradesentinel.api.app import create_app
+    from tests.api.fakes import FakeAssistant
+    from tradesentinel.app import create_app
 
-    with serving(create_app(scored_world, assistant=FakeLink(scored_world))) as url:
+    with serving(create_app(scored_world, assistant=FakeAssistant())) as url:
         yield url
 
 

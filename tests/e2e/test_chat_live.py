@@ -22,7 +22,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory) -> str:
-    from tradesentinel.api.app import create_app
+    from tradesentinel.app import create_app
     from tradesentinel.config import Settings
     from tradesentinel.pipeline.run import build_demo
     from tradesentinel.retrieval.index import build_index

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.api.fakes import FakeLink
-from tradesentinel.api.schemas import AskAnswer, Evidence
+from tests.api.fakes import FakeAssistant
+from tradesentinel.assistant.view import AskAnswer
+from tradesentinel.investigate.types import Evidence
 from tradesentinel.ui.chat import evidence_panel, linked_citations, respond
 
 
@@ -31,7 +32,7 @@ def test_evidence_panel_marks_cited_items_and_escapes_text():
 
 
 def test_respond_streams_then_shows_the_cited_answer(settings):
-    steps = list(respond(FakeLink(settings), "Who is listed?", []))
+    steps = list(respond(FakeAssistant(), "Who is listed?", []))
     drafts = [history[-1]["content"] for history, _, _ in steps]
     assert drafts[0] == "..." and "Test Trading" in drafts[1]
     final_history, panel, cleared = steps[-1]
@@ -40,5 +41,5 @@ def test_respond_streams_then_shows_the_cited_answer(settings):
 
 
 def test_respond_refuses_an_overlong_question(settings):
-    history, _, kept = list(respond(FakeLink(settings), "x" * 501, []))[-1]
+    history, _, kept = list(respond(FakeAssistant(), "x" * 501, []))[-1]
     assert "limited to 500" in history[-1]["content"] and kept == "x" * 501

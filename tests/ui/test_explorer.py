@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tradesentinel.api.store import TableStore
 from tradesentinel.errors import InvalidArgumentError
+from tradesentinel.investigate.tables import TableStore
 from tradesentinel.ui.explorer import anomaly_table, explain_flow, explorer_filters
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tradesentinel.api.store import TableStore
-from tradesentinel.errors import TradeSentinelError
+from tradesentinel.errors import NotFoundError, TradeSentinelError
+from tradesentinel.investigate.tables import TableStore
 from tradesentinel.ui.timeline import Corridor, build_timeline, corridor_from_form, corridor_of
 
 
@@ -20,7 +20,8 @@ def test_top_flow_timeline_marks_it_and_shows_events(scored_world):
         len(traces["value (USD)"].x) > 12 and len(traces["sanctions"].x) == 1 and len(traces["news"].x) == 1
     )
     assert set(listing["kind"]) == {"anomaly", "sanctions", "news"} and listing["date"].is_sorted()
-    assert corridor_of(store, "ffffffffffffffff") is None
+    with pytest.raises(NotFoundError, match="no scored flow"):
+        corridor_of(store, "ffffffffffffffff")
 
 
 def test_unknown_corridor_is_a_clear_error(scored_world):

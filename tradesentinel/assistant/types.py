@@ -7,6 +7,9 @@ from typing import Literal
 
 from tradesentinel.retrieval.hits import Hit
 
+MAX_QUESTION = 500
+"""Longest question the assistant accepts, in characters (the API and the UI enforce it)."""
+
 AnswerMode = Literal["llm", "evidence", "none"]
 """llm: verified model sentences; evidence: the deterministic cited summary; none: nothing relevant."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
-from fastapi import HTTPException
-
-from tradesentinel.api.assistant_link import AssistantLink
-from tradesentinel.api.schemas import CITATION, MAX_QUESTION, AskAnswer
+from tradesentinel.assistant.service import Assistant
+from tradesentinel.assistant.types import MAX_QUESTION
+from tradesentinel.assistant.view import AskAnswer, answer_view
+from tradesentinel.errors import TradeSentinelError
+from tradesentinel.investigate.types import CITATION
 
 
 def linked_citations(text: str, known: set[int]) -> str:
@@ -46,7 +47,9 @@ def answer_message(answer: AskAnswer) -> str:
     return f"{body}<br><small>mode: {answer.mode}, backend: {html.escape(answer.backend)}</small>"
 
 
-def respond(link: AssistantLink, question: str, history: list[dict]) -> Iterator[tuple[list[dict], str, str]]:
+def respond(
+    assistant: Assistant | None, question: str, history: list[dict]
+) -> Iterator[tuple[list[dict], str, str]]:
     """Stream an answer into the chat: (history, evidence panel HTML, cleared input) after each chunk."""
     question = (question or "").strip()
     if not question:
@@ -61,19 +64,49 @@ def respond(link: AssistantLink, question: str, history: list[dict]) -> Iterator
         return
     history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": "..."}]
     yield history, "", ""
+    if assistant is None:
+        history = [
+            *history[:-1],
+            {"role": "assistant", "content": "The assistant is not available on this server."},
+        ]
+        yield history, "", ""
+        return
     draft = ""
     try:
-        for part in link.stream(question):
+        for part in assistant.stream(question):
             if isinstance(part, str):
                 draft += part
                 history = [*history[:-1], {"role": "assistant", "content": html.escape(draft)}]
                 yield history, "", ""
             else:
-                history = [*history[:-1], {"role": "assistant", "content": answer_message(part)}]
-                yield history, evidence_panel(part), ""
-    except HTTPException as exc:
-        history = [
-            *history[:-1],
-            {"role": "assistant", "content": f"The assistant is unavailable: {exc.detail}"},
-        ]
+                view = answer_view(part)
+                history = [*history[:-1], {"role": "assistant", "content": answer_message(view)}]
+                yield history, evidence_panel(view), ""
+    except TradeSentinelError as exc:
+        message = html.escape(f"The assistant is unavailable: {exc}")
+        history = [*history[:-1], {"role": "assistant", "content": message}]
         yield history, "", ""
+
+
+def tab(assistant: Assistant | None) -> None:
+    """The Chat tab's components and events (inside an open gr.Tab)."""
+    import gradio as gr
+
+    chatbot = gr.Chatbot(label="Assistant", height=420, elem_id="chatbot")
+    with gr.Row():
+        question = gr.Textbox(
+            placeholder="Ask about anomalies, sanctions, news...",
+            show_label=False,
+            max_length=MAX_QUESTION,
+            scale=5,
+            elem_id="question",
+        )
+        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+    gr.Markdown("Evidence (click a [n] in an answer to open it):")
+    evidence = gr.HTML(elem_id="evidence")
+    for event in (send.click, question.submit):
+        event(
+            lambda q, h: (yield from respond(assistant, q, h)),
+            [question, chatbot],
+            [chatbot, evidence, question],
+        )

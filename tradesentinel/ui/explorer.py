@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import html
 
+import gradio as gr
 import polars as pl
 
-from tradesentinel.api.anomalies import AnomalyFilters, filtered, month_start
-from tradesentinel.api.explain import FLOW_WORDS, explain
-from tradesentinel.api.schemas import Evidence, Explanation
-from tradesentinel.api.store import TableStore
-from tradesentinel.errors import InvalidArgumentError
+from tradesentinel.errors import InvalidArgumentError, NotFoundError, TableNotFoundError
+from tradesentinel.investigate.anomalies import matching
+from tradesentinel.investigate.explain import explain
+from tradesentinel.investigate.kinds import KINDS
+from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.tables import TableStore
+from tradesentinel.investigate.types import Evidence, Explanation
+from tradesentinel.reference import FLOW_WORDS
 
 TABLE_COLUMNS = (
     "flow_id",
@@ -30,29 +34,27 @@ MAX_ROWS = 200
 
 def explorer_filters(
     country: str, hs_prefix: str, period_from: str, period_to: str, min_score: float, kind: str
-) -> AnomalyFilters:
-    """UI inputs as filters; blank inputs do not filter, bad ones raise ValueError naming the field."""
+) -> AnomalyQuery:
+    """UI inputs as a query; blank inputs do not filter, bad ones raise InvalidArgumentError naming the field."""
     country = (country or "").strip().upper() or None
     if country and (len(country) != 3 or not country.isalpha()):
         raise InvalidArgumentError("country", f"{country!r} must be an ISO3 code such as RUS")
     hs = (hs_prefix or "").strip() or None
     if hs and not hs.isdigit():
         raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
-    start = month_start(period_from.strip()) if (period_from or "").strip() else None
-    end = month_start(period_to.strip()) if (period_to or "").strip() else None
-    return AnomalyFilters(
+    return AnomalyQuery.of(
         country=country,
-        hs_prefix=hs,
-        period_from=start,
-        period_to=end,
+        hs=hs,
+        period_from=(period_from or "").strip(),
+        period_to=(period_to or "").strip(),
         min_score=min_score,
         kind=None if kind in (None, "", "all") else kind,
     )
 
 
-def anomaly_table(store: TableStore, filters: AnomalyFilters) -> tuple[pl.DataFrame, int]:
+def anomaly_table(store: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
     """The first MAX_ROWS matching anomalies, ready for display, and how many matched in all."""
-    matched = filtered(store.snapshot(), filters)
+    matched = matching(store, query)
     shown = (
         matched.head(MAX_ROWS)
         .select(TABLE_COLUMNS)
@@ -112,8 +114,43 @@ def _num(value: float | None) -> str:
 
 def explain_flow(store: TableStore, flow_id: str) -> str:
     """HTML explanation of `flow_id` (evidence narrative), or a line saying it is unknown."""
-    snapshot = store.snapshot()
-    row = snapshot.index.get(flow_id)
-    if row is None:
+    try:
+        return explanation_html(explain(store, flow_id))
+    except NotFoundError:
         return f"<p>No scored flow with id {html.escape(flow_id)}.</p>"
-    return explanation_html(explain(store, snapshot, snapshot.anomalies.row(row, named=True)))
+
+
+def tab(store: TableStore, flow_id: gr.Textbox, page: gr.Blocks) -> None:
+    """The Explorer tab's components and events; a picked row also fills the Timeline's `flow_id`."""
+    with gr.Row():
+        country = gr.Textbox(label="country (ISO3)", max_length=3, elem_id="ex-country")
+        prefix = gr.Textbox(label="HS prefix", max_length=6, elem_id="ex-hs")
+        start = gr.Textbox(label="from (YYYY-MM)", max_length=7, elem_id="ex-from")
+        end = gr.Textbox(label="to (YYYY-MM)", max_length=7, elem_id="ex-to")
+        minimum = gr.Slider(0.0, 1.0, value=0.9, step=0.001, label="min score", elem_id="ex-min")
+        kind = gr.Dropdown(["all", *KINDS], value="all", label="kind", elem_id="ex-kind")
+        search = gr.Button("Filter", variant="primary", elem_id="ex-filter")
+    found = gr.Markdown(elem_id="ex-count")
+    table = gr.Dataframe(interactive=False, max_height=420, elem_id="ex-table")
+    explanation = gr.HTML(elem_id="ex-explanation")
+
+    def list_anomalies(c: str, h: str, f: str, t: str, m: float, k: str):
+        try:
+            query = explorer_filters(c, h, f, t, m, k)
+        except InvalidArgumentError as exc:
+            raise gr.Error(str(exc)) from None
+        try:
+            shown, total = anomaly_table(store, query)
+        except TableNotFoundError as exc:  # nothing scored yet: say what to run
+            return None, str(exc)
+        return shown, f"{total:,} anomalies match; showing the top {shown.height}. Click a row."
+
+    def pick(evt: gr.SelectData):
+        row = evt.row_value
+        fid = str(row[0]) if row else ""
+        return explain_flow(store, fid), fid
+
+    inputs = [country, prefix, start, end, minimum, kind]
+    search.click(list_anomalies, inputs, [table, found])
+    table.select(pick, None, [explanation, flow_id])
+    page.load(list_anomalies, inputs, [table, found])

@@ -12,12 +12,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+import gradio as gr
 import plotly.graph_objects as go
 import polars as pl
 from gradio.components.plot import PlotData
 
-from tradesentinel.api.anomalies import AnomalyFilters, filter_expr
-from tradesentinel.errors import InvalidArgumentError
+from tradesentinel.errors import InvalidArgumentError, TradeSentinelError
+from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.tables import TableStore
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 TOPOJSON_URL = "/static/topojson/"
@@ -65,7 +67,7 @@ def arc_table(anomalies: pl.DataFrame, top: int = TOP_ARCS) -> pl.DataFrame:
     )
 
 
-def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> AnomalyFilters:
+def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> AnomalyQuery:
     """UI inputs as filters: period 'YYYY' or 'YYYY-MM' (or 'all'), HS prefix, score threshold."""
     start = end = None
     if period and period != "all":
@@ -77,7 +79,7 @@ def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> 
     hs = (hs_prefix or "").strip() or None
     if hs and not hs.isdigit():
         raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
-    return AnomalyFilters(hs_prefix=hs, period_from=start, period_to=end, min_score=min_score)
+    return AnomalyQuery.of(hs=hs, period_from=start, period_to=end, min_score=min_score)
 
 
 def map_figure(countries: pl.DataFrame, arcs: pl.DataFrame, title: str) -> go.Figure:
@@ -129,14 +131,35 @@ def offline_plot(fig: go.Figure) -> PlotData:
     return PlotData(type="plotly", plot=json.dumps(spec))
 
 
-def build_map(
-    anomalies: pl.DataFrame, filters: AnomalyFilters, *, demo: bool
-) -> tuple[PlotData, pl.DataFrame]:
-    """The map for the matching anomalies and the per-country table shown beside it."""
-    matched = anomalies.filter(filter_expr(filters))
+def build_map(anomalies: pl.DataFrame, query: AnomalyQuery, *, demo: bool) -> tuple[PlotData, pl.DataFrame]:
+    """The map for the anomalies matching `query` and the per-country table shown beside it."""
+    matched = anomalies.filter(query.predicate())
+    filters = query
     countries = country_table(matched)
     title = f"{matched.height:,} anomalies (score >= {filters.min_score:.2f})" + (
         " - DEMO data" if demo else ""
     )
     shown = countries.with_columns(pl.col("max_score").round(4), pl.col("value_usd").round(0))
     return offline_plot(map_figure(countries, arc_table(matched), title)), shown
+
+
+def tab(store: TableStore) -> gr.Dropdown:
+    """The Map tab's components and events; returns the period dropdown (filled when the page loads)."""
+    with gr.Row():
+        period = gr.Dropdown(choices=["all"], value="all", label="period", elem_id="map-period")
+        hs = gr.Textbox(label="HS prefix", placeholder="e.g. 85", elem_id="map-hs")
+        threshold = gr.Slider(0.5, 1.0, value=0.99, step=0.0001, label="min score", elem_id="map-min")
+        draw = gr.Button("Draw map", variant="primary", elem_id="map-draw")
+    world = gr.Plot(label="anomalies by country", elem_id="map-plot")
+    countries = gr.Dataframe(label="per country", max_height=300, elem_id="map-table")
+
+    def draw_map(p: str, prefix: str, minimum: float):
+        try:
+            snapshot = store.snapshot()
+            figure, table = build_map(snapshot.anomalies, map_filters(p, prefix, minimum), demo=snapshot.demo)
+        except TradeSentinelError as exc:
+            raise gr.Error(str(exc)) from None
+        return figure, table.head(50)
+
+    draw.click(draw_map, [period, hs, threshold], [world, countries])
+    return period

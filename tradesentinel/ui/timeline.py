@@ -3,91 +3,26 @@ and news events of its countries on the same time axis."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import gradio as gr
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from tradesentinel.api.store import TableStore
-from tradesentinel.errors import InvalidArgumentError, NotFoundError
-
-
-@dataclass(frozen=True)
-class Corridor:
-    """One series: reporter, partner, flow direction and HS code."""
-
-    reporter: str
-    partner: str
-    flow: str
-    hs_code: str
-
-
-def corridor_of(store: TableStore, flow_id: str) -> Corridor | None:
-    """The corridor a scored flow belongs to, or None for an unknown flow_id."""
-    snapshot = store.snapshot()
-    row = snapshot.index.get(flow_id.strip())
-    if row is None:
-        return None
-    r = snapshot.anomalies.row(row, named=True)
-    return Corridor(r["reporter"], r["partner"], r["flow"], r["hs_code"])
+from tradesentinel.errors import InvalidArgumentError, NotFoundError, TradeSentinelError
+from tradesentinel.investigate.corridor import Corridor, corridor_of, events, series
+from tradesentinel.investigate.tables import TableStore
+from tradesentinel.ui.map import offline_plot
 
 
 def corridor_from_form(
-    store: TableStore, flow_id: str, reporter: str, partner: str, flow: str, hs_code: str
+    tables: TableStore, flow_id: str, reporter: str, partner: str, flow: str, hs_code: str
 ) -> Corridor:
     """The corridor the Timeline form names: a flow_id, else reporter, partner, flow and HS code."""
     if (flow_id or "").strip():
-        corridor = corridor_of(store, flow_id)
-        if corridor is None:
-            raise NotFoundError(f"no scored flow with id {flow_id.strip()!r}")
-        return corridor
+        return corridor_of(tables, flow_id)
     if not ((reporter or "").strip() and (partner or "").strip() and (hs_code or "").strip()):
         raise InvalidArgumentError("flow_id", "give a flow_id, or reporter, partner and HS code")
     return Corridor(reporter.strip().upper(), partner.strip().upper(), flow, hs_code.strip())
-
-
-def series(store: TableStore, corridor: Corridor) -> pl.DataFrame:
-    """The corridor's monthly rows: period, value, score and whether it counts as an anomaly."""
-    frame = store.snapshot().anomalies
-    return (
-        frame.filter(
-            (pl.col("reporter") == corridor.reporter)
-            & (pl.col("partner") == corridor.partner)
-            & (pl.col("flow") == corridor.flow)
-            & (pl.col("hs_code") == corridor.hs_code)
-        )
-        .select("period", "value_usd", "score", "rank", "kind", "flow_id")
-        .sort("period")
-    )
-
-
-def events(store: TableStore, countries: tuple[str, ...], start, end) -> pl.DataFrame:
-    """Sanctions designations and news naming the countries between start and end: date, kind, text."""
-    frames = []
-    sanctions = store.table("sanctions")
-    if sanctions is not None and sanctions.height:
-        frames.append(
-            sanctions.filter(
-                pl.any_horizontal(pl.col("countries").list.contains(c) for c in countries)
-                & pl.col("listed_on").is_between(start, end)
-            ).select(
-                pl.col("listed_on").alias("date"),
-                pl.lit("sanctions").alias("kind"),
-                (pl.col("list") + ": " + pl.col("name")).alias("text"),
-            )
-        )
-    news = store.table("news")
-    if news is not None and news.height:
-        frames.append(
-            news.filter(
-                pl.any_horizontal(pl.col("countries").list.contains(c) for c in countries)
-                & pl.col("date").is_between(start, end)
-            ).select("date", pl.lit("news").alias("kind"), pl.col("title").alias("text"))
-        )
-    if not frames:
-        return pl.DataFrame(schema={"date": pl.Date, "kind": pl.String, "text": pl.String})
-    return pl.concat(frames).sort("date")
 
 
 def timeline_figure(points: pl.DataFrame, marks: pl.DataFrame, threshold: float, title: str) -> go.Figure:
@@ -172,3 +107,27 @@ def build_timeline(store: TableStore, corridor: Corridor, threshold: float) -> t
         ]
     ).sort("date")
     return timeline_figure(points, marks, threshold, title), listing
+
+
+def tab(store: TableStore) -> gr.Textbox:
+    """The Timeline tab's components and events; returns its flow_id box (the Explorer fills it)."""
+    with gr.Row():
+        flow_id = gr.Textbox(label="flow_id", placeholder="pick one in the Explorer", elem_id="tl-flow")
+        reporter = gr.Textbox(label="or reporter", max_length=3, elem_id="tl-reporter")
+        partner = gr.Textbox(label="partner", max_length=3, elem_id="tl-partner")
+        direction = gr.Dropdown(["X", "M", "RX", "RM"], value="M", label="flow", elem_id="tl-dir")
+        hs_code = gr.Textbox(label="HS code", max_length=6, elem_id="tl-hs")
+        show = gr.Button("Show timeline", variant="primary", elem_id="tl-show")
+    line = gr.Plot(label="monthly series", elem_id="tl-plot")
+    marks = gr.Dataframe(label="anomalies and events", max_height=300, elem_id="tl-table")
+
+    def draw_timeline(fid: str, rep: str, par: str, flw: str, code: str):
+        try:
+            corridor = corridor_from_form(store, fid, rep, par, flw, code)
+            figure, table = build_timeline(store, corridor, 0.99)
+        except TradeSentinelError as exc:
+            raise gr.Error(str(exc)) from None
+        return offline_plot(figure), table.with_columns(pl.col("date").cast(pl.String))
+
+    show.click(draw_timeline, [flow_id, reporter, partner, direction, hs_code], [line, marks])
+    return flow_id

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tradesentinel.api.anomalies import detail
-from tradesentinel.api.schemas import CITATION, Anomaly, AnomalyDetail, Evidence, Explanation, Narrative
-from tradesentinel.api.store import Snapshot, TableStore
+from tradesentinel.investigate.anomalies import detail, record
+from tradesentinel.investigate.tables import Snapshot, TableStore
+from tradesentinel.investigate.types import (
+    CITATION,
+    Anomaly,
+    AnomalyDetail,
+    Evidence,
+    Explanation,
+    Narrative,
+)
+from tradesentinel.reference import FLOW_WORDS
 
-FLOW_WORDS = {"X": "exports to", "M": "imports from", "RX": "re-exports to", "RM": "re-imports from"}
 NEWS_WINDOW = timedelta(days=120)
 MAX_SANCTIONS, MAX_NEWS, MAX_SIMILAR = 3, 3, 3
 
@@ -154,7 +161,7 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
 
 
 def verified_citations(text: str, evidence: list[Evidence]) -> list[int]:
-    """The [n] the text cites; ValueError if one does not exist in the evidence list."""
+    """The [n] the text cites; ValueError (a bug: narratives are built from the list) if one is missing."""
     cited = sorted({int(m) for m in CITATION.findall(text)})
     known = {e.n for e in evidence}
     missing = [n for n in cited if n not in known]
@@ -163,8 +170,11 @@ def verified_citations(text: str, evidence: list[Evidence]) -> list[int]:
     return cited
 
 
-def explain(store: TableStore, snapshot: Snapshot, row: dict, narrative: str = "evidence") -> Explanation:
-    """The full explanation of one scored flow; `narrative` is evidence or none (llm: see the ask module)."""
+def explain(store: TableStore, flow_id: str, narrative: str = "evidence") -> Explanation:
+    """The full explanation of one scored flow (NotFoundError for an unknown id); `narrative` is evidence
+    or none (a model-written one is the assistant's: assistant/narrate.py)."""
+    snapshot = store.snapshot()
+    row = record(snapshot, flow_id)
     anomaly = detail(snapshot, row)
     countries = (anomaly.partner, anomaly.reporter)
     hs_text = hs_description(store, anomaly.hs_code)

@@ -1,4 +1,4 @@
-"""The stored tables the API and UI read, loaded once per process and reloaded when a file changes.
+"""The stored tables the investigation service reads, loaded once per process, reloaded when a file changes.
 
 Requests never scan Parquet: each table is read into memory on first use and kept until its file's
 modification time or size changes (a new `tradesentinel score` run), so lookups cost microseconds.
@@ -15,6 +15,7 @@ import polars as pl
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import TableNotFoundError
+from tradesentinel.investigate.kinds import kind_column
 from tradesentinel.schema import BUILT_BY
 
 FLOW_COLUMNS = (
@@ -36,38 +37,8 @@ FLOW_COLUMNS = (
 """Feature columns an explanation shows beside the scores."""
 
 
-def signal_of(reasons: list[dict] | None) -> str:
-    """The kind of anomaly a flow's strongest reason points at (works on real data, unlike labels)."""
-    for reason in reasons or []:
-        feature = reason["feature"]
-        if reason["detector"] == "sanctions":
-            return "sanctions_exposure"
-        if feature.startswith("context "):
-            continue
-        if "mirror" in feature:
-            return "mirror_gap"
-        if feature.startswith("unit_value"):
-            return "unit_price"
-        if "HS-month peers" in feature:
-            return "peer_outlier"
-        if "model of its context" in feature:
-            return "model_residual"
-        return "surge"
-    return "unexplained"
-
-
 TOP_ROWS = 20_000
 """How many of the best-ranked flows "similar anomalies" searches."""
-
-SIGNALS = (
-    "sanctions_exposure",
-    "mirror_gap",
-    "unit_price",
-    "peer_outlier",
-    "model_residual",
-    "surge",
-    "unexplained",
-)
 
 
 @dataclass(frozen=True)
@@ -198,13 +169,9 @@ def build_snapshot(
     scores: pl.DataFrame, labels: pl.DataFrame | None, features: pl.DataFrame | None
 ) -> Snapshot:
     """Join scores with demo labels and flow features, derive each flow's kind, index by flow_id."""
-    explained = scores.filter(pl.col("reasons").list.len() > 0).select("flow_id", "reasons")
-    kinds = [signal_of(r) for r in explained["reasons"].to_list()]  # only the explained top rows
-    frame = scores.join(
-        pl.DataFrame({"flow_id": explained["flow_id"], "kind": pl.Series(kinds, dtype=pl.String)}),
-        on="flow_id",
-        how="left",
-    ).with_columns(pl.col("kind").fill_null("unexplained"), pl.col("hs_code").str.slice(0, 4).alias("hs4"))
+    frame = scores.with_columns(
+        kind_column(scores["reasons"]), pl.col("hs_code").str.slice(0, 4).alias("hs4")
+    )
     if labels is not None and labels.height:
         frame = frame.join(
             labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),

@@ -1,0 +1,63 @@
+"""Ranked anomalies: the filtered, sorted, paged list, its count, and one flow's full record."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tradesentinel.errors import NotFoundError, echo
+from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.tables import SUMMARY, Snapshot, TableStore
+from tradesentinel.investigate.types import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
+
+
+def matching(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
+    """Every anomaly matching the query's filters, in its sort order (no paging)."""
+    found = tables.snapshot().anomalies.filter(query.predicate())
+    if query.sort == "rank" and not query.descending():
+        return found  # the snapshot is kept in rank order
+    return found.sort(query.sort, "rank", descending=[query.descending(), False], nulls_last=True)
+
+
+def count(tables: TableStore, query: AnomalyQuery) -> int:
+    """How many anomalies match the query's filters (paging ignored)."""
+    return tables.snapshot().anomalies.select(query.predicate().sum()).item()
+
+
+def summaries(frame: pl.DataFrame) -> list[Anomaly]:
+    """Rows of the anomalies frame as list items."""
+    return [Anomaly(**row) for row in frame.select(SUMMARY).iter_rows(named=True)]
+
+
+def anomalies(tables: TableStore, query: AnomalyQuery) -> AnomalyPage:
+    """One page of the matching anomalies, with the total that matched."""
+    found = matching(tables, query)
+    items = summaries(found.slice(query.offset, query.limit))
+    return AnomalyPage(
+        total=found.height, offset=query.offset, limit=query.limit, demo=tables.snapshot().demo, items=items
+    )
+
+
+def record(snapshot: Snapshot, flow_id: str) -> dict:
+    """The snapshot row of `flow_id` as a dict; NotFoundError when no such flow was scored."""
+    row = snapshot.index.get(flow_id)
+    if row is None:
+        raise NotFoundError(f"no scored flow with flow_id {echo(flow_id)}")
+    return snapshot.anomalies.row(row, named=True)
+
+
+def detail(snapshot: Snapshot, row: dict) -> AnomalyDetail:
+    """A snapshot row as the full record: every detector's score and the reasons."""
+    own = ("demo", "detectors", "reasons")
+    fields = {k: v for k, v in row.items() if k in AnomalyDetail.model_fields and k not in own}
+    return AnomalyDetail(
+        **fields,
+        demo=snapshot.demo,
+        detectors=[DetectorScore(detector=d, score=row.get(f"score_{d}")) for d in snapshot.detectors],
+        reasons=[Reason(**r) for r in row.get("reasons") or []],
+    )
+
+
+def anomaly(tables: TableStore, flow_id: str) -> AnomalyDetail:
+    """One scored flow with every detector's score and its reasons; NotFoundError for an unknown id."""
+    snapshot = tables.snapshot()
+    return detail(snapshot, record(snapshot, flow_id))
