@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -85,13 +85,15 @@ def demo(
     ] = True,
 ) -> None:
     """Build the offline DEMO world: labelled flows with injected anomalies, features, scores, evidence index."""
+    from tradesentinel.detectors.stages import score_flows
     from tradesentinel.pipeline.run import build_demo
 
     settings = _settings()
+    scored = None
     with _user_errors(), _progress() as progress:
-        report = build_demo(
-            settings, scale=scale, progress=progress, detectors=_detector_names(detectors), score=score
-        )
+        report = build_demo(settings, scale=scale, progress=progress)
+        if score:
+            scored = score_flows(settings, _detector_names(detectors), progress=progress)
         if score and index:
             from tradesentinel.retrieval.index import build_index
 
@@ -103,8 +105,8 @@ def demo(
     for kind, count in report.labels_by_kind.items():
         table.add_row(f"labelled {kind}", f"{count:,}")
     table.add_row("features built in", f"{report.features.seconds:.2f} s")
-    if report.scores:
-        table.add_row("scored in", f"{report.scores.total_seconds:.1f} s")
+    if scored:
+        table.add_row("scored in", f"{scored.total_seconds:.1f} s")
     if score and index:
         table.add_row("evidence indexed in", f"{indexed.seconds:.1f} s")
     Console().print(table)
@@ -149,11 +151,14 @@ Scheduler = Annotated[
 ]
 
 
-def _dask(settings: Settings, engine: str | None) -> bool:
-    """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
-    if (engine or settings.engine) not in ("local", "dask"):
-        raise InvalidArgumentError("--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask")
-    return (engine or settings.engine) == "dask"
+def _engine(settings: Settings, engine: str | None) -> Literal["local", "dask"]:
+    """Where to run (--engine, else settings.engine); anything but local/dask is an error."""
+    chosen = engine or settings.engine
+    if chosen not in ("local", "dask"):
+        raise InvalidArgumentError(
+            "--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask"
+        )
+    return chosen
 
 
 @app.command()
@@ -164,7 +169,7 @@ def features(engine: Engine = None, scheduler: Scheduler = None) -> None:
     settings = _settings()
     with _user_errors(), _progress() as progress:
         progress("features", 0.0)
-        if _dask(settings, engine):
+        if _engine(settings, engine) == "dask":
             from tradesentinel.pipeline.distributed import features_on_cluster
 
             r = features_on_cluster(settings, scheduler, progress=progress)
@@ -186,18 +191,18 @@ def score(
     scheduler: Scheduler = None,
 ) -> None:
     """Fit every detector on the features, combine them into one ranked score with reasons."""
-    from tradesentinel.pipeline.run import score_flows
+    from tradesentinel.detectors.stages import score_flows
 
     settings = _settings()
     with _user_errors(), _progress() as progress:
-        if _dask(settings, engine):
-            from tradesentinel.detectors.distributed import score_on_cluster
-
-            report = score_on_cluster(
-                settings, _detector_names(detectors), scheduler, progress=progress, track=track
-            )
-        else:
-            report = score_flows(settings, _detector_names(detectors), progress=progress, track=track)
+        report = score_flows(
+            settings,
+            _detector_names(detectors),
+            engine=_engine(settings, engine),
+            scheduler=scheduler,
+            progress=progress,
+            track=track,
+        )
     out = Console()
     out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
     for name, seconds in report.seconds.items():
@@ -220,7 +225,7 @@ def evaluate(
     track: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
 ) -> None:
     """Average precision, precision@1000 and recall at the inspection budget, per detector and kind."""
-    from tradesentinel.pipeline.run import evaluate_scores
+    from tradesentinel.detectors.stages import evaluate_scores
 
     settings = _settings()
     with _user_errors():
