@@ -1,69 +1,28 @@
-"""The `tradesentinel` command line: one command per pipeline stage, with progress and clear errors."""
+"""The `tradesentinel` command line: one command per stage, with progress; errors are handled once,
+for every command, by cli_common (a readable line for bad input, exit 2 and a logged traceback for a bug)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradesentinel.config import Settings, get_settings
-from tradesentinel.errors import InvalidArgumentError, TradeSentinelError, echo
-from tradesentinel.logs import configure_logging
+from tradesentinel.cli_common import HandledGroup, load_settings, progress_bar
+from tradesentinel.cli_ingest import ingest_app
+from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError, echo
 
 app = typer.Typer(
-    help="tradesentinel: find and explain anomalies in global trade flows.", no_args_is_help=True
+    cls=HandledGroup,
+    help="tradesentinel: find and explain anomalies in global trade flows.",
+    no_args_is_help=True,
 )
-ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
-console = Console(stderr=True)
 log = logging.getLogger("tradesentinel")
-USER_ERRORS = (TradeSentinelError,)
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.data_dir / "logs")
-    return settings
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a user-facing error into one readable line and exit code 1 (the log keeps the context)."""
-    try:
-        yield
-    except USER_ERRORS as exc:
-        log.debug("command failed", exc_info=True)
-        logging.getLogger("tradesentinel.errors").error("%s: %s", type(exc).__name__, exc)
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, float], None]]:
-    """A rich progress bar per named stage; yields a callback(stage, fraction_done)."""
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, fraction: float) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=1.0)
-            bar.update(tasks[stage], completed=min(max(fraction, 0.0), 1.0))
-
-        yield update
 
 
 def _detector_names(option: str | None) -> list[str] | None:
@@ -88,9 +47,9 @@ def demo(
     from tradesentinel.detectors.stages import score_flows
     from tradesentinel.pipeline.run import build_demo
 
-    settings = _settings()
+    settings = load_settings()
     scored = None
-    with _user_errors(), _progress() as progress:
+    with progress_bar() as progress:
         report = build_demo(settings, scale=scale, progress=progress)
         if score:
             scored = score_flows(settings, _detector_names(detectors), progress=progress)
@@ -110,36 +69,6 @@ def demo(
     if score and index:
         table.add_row("evidence indexed in", f"{indexed.seconds:.1f} s")
     Console().print(table)
-
-
-@ingest_app.command("csv")
-def ingest_csv(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="Import CSV: period, reporter, partner, flow, hs_code, value_usd, "
-            "net_weight_kg[, qty, qty_unit]"
-        ),
-    ],
-    replace: Annotated[
-        bool, typer.Option(help="Replace the stored flows instead of merging into them.")
-    ] = False,
-) -> None:
-    """Read an import CSV into the flows table; rejected rows go to the quarantine table with a reason."""
-    from tradesentinel.pipeline.run import ingest_csv as run_ingest
-
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
-        progress("ingest", 0.0)
-        report = run_ingest(settings, path, replace=replace)
-        progress("ingest", 1.0)
-    out = Console()
-    out.print(
-        f"{report.file}: read {report.n_rows:,} rows, kept {report.n_kept:,}, "
-        f"quarantined {report.n_quarantined:,}; flows table now {report.n_flows_total:,} rows"
-    )
-    if report.quarantine_path:
-        out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
 
 
 Engine = Annotated[
@@ -166,8 +95,8 @@ def features(engine: Engine = None, scheduler: Scheduler = None) -> None:
     """Build the features table from the stored flows table (on Dask: a partitioned dataset)."""
     from tradesentinel.pipeline.run import build_feature_table
 
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
+    settings = load_settings()
+    with progress_bar() as progress:
         progress("features", 0.0)
         if _engine(settings, engine) == "dask":
             from tradesentinel.pipeline.distributed import features_on_cluster
@@ -193,8 +122,8 @@ def score(
     """Fit every detector on the features, combine them into one ranked score with reasons."""
     from tradesentinel.detectors.stages import score_flows
 
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
+    settings = load_settings()
+    with progress_bar() as progress:
         report = score_flows(
             settings,
             _detector_names(detectors),
@@ -227,9 +156,8 @@ def evaluate(
     """Average precision, precision@1000 and recall at the inspection budget, per detector and kind."""
     from tradesentinel.detectors.stages import evaluate_scores
 
-    settings = _settings()
-    with _user_errors():
-        table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
+    settings = load_settings()
+    table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
     view = Table(title=f"detection quality (recall at a {budget:.1%} inspection budget)")
     for column in (
         "detector",
@@ -266,9 +194,9 @@ def index(
     from tradesentinel.retrieval.index import build_index
     from tradesentinel.retrieval.report import index_table
 
-    settings = _settings()
+    settings = load_settings()
     names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
-    with _user_errors(), _progress() as progress:
+    with progress_bar() as progress:
         report = build_index(settings, top=top, collections=names, progress=progress)
     Console().print(index_table(report))
 
@@ -287,10 +215,9 @@ def search(
     from tradesentinel.retrieval.report import hits_table
     from tradesentinel.retrieval.search import open_searcher
 
-    settings = _settings()
+    settings = load_settings()
     filters = SearchFilters(countries=tuple(country or ()), hs_prefix=hs, kinds=tuple(kind or ()))
-    with _user_errors():
-        hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
+    hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
     Console().print(hits_table(query, hits))
 
 
@@ -305,9 +232,8 @@ def ask(
     """Answer a question with sentences verified against numbered, cited evidence."""
     from tradesentinel.assistant.cli_view import print_answer_stream
 
-    settings = _settings()
-    with _user_errors():
-        print_answer_stream(question, settings, backend_name=backend, k=k)
+    settings = load_settings()
+    print_answer_stream(question, settings, backend_name=backend, k=k)
 
 
 @app.command()
@@ -320,17 +246,14 @@ def serve(
 
     from tradesentinel.api.app import create_app
 
-    settings = _settings()
+    settings = load_settings()
     log.info(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )
-    with _user_errors():
-        uvicorn.run(
-            create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
-        )
+    uvicorn.run(
+        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
 
-
-from tradesentinel import cli_ingest  # noqa: F401  registers ingest comtrade|hs|ofac|eu|un|gdelt|wits|worldbank|portcalls
 
 if __name__ == "__main__":
     app()
