@@ -25,7 +25,8 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.run import build_demo, score_flows
+from tradesentinel.detectors.stages import score_flows
+from tradesentinel.pipeline.run import build_demo
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -239,7 +240,7 @@ def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
 def run(workdir: Path, scale: float = 0.5, requests: int = 1000) -> dict[str, float]:
     """Build and score a demo world, serve it, and measure; returns the figures."""
     settings = Settings(data_dir=workdir / "data")
-    build_demo(settings, scale=scale, score=False)
+    build_demo(settings, scale=scale)
     score_flows(settings, ["statistical", "sanctions"], track=False)
     scores = pl.read_parquet(settings.table_path("scores")).sort("rank")
     ids = scores.head(2000)["flow_id"].to_list()

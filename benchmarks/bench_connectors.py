@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tradesentinel.pipeline.sources.gdelt import CAMEO_ROOTS, EVENT_COLUMNS, read_gdelt_events
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
-from tradesentinel.pipeline.sources.ofac import ALIAS_PATTERN, ID_PATTERN, read_ofac_csv
+from tradesentinel.pipeline.sources.ofac import ALIAS_PATTERN, read_ofac_csv
+from tradesentinel.pipeline.sources.ofac_terms import ID_PATTERN
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from benchmarks.synthetic import synthetic_flows
 from tradesentinel.config import Settings
-from tradesentinel.detectors.distributed import score_on_dask
+from tradesentinel.detectors.stages import score_flows, score_on_client
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import build_features_on_dask, dask_client
 from tradesentinel.pipeline.features import CANONICAL_ORDER
-from tradesentinel.pipeline.run import build_feature_table, score_flows
+from tradesentinel.pipeline.run import build_feature_table
 from tradesentinel.storage import write_table
 
 DETECTORS = ["statistical", "sanctions", "iforest"]
@@ -43,7 +43,7 @@ def _features_on(settings: Settings, workers: int) -> dict[str, float]:
         if workers == 2:  # load the detectors' libraries on every worker first, as the features' warm-up did
             client.run(importlib.import_module, "pyod.models.iforest")
             client.run(importlib.import_module, "tradesentinel.detectors.registry")
-            scored = score_on_dask(settings, client, DETECTORS, track=False)
+            scored = score_on_client(settings, client, DETECTORS, track=False)
             out |= {"score_s": scored.total_seconds}
     return out
 

@@ -36,7 +36,8 @@ def quality(root: Path, scale: float = 0.2, top: int = 1000, data_dir: Path | No
 
     With `data_dir` (a demo world already scored and indexed there), that index is used as it is.
     """
-    from tradesentinel.pipeline.run import build_demo, score_flows
+    from tradesentinel.detectors.stages import score_flows
+    from tradesentinel.pipeline.run import build_demo
     from tradesentinel.retrieval.evaluate import demo_queries, evaluate, summary
     from tradesentinel.retrieval.hits import COLLECTIONS
     from tradesentinel.retrieval.index import build_index
@@ -45,7 +46,7 @@ def quality(root: Path, scale: float = 0.2, top: int = 1000, data_dir: Path | No
 
     settings = Settings(data_dir=data_dir or root / "world")
     if data_dir is None:
-        build_demo(settings, scale=scale, score=False)
+        build_demo(settings, scale=scale)
         score_flows(settings, QUICK_DETECTORS, track=False)
     started, before = time.perf_counter(), _peak_mib()
     report = build_index(settings, top=top)

@@ -8,14 +8,15 @@ from pathlib import Path
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.run import build_demo, score_flows
+from tradesentinel.detectors.stages import score_flows
+from tradesentinel.pipeline.run import build_demo
 from tradesentinel.storage import write_table
 
 
 def build_scored_world(data_dir: Path) -> Settings:
     """Demo flows at scale 0.05, scored by the quick detectors, plus sanctions/news naming the top flow's countries."""
     settings = Settings(data_dir=data_dir)
-    build_demo(settings, scale=0.05, score=False)
+    build_demo(settings, scale=0.05)
     score_flows(settings, ["statistical", "sanctions"], track=False)  # the quick detectors, no MLflow run
     top = pl.read_parquet(settings.table_path("scores")).sort("rank").row(0, named=True)
     when: date = top["period"]

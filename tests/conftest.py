@@ -30,8 +30,9 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def dask_world(tmp_path_factory: pytest.TempPathFactory):
-    """(settings, cluster): a 0.05-scale demo world built in-process, and a LocalCluster of 2 worker
-    processes on 127.0.0.1 (closed after the session) that settings point the Dask engine at."""
+    """(settings, cluster): a 0.05-scale demo world (flows, labels, features; not scored) built
+    in-process, and a LocalCluster of 2 worker processes on 127.0.0.1 (closed after the session)
+    that settings point the Dask engine at."""
     from distributed import LocalCluster
 
     from tradesentinel.pipeline.distributed import ONE_CORE

@@ -1,69 +1,28 @@
-"""The `tradesentinel` command line: one command per pipeline stage, with progress and clear errors."""
+"""The `tradesentinel` command line: one command per stage, with progress; errors are handled once,
+for every command, by cli_common (a readable line for bad input, exit 2 and a logged traceback for a bug)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradesentinel.config import Settings, get_settings
-from tradesentinel.errors import InvalidArgumentError, TradeSentinelError, echo
-from tradesentinel.logs import configure_logging
+from tradesentinel.cli_common import HandledGroup, load_settings, progress_bar
+from tradesentinel.cli_ingest import ingest_app
+from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError, echo
 
 app = typer.Typer(
-    help="tradesentinel: find and explain anomalies in global trade flows.", no_args_is_help=True
+    cls=HandledGroup,
+    help="tradesentinel: find and explain anomalies in global trade flows.",
+    no_args_is_help=True,
 )
-ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
-console = Console(stderr=True)
 log = logging.getLogger("tradesentinel")
-USER_ERRORS = (TradeSentinelError,)
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.data_dir / "logs")
-    return settings
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a user-facing error into one readable line and exit code 1 (the log keeps the context)."""
-    try:
-        yield
-    except USER_ERRORS as exc:
-        log.debug("command failed", exc_info=True)
-        logging.getLogger("tradesentinel.errors").error("%s: %s", type(exc).__name__, exc)
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str, float], None]]:
-    """A rich progress bar per named stage; yields a callback(stage, fraction_done)."""
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, fraction: float) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=1.0)
-            bar.update(tasks[stage], completed=min(max(fraction, 0.0), 1.0))
-
-        yield update
 
 
 def _detector_names(option: str | None) -> list[str] | None:
@@ -85,13 +44,15 @@ def demo(
     ] = True,
 ) -> None:
     """Build the offline DEMO world: labelled flows with injected anomalies, features, scores, evidence index."""
+    from tradesentinel.detectors.stages import score_flows
     from tradesentinel.pipeline.run import build_demo
 
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
-        report = build_demo(
-            settings, scale=scale, progress=progress, detectors=_detector_names(detectors), score=score
-        )
+    settings = load_settings()
+    scored = None
+    with progress_bar() as progress:
+        report = build_demo(settings, scale=scale, progress=progress)
+        if score:
+            scored = score_flows(settings, _detector_names(detectors), progress=progress)
         if score and index:
             from tradesentinel.retrieval.index import build_index
 
@@ -103,41 +64,11 @@ def demo(
     for kind, count in report.labels_by_kind.items():
         table.add_row(f"labelled {kind}", f"{count:,}")
     table.add_row("features built in", f"{report.features.seconds:.2f} s")
-    if report.scores:
-        table.add_row("scored in", f"{report.scores.total_seconds:.1f} s")
+    if scored:
+        table.add_row("scored in", f"{scored.total_seconds:.1f} s")
     if score and index:
         table.add_row("evidence indexed in", f"{indexed.seconds:.1f} s")
     Console().print(table)
-
-
-@ingest_app.command("csv")
-def ingest_csv(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="Import CSV: period, reporter, partner, flow, hs_code, value_usd, "
-            "net_weight_kg[, qty, qty_unit]"
-        ),
-    ],
-    replace: Annotated[
-        bool, typer.Option(help="Replace the stored flows instead of merging into them.")
-    ] = False,
-) -> None:
-    """Read an import CSV into the flows table; rejected rows go to the quarantine table with a reason."""
-    from tradesentinel.pipeline.run import ingest_csv as run_ingest
-
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
-        progress("ingest", 0.0)
-        report = run_ingest(settings, path, replace=replace)
-        progress("ingest", 1.0)
-    out = Console()
-    out.print(
-        f"{report.file}: read {report.n_rows:,} rows, kept {report.n_kept:,}, "
-        f"quarantined {report.n_quarantined:,}; flows table now {report.n_flows_total:,} rows"
-    )
-    if report.quarantine_path:
-        out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
 
 
 Engine = Annotated[
@@ -149,13 +80,14 @@ Scheduler = Annotated[
 ]
 
 
-def _dask(settings: Settings, engine: str | None) -> bool:
-    """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
-    if (engine or settings.engine) not in ("local", "dask"):
+def _engine(settings: Settings, engine: str | None) -> Literal["local", "dask"]:
+    """Where to run (--engine, else settings.engine); anything but local/dask is an error."""
+    chosen = engine or settings.engine
+    if chosen not in ("local", "dask"):
         raise InvalidArgumentError(
             "--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask"
         )
-    return (engine or settings.engine) == "dask"
+    return chosen
 
 
 @app.command()
@@ -163,10 +95,10 @@ def features(engine: Engine = None, scheduler: Scheduler = None) -> None:
     """Build the features table from the stored flows table (on Dask: a partitioned dataset)."""
     from tradesentinel.pipeline.run import build_feature_table
 
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
+    settings = load_settings()
+    with progress_bar() as progress:
         progress("features", 0.0)
-        if _dask(settings, engine):
+        if _engine(settings, engine) == "dask":
             from tradesentinel.pipeline.distributed import features_on_cluster
 
             r = features_on_cluster(settings, scheduler, progress=progress)
@@ -188,18 +120,18 @@ def score(
     scheduler: Scheduler = None,
 ) -> None:
     """Fit every detector on the features, combine them into one ranked score with reasons."""
-    from tradesentinel.pipeline.run import score_flows
+    from tradesentinel.detectors.stages import score_flows
 
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
-        if _dask(settings, engine):
-            from tradesentinel.detectors.distributed import score_on_cluster
-
-            report = score_on_cluster(
-                settings, _detector_names(detectors), scheduler, progress=progress, track=track
-            )
-        else:
-            report = score_flows(settings, _detector_names(detectors), progress=progress, track=track)
+    settings = load_settings()
+    with progress_bar() as progress:
+        report = score_flows(
+            settings,
+            _detector_names(detectors),
+            engine=_engine(settings, engine),
+            scheduler=scheduler,
+            progress=progress,
+            track=track,
+        )
     out = Console()
     out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
     for name, seconds in report.seconds.items():
@@ -222,11 +154,10 @@ def evaluate(
     track: Annotated[bool, typer.Option(help="Log the run to MLflow.")] = True,
 ) -> None:
     """Average precision, precision@1000 and recall at the inspection budget, per detector and kind."""
-    from tradesentinel.pipeline.run import evaluate_scores
+    from tradesentinel.detectors.stages import evaluate_scores
 
-    settings = _settings()
-    with _user_errors():
-        table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
+    settings = load_settings()
+    table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
     view = Table(title=f"detection quality (recall at a {budget:.1%} inspection budget)")
     for column in (
         "detector",
@@ -263,9 +194,9 @@ def index(
     from tradesentinel.retrieval.index import build_index
     from tradesentinel.retrieval.report import index_table
 
-    settings = _settings()
+    settings = load_settings()
     names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
-    with _user_errors(), _progress() as progress:
+    with progress_bar() as progress:
         report = build_index(settings, top=top, collections=names, progress=progress)
     Console().print(index_table(report))
 
@@ -284,10 +215,9 @@ def search(
     from tradesentinel.retrieval.report import hits_table
     from tradesentinel.retrieval.search import open_searcher
 
-    settings = _settings()
+    settings = load_settings()
     filters = SearchFilters(countries=tuple(country or ()), hs_prefix=hs, kinds=tuple(kind or ()))
-    with _user_errors():
-        hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
+    hits = open_searcher(settings).search(query, k=k, collections=collection or None, filters=filters)
     Console().print(hits_table(query, hits))
 
 
@@ -302,9 +232,8 @@ def ask(
     """Answer a question with sentences verified against numbered, cited evidence."""
     from tradesentinel.assistant.cli_view import print_answer_stream
 
-    settings = _settings()
-    with _user_errors():
-        print_answer_stream(question, settings, backend_name=backend, k=k)
+    settings = load_settings()
+    print_answer_stream(question, settings, backend_name=backend, k=k)
 
 
 @app.command()
@@ -317,17 +246,14 @@ def serve(
 
     from tradesentinel.app import create_app
 
-    settings = _settings()
+    settings = load_settings()
     log.info(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )
-    with _user_errors():
-        uvicorn.run(
-            create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
-        )
+    uvicorn.run(
+        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
 
-
-from tradesentinel import cli_ingest  # noqa: F401  registers ingest comtrade|hs|ofac|eu|un|gdelt|wits|worldbank|portcalls
 
 if __name__ == "__main__":
     app()

@@ -1,4 +1,5 @@
-"""`tradesentinel ingest SOURCE` for the real sources: each reads --file, or downloads when online."""
+"""`tradesentinel ingest SOURCE`: your import CSV, and the real sources (each reads --file, or downloads
+when online). `cli.py` adds this group to the main command."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tradesentinel.cli import _progress, _settings, _user_errors, ingest_app
+from tradesentinel.cli_common import load_settings, progress_bar
 from tradesentinel.config import Settings
 from tradesentinel.pipeline.ingest import TableReport
+
+ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_args_is_help=True)
 
 FileOption = Annotated[
     Path | None, typer.Option("--file", "-f", help="Read this saved file instead of downloading.")
@@ -23,9 +26,9 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
-    """Run `work(settings)` with progress and readable errors, then print what was stored."""
-    settings = _settings()
-    with _user_errors(), _progress() as progress:
+    """Run `work(settings)` with progress, then print what was stored."""
+    settings = load_settings()
+    with progress_bar() as progress:
         progress(name, 0.0)
         report = work(settings)
         progress(name, 1.0)
@@ -35,6 +38,36 @@ def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
     )
     for note in report.notes:
         out.print(f"  {note}", highlight=False)
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Import CSV: period, reporter, partner, flow, hs_code, value_usd, "
+            "net_weight_kg[, qty, qty_unit]"
+        ),
+    ],
+    replace: Annotated[
+        bool, typer.Option(help="Replace the stored flows instead of merging into them.")
+    ] = False,
+) -> None:
+    """Read an import CSV into the flows table; rejected rows go to the quarantine table with a reason."""
+    from tradesentinel.pipeline.run import ingest_csv as run_ingest
+
+    settings = load_settings()
+    with progress_bar() as progress:
+        progress("ingest", 0.0)
+        report = run_ingest(settings, path, replace=replace)
+        progress("ingest", 1.0)
+    out = Console()
+    out.print(
+        f"{report.file}: read {report.n_rows:,} rows, kept {report.n_kept:,}, "
+        f"quarantined {report.n_quarantined:,}; flows table now {report.n_flows_total:,} rows"
+    )
+    if report.quarantine_path:
+        out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
 
 
 @ingest_app.command("comtrade")

@@ -9,11 +9,10 @@ import polars as pl
 import pytest
 
 from tradesentinel.detectors.boosted import BoostedDetector
-from tradesentinel.detectors.distributed import score_on_cluster
 from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.sampled import EXACT, SampleFittedBoosted, in_sample
+from tradesentinel.detectors.stages import score_flows
 from tradesentinel.pipeline.distributed import features_on_cluster
-from tradesentinel.pipeline.run import score_flows
 from tradesentinel.storage import TableNotFoundError, read_table
 
 
@@ -26,7 +25,7 @@ def featurised(dask_world):
 
 def _scores(settings, engine_dask: bool, names: list[str]) -> pl.DataFrame:
     if engine_dask:
-        score_on_cluster(settings, names, track=False)
+        score_flows(settings, names, engine="dask", track=False)
     else:
         score_flows(settings, names, track=False)
     return read_table(settings.table_path("scores"), "scores").collect().sort("flow_id")
@@ -92,6 +91,23 @@ def test_scoring_refuses_features_built_from_other_flows(featurised):
     os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # as if flows were re-ingested
     try:
         with pytest.raises(TableNotFoundError, match="features --engine dask"):
-            score_on_cluster(featurised, ["sanctions"], track=False)
+            score_flows(featurised, ["sanctions"], engine="dask", track=False)
     finally:
         os.utime(flows, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_dask_run_reaches_mlflow_like_a_local_one(featurised):
+    import mlflow
+
+    local = score_flows(featurised, ["sanctions"])
+    dask = score_flows(featurised, ["sanctions"], engine="dask")
+    assert dask.engine == "dask" and dask.n_parts >= 2 and dask.n_rows == local.n_rows
+    mlflow.set_tracking_uri(f"sqlite:///{featurised.data_dir.resolve() / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["tradesentinel-detectors"]).set_index("run_id")
+    for report, engine in ((local, "local"), (dask, "dask")):
+        run = runs.loc[report.run_id]
+        assert run["params.engine"] == engine and run["params.detectors"] == "sanctions"
+        assert run["params.rows"] == str(report.n_rows) and run["metrics.seconds_total"] > 0
+        models = {a.path for a in mlflow.MlflowClient().list_artifacts(report.run_id, "models")}
+        assert models == {"models/sanctions.joblib"}
+    assert runs.loc[dask.run_id, "params.parts"] == str(dask.n_parts)

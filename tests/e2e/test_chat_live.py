@@ -24,11 +24,13 @@ pytestmark = [
 def live_url(tmp_path_factory) -> str:
     from tradesentinel.app import create_app
     from tradesentinel.config import Settings
+    from tradesentinel.detectors.stages import score_flows
     from tradesentinel.pipeline.run import build_demo
     from tradesentinel.retrieval.index import build_index
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("live") / "data")
-    build_demo(settings, scale=0.05, detectors=["statistical", "sanctions"])
+    build_demo(settings, scale=0.05)
+    score_flows(settings, ["statistical", "sanctions"])
     build_index(settings, top=200, collections=["anomalies", "sanctions", "news"])  # HS codes: thousands
     with serving(create_app(settings)) as url:
         yield url

@@ -13,7 +13,6 @@ gets back its slice, explains its top-ranked rows and writes its part of the sco
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from tradesentinel.detectors.sampled import fit_on_sample, in_sample
 from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.pipeline import datasets
-from tradesentinel.pipeline.distributed import flows_version, n_workers
+from tradesentinel.pipeline.distributed import flows_version, gather_as_completed, n_workers
 from tradesentinel.storage import write_table
 
 if TYPE_CHECKING:
@@ -80,43 +79,30 @@ def write_scores_part(
 
 
 @dataclass(frozen=True)
-class DaskScoreReport:
-    """A distributed scoring run: rows, parts, workers, worker-seconds per detector (fit + scoring),
-    wall seconds, the scores dataset, the ranked single-file table, the MLflow run."""
+class DaskScoring:
+    """What the Dask engine did: the fitted models, rows, parts, workers, worker-seconds per detector
+    (fit + scoring), the scores dataset and the ranked single-file table."""
 
+    models: list[Detector]
     n_rows: int
     n_parts: int
     n_workers: int
     seconds: dict[str, float]
-    total_seconds: float
     url: str
     path: Path
-    run_id: str | None
-
-
-def _as_completed(client: Client, futures: list, stage: str, progress: Progress | None) -> list:
-    from distributed import as_completed
-
-    for done, _ in enumerate(as_completed(futures), start=1):
-        if progress:
-            progress(stage, done / len(futures))
-    return client.gather(futures)
 
 
 def score_on_dask(
     settings: Settings,
     client: Client,
-    detectors: list[str] | None = None,
+    detectors: list[Detector],
     *,
+    seed: int,
     progress: Progress | None = None,
-    track: bool = True,
-) -> DaskScoreReport:
-    """Score the partitioned features dataset with `detectors` (default: all) on the cluster."""
-    from tradesentinel.detectors.registry import DEFAULT, build_detectors  # torch: only the client needs it
-
-    started = time.perf_counter()
-    names = list(detectors or DEFAULT)
-    chosen = build_detectors(names, seed=settings.demo_seed)
+) -> DaskScoring:
+    """Fit `detectors` on a seeded sample of the partitioned features dataset, score every part on the
+    cluster, rank globally, write the scores (detectors.stages builds the detectors and logs the run)."""
+    names = [d.name for d in detectors]
     options = settings.storage_options()
     features = datasets.current(datasets.dataset_url(settings, "features"), options)
     if settings.table_path("flows").exists() and features.meta.get("flows_version") != flows_version(
@@ -132,19 +118,18 @@ def score_on_dask(
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False
     )
     fraction = min(1.0, settings.sample_rows / max(features.n_rows, 1))
-    seed = settings.demo_seed
     rows = client.map(in_sample, frames, fraction=fraction, seed=seed, pure=False)
     series = client.map(in_sample, frames, fraction=fraction, seed=seed, whole_series=True, pure=False)
-    signals = sorted({s for d in chosen if isinstance(d, StatisticalDetector) for s in d.signals})
+    signals = sorted({s for d in detectors if isinstance(d, StatisticalDetector) for s in d.signals})
     scales = robust_scales(client, frames, signals) if signals else {}
     if progress:
         progress("fit", 0.0)
     rows, series = client.submit(pl.concat, rows, pure=False), client.submit(pl.concat, series, pure=False)
-    fitted = client.submit(fit_on_sample, chosen, rows, series, scales, pure=False)
+    fitted = client.submit(fit_on_sample, detectors, rows, series, scales, pure=False)
     models, fit_seconds = fitted.result()
     if progress:
         progress("fit", 1.0)
-    results = _as_completed(
+    results = gather_as_completed(
         client, client.map(score_part, frames, fitted=fitted, pure=False), "score", progress
     )
     seconds = {n: fit_seconds[n] + sum(r[1][n] for r in results) for n in names}
@@ -163,7 +148,7 @@ def score_on_dask(
     ]
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
     written = dict(
-        _as_completed(
+        gather_as_completed(
             client,
             client.map(
                 write_scores_part,
@@ -186,52 +171,4 @@ def score_on_dask(
     )
     table = pl.concat([datasets.read_part(manifest, p, options) for p in manifest.parts]).sort("rank")
     path = write_table(table, settings.table_path("scores"))  # the single ranked table the app reads
-    total = time.perf_counter() - started
-    run_id = _track(settings, models, names, features.n_rows, total, seconds, len(frames)) if track else None
-    return DaskScoreReport(features.n_rows, len(frames), n_workers(client), seconds, total, url, path, run_id)
-
-
-def _track(
-    settings: Settings,
-    models: list[Detector],
-    names: list[str],
-    n_rows: int,
-    total: float,
-    seconds: dict[str, float],
-    n_parts: int,
-) -> str:
-    """Log the run to MLflow like a local scoring run, with the engine and part count."""
-    from tradesentinel.detectors.tracking import log_run, save_detectors
-
-    with tempfile.TemporaryDirectory() as tmp:
-        saved = save_detectors(models, Path(tmp) / "models")
-        return log_run(
-            settings,
-            "score",
-            params={
-                "detectors": ",".join(names),
-                "rows": n_rows,
-                "engine": "dask",
-                "parts": n_parts,
-                "sample_rows": settings.sample_rows,
-                "explain_top": settings.explain_top,
-                "seed": settings.demo_seed,
-            },
-            metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
-            artifacts=[saved],
-        )
-
-
-def score_on_cluster(
-    settings: Settings,
-    detectors: list[str] | None = None,
-    scheduler: str | None = None,
-    *,
-    progress: Progress | None = None,
-    track: bool = True,
-) -> DaskScoreReport:
-    """`tradesentinel score --engine dask`: connect (or start a LocalCluster), score, disconnect."""
-    from tradesentinel.pipeline.distributed import dask_client
-
-    with dask_client(settings, scheduler) as client:
-        return score_on_dask(settings, client, detectors, progress=progress, track=track)
+    return DaskScoring(models, features.n_rows, len(frames), n_workers(client), seconds, url, path)

@@ -23,6 +23,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
+from tradesentinel.pipeline.run import controlled_table, programmes_table
 from tradesentinel.schema import conform
 from tradesentinel.storage import read_table
 
@@ -60,6 +61,16 @@ def dask_client(settings: Settings, scheduler: str | None = None) -> Iterator[Cl
         Client(cluster) as client,
     ):
         yield client
+
+
+def gather_as_completed(client: Client, futures: list, stage: str, progress: Progress | None) -> list:
+    """The futures' results in their order, reporting `stage` progress as each one finishes."""
+    from distributed import as_completed
+
+    for done, _ in enumerate(as_completed(futures), start=1):
+        if progress:
+            progress(stage, done / len(futures))
+    return client.gather(futures)
 
 
 def n_workers(client: Client) -> int:
@@ -147,10 +158,6 @@ def build_features_on_dask(
     settings: Settings, client: Client, *, progress: Progress | None = None
 ) -> DaskFeatureReport:
     """Partition the flows by HS code, build every part's features on the cluster, commit the dataset."""
-    from distributed import as_completed
-
-    from tradesentinel.pipeline.run import _controlled, _programmes  # the same reference lists as local runs
-
     workers = n_workers(client)
     started = time.perf_counter()
     flows = partition_flows(settings, min_parts=2 * workers)
@@ -163,16 +170,13 @@ def build_features_on_dask(
         flows.parts,
         features_url=url,
         version=version,
-        programmes=_programmes(settings),
-        controlled=_controlled(settings),
+        programmes=programmes_table(settings),  # the same reference lists as local runs
+        controlled=controlled_table(settings),
         cif_fob_ratio=settings.cif_fob_ratio,
         options=options,
         pure=False,
     )
-    for done, _ in enumerate(as_completed(futures), start=1):
-        if progress:
-            progress("features", done / len(futures))
-    written = dict(client.gather(futures))
+    written = dict(gather_as_completed(client, futures, "features", progress))
     manifest = datasets.commit(url, version, [(p, written[p]) for p in flows.parts], options, flows.meta)
     log.info("features: %d rows in %d parts on %d workers", manifest.n_rows, len(flows.parts), workers)
     return DaskFeatureReport(

@@ -38,7 +38,8 @@ def ingest_hs(settings: Settings, file: Path | None = None, hs_version: str = "H
 
 def ingest_ofac(settings: Settings, file: Path | None = None, list_name: str | None = None) -> TableReport:
     """OFAC: a folder of legacy CSVs or an XML file; online, the four CSVs of the SDN list."""
-    from tradesentinel.pipeline.sources.ofac import read_ofac_csv_checked, read_ofac_xml
+    from tradesentinel.pipeline.sources.ofac import read_ofac_csv_checked
+    from tradesentinel.pipeline.sources.ofac_xml import read_ofac_xml
 
     if file is None:
         for name in OFAC_FILES:

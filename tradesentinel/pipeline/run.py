@@ -1,4 +1,5 @@
-"""The pipeline stages: each reads its inputs from the store, calls pure functions, writes atomically."""
+"""The pipeline stages (ingest, features, the demo world): each reads its inputs from the store, calls pure
+functions, writes atomically. Scoring and evaluation are the detectors' stages (detectors.stages)."""
 
 from __future__ import annotations
 
@@ -45,24 +46,12 @@ class FeatureReport:
 
 
 @dataclass(frozen=True)
-class ScoreReport:
-    """A scoring run: rows, seconds per detector and in total, where the scores went, the MLflow run."""
-
-    n_rows: int
-    seconds: dict[str, float]
-    total_seconds: float
-    path: Path
-    run_id: str | None
-
-
-@dataclass(frozen=True)
 class DemoReport:
-    """The demo world written: flows and labels per kind, then its features and (unless skipped) scores."""
+    """The demo world written: flows and labels per kind, then its features."""
 
     n_flows: int
     labels_by_kind: dict[str, int]
     features: FeatureReport
-    scores: ScoreReport | None
 
 
 def _canonical(flows: pl.DataFrame) -> pl.DataFrame:
@@ -95,14 +84,16 @@ def ingest_csv(settings: Settings, path: Path, *, replace: bool = False) -> Inge
     )
 
 
-def _programmes(settings: Settings) -> pl.DataFrame:
+def programmes_table(settings: Settings) -> pl.DataFrame:
+    """Country sanctions programmes the features use: the settings' CSV, else the built-in list."""
     if settings.country_programmes_file:
         frame = reference.load_reference_csv(settings.country_programmes_file, ("iso3", "programme", "since"))
         return frame.with_columns(pl.col("since").str.to_date())
     return reference.country_programmes()
 
 
-def _controlled(settings: Settings) -> pl.DataFrame:
+def controlled_table(settings: Settings) -> pl.DataFrame:
+    """Controlled HS codes the features use: the settings' CSV, else the built-in list."""
     if settings.controlled_hs_file:
         return reference.load_reference_csv(settings.controlled_hs_file, ("hs_code",))
     return reference.controlled_hs()
@@ -114,23 +105,19 @@ def build_feature_table(settings: Settings) -> FeatureReport:
     started = time.perf_counter()
     features = build_features(
         flows,
-        programmes=_programmes(settings),
-        controlled=_controlled(settings),
+        programmes=programmes_table(settings),
+        controlled=controlled_table(settings),
         cif_fob_ratio=settings.cif_fob_ratio,
     )
     path = write_table(features, settings.table_path("features"), "features")
     return FeatureReport(n_rows=flows.height, seconds=time.perf_counter() - started, path=path)
 
 
-def build_demo(
-    settings: Settings,
-    *,
-    scale: float = 1.0,
-    progress: Progress | None = None,
-    detectors: list[str] | None = None,
-    score: bool = True,
-) -> DemoReport:
-    """Generate the labelled demo world, store flows and labels, build its features and score them."""
+def build_demo(settings: Settings, *, scale: float = 1.0, progress: Progress | None = None) -> DemoReport:
+    """Generate the labelled demo world, store flows, labels and evidence, and build its features.
+
+    Scoring is the detectors' stage (`detectors.stages.score_flows`), run after this by `tradesentinel demo`.
+    """
     from tradesentinel.pipeline import demo, demo_evidence  # only the demo command needs the generator
 
     world = demo.build_demo_world(settings.demo_seed, scale=scale, progress=progress)
@@ -146,104 +133,5 @@ def build_demo(
     features = build_feature_table(settings)
     if progress:
         progress("features", 1.0)
-    scores = score_flows(settings, detectors, progress=progress) if score else None
     counts = world.labels.group_by("kind").len().sort("kind")
-    return DemoReport(
-        n_flows=world.flows.height,
-        labels_by_kind=dict(counts.iter_rows()),
-        features=features,
-        scores=scores,
-    )
-
-
-def score_flows(
-    settings: Settings,
-    detectors: list[str] | None = None,
-    *,
-    progress: Progress | None = None,
-    track: bool = True,
-) -> ScoreReport:
-    """Fit and run the detectors on the stored features, write the scores table, log to MLflow."""
-    from tradesentinel.detectors.ensemble import score_table
-    from tradesentinel.detectors.registry import DEFAULT, build_detectors
-
-    names = list(detectors or DEFAULT)
-    chosen = build_detectors(names, seed=settings.demo_seed)
-    features = read_table(settings.table_path("features"), "features").collect()
-    started = time.perf_counter()
-    table, seconds = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
-    total = time.perf_counter() - started
-    path = write_table(table, settings.table_path("scores"))
-    run_id = None
-    if track:
-        import tempfile
-
-        from tradesentinel.detectors.tracking import log_run, save_detectors
-
-        with tempfile.TemporaryDirectory() as tmp:
-            models = save_detectors(chosen, Path(tmp) / "models")
-            run_id = log_run(
-                settings,
-                "score",
-                params={
-                    "detectors": ",".join(names),
-                    "rows": features.height,
-                    "explain_top": settings.explain_top,
-                    "seed": settings.demo_seed,
-                },
-                metrics={"seconds_total": total, **{f"seconds_{k}": v for k, v in seconds.items()}},
-                artifacts=[models],
-            )
-    return ScoreReport(features.height, seconds, total, path, run_id)
-
-
-def evaluate_scores(
-    settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01, track: bool = True
-) -> tuple[pl.DataFrame, str | None]:
-    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns + kind)."""
-    from tradesentinel.detectors.evaluate import evaluate
-
-    scores = read_table(settings.table_path("scores"), "scores").collect()
-    labels = (
-        _labels_from_csv(labels_file)
-        if labels_file
-        else read_table(settings.table_path("labels"), "labels").collect()
-    )
-    table = evaluate(scores, labels, budget=budget)
-    run_id = None
-    if track:
-        from tradesentinel.detectors.tracking import log_run
-
-        overall = table.filter(pl.col("kind") == "all")
-        metrics = {
-            f"{r['detector']}_{m}": r[m]
-            for r in overall.iter_rows(named=True)
-            for m in ("average_precision", "recall_at_budget", "precision_at_1000")
-        }
-        run_id = log_run(
-            settings,
-            "evaluate",
-            params={"budget": budget, "labels": str(labels_file or "demo")},
-            metrics=metrics,
-            tables={"evaluation": table},
-        )
-    return table, run_id
-
-
-def _labels_from_csv(path: Path) -> pl.DataFrame:
-    """Labels from a CSV of key columns (period YYYY-MM, reporter, partner, flow, hs_code) plus kind."""
-    from tradesentinel.pipeline.ids import flow_ids
-
-    frame = pl.read_csv(path, infer_schema=False).with_row_index("_row", offset=1)
-    missing = [
-        c for c in ("period", "reporter", "partner", "flow", "hs_code", "kind") if c not in frame.columns
-    ]
-    if missing:
-        raise InputError(path, f"labels file lacks column(s) {', '.join(missing)}", field=missing[0])
-    frame = frame.with_columns(pl.col("period").str.slice(0, 7).str.to_date("%Y-%m", strict=False))
-    bad = frame.filter(pl.col("period").is_null())
-    if bad.height:
-        raise InputError(
-            path, "unparsable period (expected YYYY-MM)", row=int(bad["_row"][0]), field="period"
-        )
-    return frame.drop("_row").with_columns(flow_ids(frame))
+    return DemoReport(n_flows=world.flows.height, labels_by_kind=dict(counts.iter_rows()), features=features)

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.sources.ofac import read_ofac_csv, read_ofac_xml
+from tradesentinel.pipeline.sources.ofac import read_ofac_csv
+from tradesentinel.pipeline.sources.ofac_xml import read_ofac_xml
 from tradesentinel.schema import SANCTIONS
 
 

@@ -1,5 +1,5 @@
 """OFAC sanctions lists: the legacy CSV files (sdn, add, alt, sdn_comments) and the Sanctions List
-Service XML (classic and enhanced, in `ofac_xml`), all into the `sanctions` table.
+Service XML (classic and enhanced, read by `ofac_xml`), all into the `sanctions` table.
 
 The legacy files follow OFAC's data specification: no header row, CRLF, a Ctrl-Z byte at the end,
 nulls written `-0- `, several programmes joined as `IRAN] [SDGT`, and remarks that carry the
@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.sources.files import read_strict_csv
 from tradesentinel.pipeline.sources.geo import iso3_from_name
+from tradesentinel.pipeline.sources.ofac_terms import ID_PATTERN, TYPES
 from tradesentinel.schema import QUARANTINE, conform
 
 log = logging.getLogger(__name__)
@@ -43,51 +44,8 @@ ADD = ("ent_num", "add_num", "address", "city", "country", "add_remarks")
 ALT = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
 COMMENTS = ("ent_num", "remarks")
 NULL = "-0-"
-ID_PREFIXES = (
-    r"Passport",
-    r"National ID No\.",
-    r"Cedula No\.",
-    r"Tax ID No\.",
-    r"Registration (?:Number|ID)",
-    r"Business Registration (?:Number|Document #)",
-    r"(?:UK )?Company Number",
-    r"SWIFT/BIC",
-    r"Vessel Registration Identification",
-    r"IMO",
-    r"MMSI",
-    r"RFC",
-    r"NIT #",
-    r"D-U-N-S Number",
-    r"Identification Number",
-    r"Legal Entity Number",
-    r"C\.U\.R\.P\.",
-    r"SSN",
-    r"V\.A\.T\. Number",
-    r"Unified Social Credit Code",
-    r"Digital Currency Address - \w+",
-    r"Aircraft Tail Number",
-    r"Aircraft Manufacturer's Serial Number \(MSN\)",
-    r"Personal ID Card",
-    r"Driver's License No\.",
-    r"Birth Certificate Number",
-    r"Trade License No\.",
-    r"Certificate of Incorporation Number",
-    r"Chamber of Commerce Number",
-    r"Commercial Registry Number",
-    r"Matricula Mercantil No",
-    r"Public Security and Immigration No\.",
-    r"Stateless Person ID Card",
-    r"ISIN",
-    r"Kenyan ID No\.",
-    r"Diplomatic Passport",
-    r"Residency Number",
-    r"Citizen's Card Number",
-    r"Moroccan Personal ID No\.",
-)
-ID_PATTERN = r"^(?:alt\. )?(?:" + "|".join(ID_PREFIXES) + r")(?:\s|$)"
 ALIAS_PATTERN = r"[afn]\.k\.a\.,? '(.+?)'(?:[;.,)]|$)"
 NATIONALITY_PATTERN = r"(?:nationality|citizen) ([A-Z][^;.(]*)"
-TYPES = {"individual": "individual", "vessel": "vessel", "aircraft": "aircraft"}
 
 
 def _decode(path: Path, data: bytes) -> bytes:
@@ -307,10 +265,3 @@ def read_ofac_csv(directory: Path, *, list_name: str = "OFAC-SDN") -> pl.DataFra
     rows linking to no entry are logged (`read_ofac_csv_checked` also returns them for quarantine).
     """
     return read_ofac_csv_checked(directory, list_name=list_name)[0]
-
-
-def read_ofac_xml(path: Path, *, list_name: str | None = None) -> pl.DataFrame:
-    """The `sanctions` table from an OFAC Sanctions List Service XML file (classic or ENHANCED_XML)."""
-    from tradesentinel.pipeline.sources.ofac_xml import read_ofac_xml as read
-
-    return read(Path(path), list_name=list_name)

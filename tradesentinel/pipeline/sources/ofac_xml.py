@@ -15,7 +15,7 @@ import polars as pl
 
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.sources.geo import iso3_from_name
-from tradesentinel.pipeline.sources.ofac import ID_PATTERN, TYPES
+from tradesentinel.pipeline.sources.ofac_terms import ID_PATTERN, TYPES
 from tradesentinel.pipeline.sources.sanctions import (
     child_text,
     children,

@@ -1,0 +1,193 @@
+"""What `tradesentinel score` and `evaluate` run: the detectors' stages over the stored features.
+
+Both engines share one setup (the detectors named, built from the registry with the settings'
+seed) and one MLflow path (params, metrics, the fitted models as artifacts): in-process, the
+features table is read and scored whole (`ensemble.score_table`); on Dask, the partitioned features
+dataset is scored on the cluster (`detectors.distributed`). Either way the ranked `scores` table is
+written where the app reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from tradesentinel.config import Settings
+from tradesentinel.detectors.base import Detector
+from tradesentinel.detectors.tracking import log_run, save_detectors
+from tradesentinel.errors import InputError, TableNotFoundError
+from tradesentinel.pipeline.ids import flow_ids
+from tradesentinel.storage import read_table, write_table
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+Engine = Literal["local", "dask"]
+LABEL_COLUMNS = ("period", "reporter", "partner", "flow", "hs_code", "kind")
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """A scoring run: rows, seconds per detector (on Dask: worker-seconds, fit + scoring) and wall
+    seconds in total, where the scores went, the MLflow run; on Dask also parts, workers, dataset."""
+
+    n_rows: int
+    seconds: dict[str, float]
+    total_seconds: float
+    path: Path
+    run_id: str | None
+    engine: Engine = "local"
+    n_parts: int = 1
+    n_workers: int = 1
+    url: str | None = None
+
+
+def build_chosen(settings: Settings, detectors: list[str] | None) -> list[Detector]:
+    """The detectors named (default: every registered one), seeded from the settings: the one setup
+    both engines score with."""
+    from tradesentinel.detectors.registry import DEFAULT, build_detectors  # torch: imported only to score
+
+    return build_detectors(list(detectors or DEFAULT), seed=settings.demo_seed)
+
+
+def score_flows(
+    settings: Settings,
+    detectors: list[str] | None = None,
+    *,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    track: bool = True,
+) -> ScoreReport:
+    """Fit and run the detectors on the stored features, write the scores table, log to MLflow.
+
+    `engine="dask"` scores the partitioned features dataset on the cluster at `scheduler` (or
+    settings.dask_scheduler, else a LocalCluster)."""
+    if engine == "dask":
+        from tradesentinel.pipeline.distributed import dask_client
+
+        with dask_client(settings, scheduler) as client:
+            return score_on_client(settings, client, detectors, progress=progress, track=track)
+    from tradesentinel.detectors.ensemble import score_table
+
+    chosen = build_chosen(settings, detectors)
+    started = time.perf_counter()
+    features = read_table(settings.table_path("features"), "features").collect()
+    if features.height == 0:
+        raise TableNotFoundError(
+            "features", settings.table_path("features"), "tradesentinel ingest", reason="has no rows"
+        )
+    table, seconds = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
+    path = write_table(table, settings.table_path("scores"))
+    report = ScoreReport(features.height, seconds, time.perf_counter() - started, path, None)
+    return _tracked(settings, report, chosen) if track else report
+
+
+def score_on_client(
+    settings: Settings,
+    client: Client,
+    detectors: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    track: bool = True,
+) -> ScoreReport:
+    """`score_flows` on the Dask engine with a client the caller holds (and keeps open)."""
+    from tradesentinel.detectors.distributed import score_on_dask
+
+    chosen = build_chosen(settings, detectors)
+    started = time.perf_counter()
+    done = score_on_dask(settings, client, chosen, seed=settings.demo_seed, progress=progress)
+    report = ScoreReport(
+        done.n_rows,
+        done.seconds,
+        time.perf_counter() - started,
+        done.path,
+        None,
+        engine="dask",
+        n_parts=done.n_parts,
+        n_workers=done.n_workers,
+        url=done.url,
+    )
+    return _tracked(settings, report, done.models) if track else report
+
+
+def _tracked(settings: Settings, report: ScoreReport, models: list[Detector]) -> ScoreReport:
+    """The report with the id of its MLflow run: params, timings, and the fitted models as artifacts."""
+    params: dict[str, object] = {
+        "detectors": ",".join(d.name for d in models),
+        "rows": report.n_rows,
+        "engine": report.engine,
+        "explain_top": settings.explain_top,
+        "seed": settings.demo_seed,
+    }
+    if report.engine == "dask":
+        params |= {"parts": report.n_parts, "sample_rows": settings.sample_rows}
+    metrics = {
+        "seconds_total": report.total_seconds,
+        **{f"seconds_{k}": v for k, v in report.seconds.items()},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = save_detectors(models, Path(tmp) / "models")
+        run_id = log_run(settings, "score", params=params, metrics=metrics, artifacts=[saved])
+    return replace(report, run_id=run_id)
+
+
+def evaluate_scores(
+    settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01, track: bool = True
+) -> tuple[pl.DataFrame, str | None]:
+    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns + kind)."""
+    from tradesentinel.detectors.evaluate import evaluate
+
+    labels = (  # the user's file first: its mistakes are theirs to fix whatever else is missing
+        labels_from_csv(labels_file)
+        if labels_file
+        else read_table(settings.table_path("labels"), "labels").collect()
+    )
+    scores = read_table(settings.table_path("scores"), "scores").collect()
+    table = evaluate(scores, labels, budget=budget)
+    if not track:
+        return table, None
+    overall = table.filter(pl.col("kind") == "all")
+    metrics = {
+        f"{r['detector']}_{m}": r[m]
+        for r in overall.iter_rows(named=True)
+        for m in ("average_precision", "recall_at_budget", "precision_at_1000")
+    }
+    run_id = log_run(
+        settings,
+        "evaluate",
+        params={"budget": budget, "labels": str(labels_file or "demo")},
+        metrics=metrics,
+        tables={"evaluation": table},
+    )
+    return table, run_id
+
+
+def labels_from_csv(path: Path) -> pl.DataFrame:
+    """Labels from a CSV of key columns (period YYYY-MM, reporter, partner, flow, hs_code) plus kind."""
+    if not Path(path).is_file():
+        raise InputError(path, "file not found", hint="give a labels CSV of " + ", ".join(LABEL_COLUMNS))
+    try:
+        frame = pl.read_csv(path, infer_schema=False).with_row_index("_row", offset=1)
+    except pl.exceptions.PolarsError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable CSV ({first_line})") from exc
+    missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(path, f"labels file lacks column(s) {', '.join(missing)}", field=missing[0])
+    frame = frame.with_columns(pl.col("period").str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+    bad = frame.filter(pl.col("period").is_null())
+    if bad.height:
+        raise InputError(
+            path, "unparsable period (expected YYYY-MM)", row=int(bad["_row"][0]), field="period"
+        )
+    return frame.drop("_row").with_columns(flow_ids(frame))
