@@ -106,11 +106,35 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
     codes = hs.filter(pl.col("level") == 6)["hs_code"].to_numpy()
     iso = np.array([c for c, _, _ in COUNTRIES])
     months = [date(2019 + m // 12, m % 12 + 1, 1) for m in range(72)]
-    features = [
-        "value_usd vs trailing 12-month median",
-        "unit_value vs series median",
-        "value_usd vs partner's mirror report",
-        "value_usd vs model of its context",
+    kinds = [  # (signal, label, feature, unit, comparison) as the detectors write them
+        (
+            "spike",
+            "value vs the trailing 12-month median",
+            "growth_vs_median12",
+            "USD",
+            "vs the median of the 12 months before",
+        ),
+        (
+            "unit_price",
+            "unit value vs its series' own level",
+            "z_uv_series",
+            "USD/kg",
+            "vs the series median",
+        ),
+        (
+            "mirror_gap",
+            "value vs the partner's mirror report",
+            "mirror_gap",
+            "USD",
+            "vs the partner's mirror report",
+        ),
+        (
+            "model_residual",
+            "value vs a model of its context",
+            "value_usd",
+            "USD",
+            "vs the LightGBM model of its context",
+        ),
     ]
     reporter, partner = rng.choice(iso, n), rng.choice(iso, n)
     observed = np.exp(rng.normal(14, 2, n))
@@ -118,7 +142,7 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
         [
             {
                 "detector": "statistical",
-                "feature": features[i % 4],
+                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4])),
                 "observed": float(o),
                 "expected": float(o / rng.uniform(3, 30)),
                 "magnitude": float(rng.uniform(3, 50)),

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from tradesentinel.detectors.boosted import BoostedDetector
+from tradesentinel.detectors.signals import Signal
 from tradesentinel.errors import InvalidArgumentError
 
 
@@ -23,7 +24,7 @@ def test_out_of_fold_residuals_flag_unit_errors(small_world, backend):
     row = int(np.flatnonzero(unit_errors)[0])
     reasons = detector.explain(features, np.array([row]))[0]
     assert reasons[0].expected is not None and reasons[0].observed is not None
-    assert any(r.feature.startswith("context ") for r in reasons[1:])
+    assert any(r.signal == Signal.CONTEXT for r in reasons[1:])
 
 
 def test_unknown_backend_is_a_clear_error():

@@ -41,7 +41,17 @@ def test_score_table_ranks_injected_anomalies_and_explains(small_world):
     top = table.head(200)
     assert all(len(r) > 0 for r in top["reasons"].to_list())
     first = top["reasons"][0][0]
-    assert {"detector", "feature", "observed", "expected", "magnitude"} == set(first)
+    assert {
+        "detector",
+        "signal",
+        "label",
+        "feature",
+        "observed",
+        "expected",
+        "unit",
+        "comparison",
+        "magnitude",
+    } == set(first)
     metrics = evaluate(table, labels).filter(kind="all")
     ensemble = metrics.filter(detector="ensemble").row(0, named=True)
     best_single = metrics.filter(detector="statistical").row(0, named=True)

@@ -75,4 +75,4 @@ def test_sanctions_rule_ranks_a_corridor_opened_for_the_exposure_above_steady_ex
     assert by_partner["ARM"][1:].min() > by_partner["GEO"][24:].max() > by_partner["KAZ"][24:].max() > 0
     row = int(np.flatnonzero((features["partner"] == "ARM").to_numpy())[5])
     (reason,) = detector.explain(features, np.array([row]))[0]
-    assert "opened for it" in reason.feature and reason.expected is None
+    assert "opened for it" in reason.label and reason.expected is None

@@ -13,6 +13,7 @@ import pytest
 
 from tradesentinel import schema
 from tradesentinel.config import Settings
+from tradesentinel.detectors.base import REASON_DTYPE
 from tradesentinel.pipeline.demo_evidence import demo_news, demo_sanctions
 from tradesentinel.retrieval.embed import DIMENSION, MiniLMEmbedding
 from tradesentinel.storage import write_table
@@ -75,15 +76,8 @@ def demo_labels() -> pl.DataFrame:
 
 def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     """A scores table (with reasons) and the features it needs, for four flows."""
-    reason = pl.Struct(
-        {
-            "detector": pl.String,
-            "feature": pl.String,
-            "observed": pl.Float64,
-            "expected": pl.Float64,
-            "magnitude": pl.Float64,
-        }
-    )
+    reason = REASON_DTYPE.inner
+    trailing = ("value vs the trailing 12-month median", "growth_vs_median12")
     rows = [
         (
             "f1",
@@ -97,12 +91,25 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
             [
                 (
                     "sanctions",
-                    "controlled HS to a country shipping it on to a sanctioned one; new corridor",
+                    "sanctions_exposure",
+                    "controlled HS to a country shipping it on to a sanctioned one",
+                    "sanctions_exposure",
                     4.2e6,
                     None,
+                    "USD",
+                    "vs the corridor before its exposure",
                     4.0,
                 ),
-                ("statistical", "value_usd vs trailing 12-month median", 4.2e6, 3.0e5, 12.0),
+                (
+                    "statistical",
+                    "spike",
+                    *trailing,
+                    4.2e6,
+                    3.0e5,
+                    "USD",
+                    "vs the median of the 12 months before",
+                    12.0,
+                ),
             ],
         ),
         (
@@ -114,7 +121,18 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
             "090111",
             0.95,
             2,
-            [("statistical", "value_usd vs trailing 12-month median", 9.1e7, 1.2e7, 20.0)],
+            [
+                (
+                    "statistical",
+                    "spike",
+                    *trailing,
+                    9.1e7,
+                    1.2e7,
+                    "USD",
+                    "vs the median of the 12 months before",
+                    20.0,
+                )
+            ],
         ),
         (
             "f3",
@@ -125,7 +143,19 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
             "090210",
             0.90,
             3,
-            [("statistical", "unit_value vs series median", 0.007, 6.93, 30.0)],
+            [
+                (
+                    "statistical",
+                    "unit_price",
+                    "unit value vs its series' own level",
+                    "z_uv_series",
+                    0.007,
+                    6.93,
+                    "USD/kg",
+                    "vs the series median",
+                    30.0,
+                )
+            ],
         ),
         (
             "f4",
@@ -136,7 +166,19 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
             "820320",
             0.85,
             4,
-            [("statistical", "value_usd vs partner's mirror report", 2.3e9, 2.1e7, 50.0)],
+            [
+                (
+                    "statistical",
+                    "mirror_gap",
+                    "value vs the partner's mirror report",
+                    "mirror_gap",
+                    2.3e9,
+                    2.1e7,
+                    "USD",
+                    "vs the partner's mirror report (USA, CIF/FOB-adjusted)",
+                    50.0,
+                )
+            ],
         ),
     ]
     scores = pl.DataFrame(

@@ -7,10 +7,10 @@ import json
 import polars as pl
 
 from tests.retrieval.conftest import HS_ROWS, demo_labels, small_scores
+from tradesentinel.detectors.signals import classify
 from tradesentinel.pipeline.demo_evidence import demo_news, demo_sanctions
 from tradesentinel.retrieval.documents import (
     anomaly_documents,
-    anomaly_signal,
     hs_documents,
     hs_in_use,
     news_documents,
@@ -58,30 +58,25 @@ def test_top_limits_the_anomaly_documents_and_ids_are_stable() -> None:
 
 
 def test_anomaly_kind_comes_from_the_strongest_reason() -> None:
+    assert classify([{"detector": "statistical", "signal": "unit_price", "magnitude": 9}]) == "unit_price"
     assert (
-        anomaly_signal(
-            [{"detector": "statistical", "feature": "unit_value vs series median", "magnitude": 9}]
-        )
-        == "unit_price"
-    )
-    assert (
-        anomaly_signal(
+        classify(
             [
                 {
                     "detector": "statistical",
-                    "feature": "value_usd vs partner's mirror report",
+                    "signal": "mirror_gap",
                     "magnitude": 9,
                 },
-                {"detector": "statistical", "feature": "value_usd vs series median", "magnitude": 2},
+                {"detector": "statistical", "signal": "level_shift", "magnitude": 2},
             ]
         )
         == "mirror_gap"
     )
     assert (
-        anomaly_signal(
+        classify(
             [
-                {"detector": "sanctions", "feature": "controlled HS", "magnitude": 1},
-                {"detector": "statistical", "feature": "unit_value vs series median", "magnitude": 9},
+                {"detector": "sanctions", "signal": "sanctions_exposure", "magnitude": 1},
+                {"detector": "statistical", "signal": "unit_price", "magnitude": 9},
             ]
         )
         == "sanctions_exposure"

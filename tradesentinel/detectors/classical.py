@@ -3,7 +3,8 @@
 They see every statistical signal at once (z-scores, gaps, growth, share change, flags), robustly
 standardised, and find rows unusual in combination. Each is fitted on a random sample (OCSVM
 does not scale past a few thousand rows; ECOD and IForest need no more to learn the shape) and
-then scores every row. Missing signals count as typical (0).
+then scores every row. Missing signals count as typical (0). Their reasons (signal
+multivariate_outlier) name the columns furthest from the median row.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.detectors.base import Reason
+from tradesentinel.detectors.signals import Signal
 from tradesentinel.detectors.statistical import robust_scale
 from tradesentinel.errors import InvalidArgumentError
 
@@ -31,6 +33,20 @@ COLUMNS = (
 )
 FLAGS = ("is_new_corridor", "sanctions_exposure")
 """Yes/no columns enter as 0/1: their MAD is 0, so robust scaling would blow every True up to the clip."""
+COLUMN_WORDS = {
+    "z_series": ("value vs its series (robust z)", "z"),
+    "z_uv_series": ("unit value vs its series (robust z)", "z"),
+    "z_hs_month": ("value vs HS-month peers (robust z)", "z"),
+    "z_uv_hs_month": ("unit value vs HS-month peers (robust z)", "z"),
+    "mirror_gap": ("gap to the partner's mirror report", "log"),
+    "growth_yoy": ("growth vs the same month last year", "log"),
+    "growth_vs_median12": ("growth vs the trailing 12-month median", "log"),
+    "partner_share_change": ("change in the partner's share", "share"),
+    "is_new_corridor": ("new corridor", "flag"),
+    "sanctions_exposure": ("sanctions exposure", "flag"),
+}
+"""Each column in a reason's words, and the unit of its raw value (observed) and median (expected)."""
+MODEL_WORDS = {"iforest": "IsolationForest", "ecod": "ECOD", "ocsvm": "one-class SVM"}
 MODELS = {"iforest": 200_000, "ecod": 50_000, "ocsvm": 3_000}  # model -> rows it is fitted on
 
 
@@ -88,18 +104,24 @@ class ClassicalDetector:
         matrix, _ = feature_matrix(features, self.scales_)
         rows = np.asarray(rows, dtype=np.int64)
         deviation = np.abs(matrix[rows] - self.center_)
+        comparison = f"vs the median flow, {MODEL_WORDS[self.model]} over {len(COLUMNS)} signals together"
         out = []
         for i, row in enumerate(rows):
             reasons = []
             for j in np.argsort(-deviation[i])[:top]:
                 raw = features[COLUMNS[j]][int(row)]
+                words, unit = COLUMN_WORDS[COLUMNS[j]]
                 reasons.append(
                     Reason(
-                        self.name,
-                        COLUMNS[j],
-                        None if raw is None else float(raw),
-                        float(self.scales_[COLUMNS[j]][0]),
-                        float(deviation[i, j]),
+                        detector=self.name,
+                        signal=Signal.MULTIVARIATE_OUTLIER,
+                        label=f"{words}, unusual in combination",
+                        feature=COLUMNS[j],
+                        observed=None if raw is None else float(raw),
+                        expected=float(self.scales_[COLUMNS[j]][0]),
+                        unit=unit,
+                        comparison=comparison,
+                        magnitude=float(deviation[i, j]),
                     )
                 )
             out.append(reasons)

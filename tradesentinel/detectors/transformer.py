@@ -27,10 +27,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from tradesentinel.detectors.base import Reason
+from tradesentinel.detectors.signals import Signal, ratio_signal
 
 SERIES_KEY = ("reporter", "partner", "flow", "hs_code")
 CHANNELS = ("log_value", "log_unit_value")
 READABLE = {"log_value": "value_usd", "log_unit_value": "unit_value"}
+CHANNEL_WORDS = {"log_value": ("value", "USD"), "log_unit_value": ("unit value", "USD/kg")}
 SCALE_FLOOR = 0.05  # log units: the least spread a series is normalised by (as z_series)
 CLIP = 6.0  # normalised inputs and training targets are clipped: one outlier cannot dominate
 SHRINK = 6.0  # pseudo-months pulling a series' error scale toward the global one
@@ -327,13 +329,7 @@ class SeriesTransformerDetector:
         out = []
         for r in where[rows]:
             reasons = [  # in USD (or USD/kg) like every detector; magnitude is the unsigned error
-                Reason(
-                    self.name,
-                    f"{READABLE[c]} vs the series' own pattern",
-                    float(np.exp(obs[r, i])),
-                    float(np.exp(expected[r, i])),
-                    float(abs(z[r, i])),
-                )
+                _reason(self.name, c, float(np.exp(obs[r, i])), float(np.exp(expected[r, i])), abs(z[r, i]))
                 for i, c in enumerate(CHANNELS)
                 if np.isfinite(z[r, i])
             ]
@@ -362,3 +358,20 @@ class SeriesTransformerDetector:
         detector._by_context = blob["by_context"].numpy()
         detector._global_scale = blob["global_scale"].numpy()
         return detector
+
+
+def _reason(detector: str, channel: str, observed: float, expected: float, error: float) -> Reason:
+    """One channel's reconstruction error as a reason (model_residual, or unit_error near x1000):
+    the month against what the model predicts from the months around it."""
+    words, unit = CHANNEL_WORDS[channel]
+    return Reason(
+        detector=detector,
+        signal=ratio_signal(observed, expected, Signal.MODEL_RESIDUAL),
+        label=f"{words} vs its series' own pattern",
+        feature=READABLE[channel],
+        observed=observed,
+        expected=expected,
+        unit=unit,
+        comparison="vs the transformer's prediction from the months 1, 12 and 24 either side",
+        magnitude=float(error),
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
 
+from tradesentinel.detectors.base import amount_words
+from tradesentinel.detectors.signals import Signal, classify, describe
 from tradesentinel.reference import country_name
 
 DOCS: dict[str, pl.DataType] = {
@@ -30,24 +31,11 @@ DOCS: dict[str, pl.DataType] = {
 }
 """The columns of every document frame, whatever its collection."""
 FLOW_WORDS = {"X": "export to", "M": "import from", "RX": "re-export to", "RM": "re-import from"}
-SIGNAL_WORDS = {
-    "sanctions_exposure": "sanctions exposure",
-    "mirror_gap": "mirror gap",
-    "unit_price": "unit price",
-    "spike": "value jump vs own history",
-    "value_outlier": "value vs peers or model",
-}
-"""Anomaly kinds (derived from the strongest reason, not from labels) and how the text says them."""
 
 
 def money(value: float | None) -> str:
     """USD amount in words a reader scans: USD 12.3 million."""
-    if value is None or math.isnan(value):
-        return "n/a"
-    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if abs(value) >= size:
-            return f"USD {value / size:.1f} {word}"
-    return f"USD {value:.0f}"
+    return amount_words(value, "USD")
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -69,32 +57,16 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def anomaly_signal(reasons: Iterable[dict[str, Any]] | None) -> str:
-    """The anomaly's kind from its reasons: sanctions exposure wins, else the strongest non-context reason."""
-    reasons = [r for r in (reasons or []) if not str(r.get("feature", "")).startswith("context ")]
-    if any(r["detector"] == "sanctions" for r in reasons):
-        return "sanctions_exposure"
-    if not reasons:
-        return "value_outlier"
-    top = max(reasons, key=lambda r: r.get("magnitude") or 0.0)["feature"]
-    if "mirror" in top:
-        return "mirror_gap"
-    if top.startswith("unit_value"):
-        return "unit_price"
-    if any(w in top for w in ("series median", "trailing", "same month")):
-        return "spike"
-    return "value_outlier"
-
-
 def _reason_words(reason: dict[str, Any]) -> str:
-    feature, detector = reason["feature"], reason["detector"]
+    """One reason as a sentence: what was compared, observed against expected, the reference, who."""
+    unit, where = reason["unit"], f"({reason['comparison']}, {reason['detector']})"
+    observed = amount_words(reason["observed"], unit)
+    if reason["observed"] is None:
+        return f"{reason['label']} {where}"
     if reason.get("expected") is None:
-        return f"{feature} ({detector})"
-    if feature.startswith("unit_value"):
-        obs, exp = f"USD {reason['observed']:.2f}/kg", f"USD {reason['expected']:.2f}/kg"
-    else:
-        obs, exp = money(reason["observed"]), money(reason["expected"])
-    return f"observed {obs} against {exp} expected ({feature}, {detector})"
+        return f"{reason['label']}: {observed} {where}"
+    expected = amount_words(reason["expected"], unit)
+    return f"{reason['label']}: observed {observed} against {expected} expected {where}"
 
 
 def anomaly_documents(
@@ -119,8 +91,8 @@ def anomaly_documents(
     descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
     rows = []
     for r in ranked.iter_rows(named=True):
-        reasons = [x for x in (r["reasons"] or []) if not x["feature"].startswith("context ")]
-        signal = anomaly_signal(reasons)
+        reasons = [x for x in (r["reasons"] or []) if x["signal"] != Signal.CONTEXT]
+        signal = classify(reasons)
         demo = r.get("source") == "demo"
         who = (
             f"{country_name(r['reporter'])} ({r['reporter']}) {FLOW_WORDS.get(r['flow'], r['flow'])} "
@@ -128,7 +100,7 @@ def anomaly_documents(
         )
         parts = [
             ("DEMO data (synthetic). " if demo else "")
-            + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {SIGNAL_WORDS[signal]}: {who}, "
+            + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {describe(signal)}: {who}, "
             f"{_hs_words(r['hs_code'], descriptions)}, period {r['period']:%Y-%m} ({r['period']:%B %Y}).",
         ]
         parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from tradesentinel.detectors.signals import SANCTIONS_SIDE
 from tradesentinel.retrieval.documents import country_name
 from tradesentinel.retrieval.hits import Searcher, SearchFilters
 
@@ -131,7 +132,7 @@ def demo_queries(
         onward = anomalies.filter(
             (pl.col("reporter") == hub)
             & (pl.col("partner") == "RUS")
-            & (pl.col("kind") == "sanctions_exposure")
+            & pl.col("kind").is_in([s.value for s in SANCTIONS_SIDE])
         )
         reports = news.filter(
             pl.col("countries").list.contains(hub) & pl.col("countries").list.contains("RUS")
