@@ -66,3 +66,17 @@ def test_loose_inputs_become_a_query_or_a_named_error():
 def test_unknown_flow_is_not_found(tables):
     with pytest.raises(NotFoundError, match="no scored flow"):
         anomalies.anomaly(tables, "ffffffffffffffff")
+
+
+def test_kind_filter_takes_kinds_groups_and_old_names(tables):
+    frame = tables.snapshot().anomalies
+    for value, kinds in (
+        ("sanctions", {"sanctions_exposure", "new_corridor", "diversion"}),
+        ("surge", {"spike", "level_shift"}),
+    ):
+        expected = frame.filter(pl.col("kind").is_in(list(kinds))).height
+        assert anomalies.count(tables, AnomalyQuery(kind=value)) == expected
+    kind = frame["kind"][0]
+    assert anomalies.count(tables, AnomalyQuery(kind=kind)) == frame.filter(pl.col("kind") == kind).height > 0
+    with pytest.raises(InvalidArgumentError, match="kind"):
+        AnomalyQuery.of(kind="fishy")

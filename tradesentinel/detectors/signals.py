@@ -73,6 +73,7 @@ LABEL_SIGNALS: dict[str, Signal] = {
 """The demo's injected-anomaly kinds (labels table `kind`) as signals."""
 
 KIND_ALIASES: dict[str, tuple[str, ...]] = {
+    "sanctions": tuple(s.value for s in SANCTIONS_SIDE),
     "surge": (Signal.SPIKE.value, Signal.LEVEL_SHIFT.value),
     "peer_outlier": (Signal.PEER_OUTLIER.value,),
     "model_residual": (Signal.MODEL_RESIDUAL.value,),
@@ -82,8 +83,8 @@ KIND_ALIASES: dict[str, tuple[str, ...]] = {
         Signal.MULTIVARIATE_OUTLIER.value,
     ),
 }
-"""Kind names of earlier versions (the API's `kind=` filter, the index's `value_outlier`) -> kinds now,
-so saved links and filters keep working."""
+"""Group names ("sanctions": every sanctions-side kind) and kind names of earlier versions (the API's
+`kind=` filter, the index's `value_outlier`) -> kinds now, so saved links and filters keep working."""
 
 
 def describe(signal: str) -> str:

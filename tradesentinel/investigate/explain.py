@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from tradesentinel.detectors.base import amount_words
+from tradesentinel.detectors.signals import Signal
 from tradesentinel.investigate.anomalies import detail, record
 from tradesentinel.investigate.tables import Snapshot, TableStore
 from tradesentinel.investigate.types import (
@@ -18,6 +20,7 @@ from tradesentinel.investigate.types import (
     Evidence,
     Explanation,
     Narrative,
+    Reason,
 )
 from tradesentinel.reference import FLOW_WORDS
 
@@ -116,13 +119,16 @@ def _number(items: list[Evidence]) -> list[Evidence]:
     return [item.model_copy(update={"n": i}) for i, item in enumerate(items, start=1)]
 
 
-def _amount(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{unit}"
-    return f"{value:,.3g}"
+def reason_sentence(reason: Reason) -> str:
+    """One reason as a sentence: "statistical: value vs the same month of 2022: observed USD 4.1 million
+    against USD 0.9 million expected." """
+    expected = (
+        "" if reason.expected is None else f" against {amount_words(reason.expected, reason.unit)} expected"
+    )
+    return (
+        f"{reason.detector}: {reason.label} {reason.comparison}: "
+        f"observed {amount_words(reason.observed, reason.unit)}{expected}."
+    )
 
 
 def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: list[Evidence]) -> Narrative:
@@ -138,12 +144,9 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
             f"{anomaly.partner}, {goods}, scores {anomaly.score:.3f} (rank {anomaly.rank:,})."
         )
     ]
-    direct = [
-        r for r in anomaly.reasons if not r.feature.startswith("context ")
-    ]  # SHAP context: in the table
+    direct = [r for r in anomaly.reasons if r.signal != Signal.CONTEXT]  # SHAP drivers: in the table
     for reason in direct[:2]:
-        expected = "" if reason.expected is None else f" against {_amount(reason.expected)} expected"
-        parts.append(f"{reason.detector}: {reason.feature}: observed {_amount(reason.observed)}{expected}.")
+        parts.append(reason_sentence(reason))
     if not anomaly.reasons:
         parts.append("No detector gave a reason for this flow (reasons are kept for the top-ranked flows).")
     names = {

@@ -1,46 +1,18 @@
-"""An anomaly's kind, derived from its reasons (stand-in until the detectors' signal taxonomy lands)."""
+"""An anomaly's kind in the service's tables: the detectors' one taxonomy (detectors/signals.py),
+applied to a whole scores table at once and resolved for filters (old kind names stay valid)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-KINDS = (
-    "sanctions_exposure",
-    "mirror_gap",
-    "unit_price",
-    "peer_outlier",
-    "model_residual",
-    "surge",
-    "unexplained",
-)
-"""The kinds a flow can be filtered on."""
+from tradesentinel.detectors.signals import KIND_ALIASES, KINDS, classify_expr, kinds_for
+
+FILTER_KINDS: tuple[str, ...] = (*KINDS, *KIND_ALIASES)
+"""Every value a `kind` filter accepts: the kinds, then the group and legacy names."""
+
+__all__ = ["FILTER_KINDS", "KINDS", "kind_column", "kinds_for"]
 
 
-def signal_of(reasons: list[dict] | None) -> str:
-    """The kind of anomaly a flow's strongest reason points at (works on real data, unlike labels)."""
-    for reason in reasons or []:
-        feature = reason["feature"]
-        if reason["detector"] == "sanctions":
-            return "sanctions_exposure"
-        if feature.startswith("context "):
-            continue
-        if "mirror" in feature:
-            return "mirror_gap"
-        if feature.startswith("unit_value"):
-            return "unit_price"
-        if "HS-month peers" in feature:
-            return "peer_outlier"
-        if "model of its context" in feature:
-            return "model_residual"
-        return "surge"
-    return "unexplained"
-
-
-def kind_column(reasons: pl.Series) -> pl.Series:
-    """The `kind` column of a scores table from its `reasons` column (only explained rows are classified)."""
-    explained = (reasons.list.len() > 0).to_numpy().nonzero()[0]
-    kinds = pl.Series("kind", ["unexplained"] * len(reasons), dtype=pl.String)
-    if len(explained):
-        found = [signal_of(r) for r in reasons.gather(explained).to_list()]
-        kinds = kinds.scatter(explained, found)
-    return kinds
+def kind_column(scores: pl.DataFrame) -> pl.Series:
+    """The `kind` column of a scores table, classified from its `reasons` column in one pass."""
+    return scores.select(classify_expr("reasons")).to_series()

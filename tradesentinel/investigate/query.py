@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from tradesentinel.errors import InvalidArgumentError, echo
-from tradesentinel.investigate.kinds import KINDS
+from tradesentinel.investigate.kinds import FILTER_KINDS, kinds_for
 
 MAX_PAGE = 500
 """Most anomalies one page may hold."""
@@ -68,8 +68,10 @@ class AnomalyQuery(BaseModel):
     period_from: Month = Field(None, description="First month, YYYY-MM, inclusive.")
     period_to: Month = Field(None, description="Last month, YYYY-MM, inclusive.")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Lowest ensemble score kept.")
-    kind: Literal[KINDS] | None = Field(  # type: ignore[valid-type]
-        None, description="What the strongest reason points at."
+    kind: Literal[FILTER_KINDS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="What the flow's reasons point at (detectors/signals.py): a kind, `sanctions` for every "
+        "sanctions-side kind, or an older name (surge, value_outlier).",
     )
     label: str | None = Field(None, max_length=40, description="Injected kind (DEMO data).")
     sort: Literal[SORTS] = Field("rank", description="Sort key.")  # type: ignore[valid-type]
@@ -109,7 +111,7 @@ class AnomalyQuery(BaseModel):
         if self.period_to:
             expr &= pl.col("period") <= self.period_to
         if self.kind:
-            expr &= pl.col("kind") == self.kind
+            expr &= pl.col("kind").is_in(kinds_for(self.kind))
         if self.label:
             expr &= pl.col("label") == self.label
         return expr

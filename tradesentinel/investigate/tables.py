@@ -170,7 +170,7 @@ def build_snapshot(
 ) -> Snapshot:
     """Join scores with demo labels and flow features, derive each flow's kind, index by flow_id."""
     frame = scores.with_columns(
-        kind_column(scores["reasons"]), pl.col("hs_code").str.slice(0, 4).alias("hs4")
+        kind_column(scores), pl.col("hs_code").str.slice(0, 4).alias("hs4")
     )
     if labels is not None and labels.height:
         frame = frame.join(

@@ -17,12 +17,17 @@ CITATION = re.compile(r"\[(\d+)\]")
 
 
 class Reason(BaseModel):
-    """Why a detector flagged a flow: the observed value against what it expected."""
+    """Why a detector flagged a flow: what it saw (`signal`, in words `label`), on which feature, the
+    observed value against what it expected, in `unit`, and the comparison it made."""
 
     detector: str
-    feature: str
+    signal: str = Field(description="The anomaly kind this reason points at (detectors/signals.py).")
+    label: str
+    feature: str = Field(description="The feature column the reason rests on.")
     observed: float | None
     expected: float | None
+    unit: str = Field(description="USD, USD/kg, kg, share, count, z, log, flag, month, year or code.")
+    comparison: str = Field(description='What it was compared with, e.g. "vs the same month of 2022".')
     magnitude: float
 
 
@@ -38,7 +43,8 @@ class Anomaly(BaseModel):
     score: float = Field(description="Ensemble score, 0..1, higher is more anomalous.")
     rank: int
     kind: str = Field(
-        description="What the strongest reason points at (sanctions_exposure, mirror_gap, ...)."
+        description="What the flow's reasons point at (sanctions_exposure, spike, mirror_gap, ...; "
+        "detectors/signals.py classify)."
     )
     label: str | None = Field(None, description="The injected anomaly's kind (DEMO data only).")
     value_usd: float | None = None

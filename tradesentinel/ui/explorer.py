@@ -7,10 +7,12 @@ import html
 import gradio as gr
 import polars as pl
 
+from tradesentinel.detectors.base import amount_words
+from tradesentinel.detectors.signals import describe
 from tradesentinel.errors import InvalidArgumentError, NotFoundError, TableNotFoundError
 from tradesentinel.investigate.anomalies import matching
 from tradesentinel.investigate.explain import explain
-from tradesentinel.investigate.kinds import KINDS
+from tradesentinel.investigate.kinds import FILTER_KINDS
 from tradesentinel.investigate.query import AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.investigate.types import Evidence, Explanation
@@ -91,11 +93,12 @@ def explanation_html(result: Explanation) -> str:
     )
     reasons = (
         "".join(
-            f"<tr><td>{esc(r.detector)}</td><td>{esc(r.feature)}</td><td>{_num(r.observed)}</td>"
-            f"<td>{_num(r.expected)}</td><td>{r.magnitude:.1f}</td></tr>"
+            f"<tr><td>{esc(r.detector)}</td><td>{esc(describe(r.signal))}</td>"
+            f"<td>{esc(r.label)} {esc(r.comparison)}</td><td>{esc(amount_words(r.observed, r.unit))}</td>"
+            f"<td>{esc(amount_words(r.expected, r.unit))}</td><td>{r.magnitude:.1f}</td></tr>"
             for r in a.reasons
         )
-        or "<tr><td colspan=5>no reasons recorded for this flow</td></tr>"
+        or "<tr><td colspan=6>no reasons recorded for this flow</td></tr>"
     )
     return f"""<div class="explanation" data-flow-id="{esc(a.flow_id)}">{banner}
 <h3>{a.period:%Y-%m} {esc(a.reporter)} {FLOW_WORDS.get(a.flow, esc(a.flow))} {esc(a.partner)} ({esc(a.flow)}), HS {esc(a.hs_code)}</h3>
@@ -104,12 +107,9 @@ def explanation_html(result: Explanation) -> str:
 <h4>Narrative ({esc(result.narrative.mode)})</h4><p class="narrative">{esc(result.narrative.text)}</p>
 <h4>Detectors</h4><table><tr><th>detector</th><th>score</th></tr>{detectors}</table>
 <h4>Reasons: observed vs expected</h4>
-<table><tr><th>detector</th><th>feature</th><th>observed</th><th>expected</th><th>magnitude</th></tr>{reasons}</table>
+<table><tr><th>detector</th><th>signal</th><th>what was compared</th><th>observed</th><th>expected</th>
+<th>strength</th></tr>{reasons}</table>
 <h4>Evidence</h4>{_evidence_html(result.evidence)}</div>"""
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:,.4g}"
 
 
 def explain_flow(store: TableStore, flow_id: str) -> str:
@@ -128,7 +128,7 @@ def tab(store: TableStore, flow_id: gr.Textbox, page: gr.Blocks) -> None:
         start = gr.Textbox(label="from (YYYY-MM)", max_length=7, elem_id="ex-from")
         end = gr.Textbox(label="to (YYYY-MM)", max_length=7, elem_id="ex-to")
         minimum = gr.Slider(0.0, 1.0, value=0.9, step=0.001, label="min score", elem_id="ex-min")
-        kind = gr.Dropdown(["all", *KINDS], value="all", label="kind", elem_id="ex-kind")
+        kind = gr.Dropdown(["all", *FILTER_KINDS], value="all", label="kind", elem_id="ex-kind")
         search = gr.Button("Filter", variant="primary", elem_id="ex-filter")
     found = gr.Markdown(elem_id="ex-count")
     table = gr.Dataframe(interactive=False, max_height=420, elem_id="ex-table")
