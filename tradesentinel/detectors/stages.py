@@ -144,7 +144,8 @@ def _tracked(settings: Settings, report: ScoreReport, models: list[Detector]) ->
 def evaluate_scores(
     settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01, track: bool = True
 ) -> tuple[pl.DataFrame, str | None]:
-    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns + kind)."""
+    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns +
+    kind, as `python -m benchmarks.worlds` writes)."""
     from tradesentinel.detectors.evaluate import evaluate
 
     labels = (  # the user's file first: its mistakes are theirs to fix whatever else is missing
@@ -173,7 +174,9 @@ def evaluate_scores(
 
 
 def labels_from_csv(path: Path) -> pl.DataFrame:
-    """Labels from a CSV of key columns (period YYYY-MM, reporter, partner, flow, hs_code) plus kind."""
+    """Labels from a CSV of key columns (period YYYY-MM, or YYYY for an annual flow; reporter,
+    partner, flow, hs_code) plus kind. Ids are computed as the flows' are, so an annual label
+    matches its annual flow, never the January of that year."""
     if not Path(path).is_file():
         raise InputError(path, "file not found", hint="give a labels CSV of " + ", ".join(LABEL_COLUMNS))
     try:
@@ -184,10 +187,18 @@ def labels_from_csv(path: Path) -> pl.DataFrame:
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(path, f"labels file lacks column(s) {', '.join(missing)}", field=missing[0])
-    frame = frame.with_columns(pl.col("period").str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+    text = pl.col("period").str.strip_chars()
+    annual = text.str.len_chars() == 4
+    frame = frame.with_columns(
+        pl.when(annual).then(pl.lit("A")).otherwise(pl.lit("M")).alias("freq"),
+        pl.when(annual)
+        .then((text + "-01").str.to_date("%Y-%m", strict=False))
+        .otherwise(text.str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+        .alias("period"),
+    )
     bad = frame.filter(pl.col("period").is_null())
     if bad.height:
         raise InputError(
-            path, "unparsable period (expected YYYY-MM)", row=int(bad["_row"][0]), field="period"
+            path, "unparsable period (expected YYYY-MM or YYYY)", row=int(bad["_row"][0]), field="period"
         )
     return frame.drop("_row").with_columns(flow_ids(frame))
