@@ -51,16 +51,20 @@ class World:
 
 
 def _annual(panel: Panel) -> Panel:
-    """Monthly reports summed into calendar years (a year is reported if any month is; its weight
-    only if every reported month has one)."""
+    """Monthly reports summed into calendar years, as annual statistics are published: a year's
+    total is the whole year's trade, reported when the reporter covered at least half of the
+    months that had trade (a country that stopped publishing early in a year does not report it);
+    its weight only if every month has one."""
 
     def by_year(a: np.ndarray, how) -> np.ndarray:
         return how(a.reshape(a.shape[0], a.shape[1], -1, 12), axis=3)
 
-    present = by_year(panel.present, np.any)
-    value = by_year(np.where(panel.present, panel.value, 0.0), np.sum)
-    weight = by_year(np.where(panel.present, panel.weight, 0.0), np.sum)
-    complete = by_year(~panel.present | np.isfinite(panel.weight), np.all)
+    traded = by_year(panel.value > 0, np.sum)
+    covered = by_year(panel.present, np.sum)
+    present = (covered > 0) & (covered >= 0.5 * traded)
+    value = by_year(panel.value, np.sum)
+    weight = by_year(np.where(panel.value > 0, panel.weight, 0.0), np.sum)
+    complete = by_year((panel.value <= 0) | np.isfinite(panel.weight), np.all)
     weight = np.where(complete & present, weight, np.nan)
     noise = panel.noise / np.sqrt(12)  # a year averages twelve months of noise
     return Panel(

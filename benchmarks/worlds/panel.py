@@ -168,12 +168,10 @@ def reports(
     value = np.stack(
         [fob * rng.lognormal(0, 0.03, fob.shape), booked * cif * rng.lognormal(0, 0.06, fob.shape)]
     )
+    booked_weight = np.where(late[:, None], np.roll(true_weight, 1, axis=1), true_weight)
+    booked_weight[late, 0] = true_weight[late, 0]  # the first month has no month before it to book
     weight = np.stack(
-        [
-            true_weight * rng.lognormal(0, 0.04, fob.shape),
-            np.where(late[:, None], np.roll(true_weight, 1, axis=1), true_weight)
-            * rng.lognormal(0, 0.07, fob.shape),
-        ]
+        [true_weight * rng.lognormal(0, 0.04, fob.shape), booked_weight * rng.lognormal(0, 0.07, fob.shape)]
     )
     reporter = np.stack([exporter, importer])
     skip_rate = rng.uniform(0.0, 0.04, len(codes))
