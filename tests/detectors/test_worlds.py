@@ -12,6 +12,7 @@ from benchmarks.worlds import WORLDS, load_world, write_world
 from benchmarks.worlds.generate import build_world
 from tradesentinel.cli import app
 from tradesentinel.detectors.stages import evaluate_scores
+from tradesentinel.storage import read_table
 
 WORLDS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "worlds"
 
@@ -69,15 +70,15 @@ def test_deflection_world_has_the_published_shape():
 def test_a_written_annual_world_is_ingested_scored_and_evaluated_by_the_cli(settings, tmp_path):
     flows, labels = write_world(build_world(WORLDS["indep-a"], scale=0.03), tmp_path / "world")
     runner = CliRunner()
-    for args in (
-        ["ingest", "csv", str(flows)],
-        ["features"],
-        ["score", "--detectors", "statistical", "--no-track"],
-    ):
+    score = ["score", "--detectors", "statistical,diversion,transformer", "--no-track"]
+    for args in (["ingest", "csv", str(flows)], ["features"], score):
         result = runner.invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
+    assert "skipped transformer: no monthly series" in result.output  # annual data: said, not a crash
     result = runner.invoke(app, ["evaluate", "--labels", str(labels), "--no-track"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    diversion = read_table(settings.table_path("diversion"), "diversion").collect()
+    assert diversion.height and (diversion["freq"] == "A").all()
     table, _ = evaluate_scores(settings, labels, track=False)
     assert (table["n_missing"] == 0).all()  # every annual label found its annual flow
     assert {"unit_error", "level_shift", "all"} <= set(table["kind"])
