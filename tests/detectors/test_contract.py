@@ -14,7 +14,8 @@ import pytest
 
 from benchmarks.worlds import WORLDS
 from benchmarks.worlds.generate import build_world
-from tradesentinel.detectors.base import BaseDetector, DetectorNotFittedError, Reason
+from tradesentinel.detectors.base import BaseDetector, DetectorNotFittedError, DetectorSkipped, Reason
+from tradesentinel.detectors.ensemble import score_table
 from tradesentinel.detectors.registry import FACTORIES, Setup
 from tradesentinel.errors import TradeSentinelError
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
@@ -105,3 +106,65 @@ def test_a_saved_detector_scores_the_same(name, table, fitted, tmp_path: Path):
     detector, scores = fitted[name]
     path = detector.save(tmp_path / f"{name}.model")
     np.testing.assert_allclose(type(detector).load(path).score(table), scores, rtol=1e-6)
+
+
+def _odd_tables() -> dict[str, pl.DataFrame]:
+    """Valid flows tables a user may well have, none like a demo world (issue #14)."""
+    flows = build_world(WORLDS["tune"], scale=0.02).flows.sort(CANONICAL_ORDER)
+    busiest = (
+        flows.group_by("reporter", "partner", "flow", "hs_code").len().sort("len", descending=True).row(0)
+    )
+    one_series = flows.filter(
+        (pl.col("reporter") == busiest[0])
+        & (pl.col("partner") == busiest[1])
+        & (pl.col("flow") == busiest[2])
+        & (pl.col("hs_code") == busiest[3])
+    )
+    annual = build_world(WORLDS["tune-a"], scale=0.02).flows
+    three_years = annual.filter(pl.col("period").dt.year().is_in([2010, 2011, 2012]))
+    doubled = pl.concat([flows.head(500), flows.head(500)])
+    return {
+        "1 row": flows.head(1),
+        "1 series": one_series,
+        "3 annual points": three_years,
+        "all weights missing": flows.with_columns(pl.lit(None, dtype=pl.Float64).alias("net_weight_kg")),
+        "one HS code": flows.filter(pl.col("hs_code") == flows["hs_code"].mode().first()),
+        "one reporter": flows.filter(pl.col("reporter") == flows["reporter"].mode().first()),
+        "20 rows": flows.sample(20, seed=1),
+        "duplicate keys removed upstream": doubled.unique(
+            subset=["flow_id"], keep="first", maintain_order=True
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def odd() -> dict[str, pl.DataFrame]:
+    return {
+        name: build_features(t, programmes=country_programmes(), controlled=controlled_hs()).collect()
+        for name, t in _odd_tables().items()
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_detector_runs_or_says_why_not_on_odd_tables(name, odd):
+    for table_name, table in odd.items():
+        detector = fast(name)
+        try:
+            detector.fit(table)
+        except DetectorSkipped as skipped:
+            assert skipped.detector == detector.name and skipped.reason, table_name
+            continue
+        scores = detector.score(table)
+        assert scores.shape == (table.height,) and np.isfinite(scores).all(), table_name
+        top = np.argsort(-scores)[:3]
+        assert len(detector.explain(table, top)) == len(top), table_name
+
+
+def test_the_whole_score_run_works_on_odd_tables(odd):
+    for table_name, table in odd.items():
+        scored = score_table(table, [fast(name) for name in NAMES])
+        assert scored.table.height == table.height and scored.table["rank"].min() == 1, table_name
+        assert scored.table["score"].is_finite().all(), table_name
+        ran = {c.removeprefix("score_") for c in scored.table.columns if c.startswith("score_")}
+        assert ran | set(scored.notes) == set(NAMES), table_name  # every detector ran or says why not
+        assert "statistical" in ran, table_name

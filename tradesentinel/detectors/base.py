@@ -14,7 +14,9 @@ from __future__ import annotations
 import calendar
 import inspect
 import math
+import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
@@ -250,6 +252,22 @@ class BaseDetector(ABC):
     @abstractmethod
     def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
         """Reasons of `rows` (sorted, unique features row indices) as a frame with REASON_FRAME columns."""
+
+    def remembered(self, features: pl.DataFrame, compute: Callable[[pl.DataFrame], Any]) -> Any:
+        """`compute(features)`, kept for the same table object (by a weak reference): scoring a
+        table and then explaining its rows derives the per-row work once. Not fitted state: never
+        saved, dropped when the table goes."""
+        cached = self.__dict__.get("_memo")
+        if cached is not None and cached[0]() is features:
+            return cached[1]
+        value = compute(features)
+        self.__dict__["_memo"] = (weakref.ref(features), value)
+        return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_memo", None)
+        return state
 
     # persistence ------------------------------------------------------------------------
     def save(self, path: Path) -> Path:

@@ -85,7 +85,7 @@ class ClassicalDetector(BaseDetector):
         if self.model == "iforest":
             from pyod.models.iforest import IForest
 
-            return IForest(n_estimators=100, max_samples=256, random_state=self.seed, n_jobs=2)
+            return IForest(n_estimators=100, max_samples="auto", random_state=self.seed, n_jobs=2)
         if self.model == "ecod":
             from pyod.models.ecod import ECOD
 

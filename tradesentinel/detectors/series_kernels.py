@@ -11,6 +11,20 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, error_model="numpy")
+def _small_median(buf, m):
+    """Median of buf[:m], sorting it in place (insertion sort: windows are a few dozen values)."""
+    for i in range(1, m):
+        v = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > v:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = v
+    half = m // 2
+    return buf[half] if m % 2 else 0.5 * (buf[half - 1] + buf[half])
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def offset_medians(x, offsets, min_count):
     """out[s, t] = median of x[s, t + o] over `offsets` o inside the series and not NaN; NaN when
@@ -30,7 +44,7 @@ def offset_medians(x, offsets, min_count):
                         buf[m] = v
                         m += 1
             if m >= min_count:
-                out[s, t] = np.median(buf[:m])
+                out[s, t] = _small_median(buf, m)
     return out
 
 
@@ -66,5 +80,54 @@ def calendar_profile(x, period, min_count):
                     buf[m] = x[s, u]
                     m += 1
             if m >= min_count:
-                out[s, t] = np.median(buf[:m])
+                out[s, t] = _small_median(buf, m)
     return out
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def range_medians(x, lo, hi, min_count):
+    """out[s, t] = median of the non-NaN x[s, t + lo .. t + hi] (inclusive, inside the series), NaN
+    with fewer than `min_count`: offset_medians for a contiguous range, keeping the window sorted as
+    it slides (one insertion and one removal per step instead of a sort)."""
+    n_s, n_t = x.shape
+    out = np.full((n_s, n_t), np.nan)
+    width = hi - lo + 1
+    for s in prange(n_s):
+        buf = np.empty(width)
+        m = 0
+        for t in range(n_t):
+            if t == 0:
+                for u in range(max(lo, -t), hi + 1):
+                    if 0 <= t + u < n_t and not np.isnan(x[s, t + u]):
+                        m = _insert(buf, m, x[s, t + u])
+            else:
+                gone = t - 1 + lo
+                if 0 <= gone < n_t and not np.isnan(x[s, gone]):
+                    m = _remove(buf, m, x[s, gone])
+                came = t + hi
+                if 0 <= came < n_t and not np.isnan(x[s, came]):
+                    m = _insert(buf, m, x[s, came])
+            if m >= min_count:
+                half = m // 2
+                out[s, t] = buf[half] if m % 2 else 0.5 * (buf[half - 1] + buf[half])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _insert(buf, m, v):
+    j = m - 1
+    while j >= 0 and buf[j] > v:
+        buf[j + 1] = buf[j]
+        j -= 1
+    buf[j + 1] = v
+    return m + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _remove(buf, m, v):
+    j = 0
+    while j < m and buf[j] != v:
+        j += 1
+    for k in range(j, m - 1):
+        buf[k] = buf[k + 1]
+    return m - 1

@@ -27,7 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tradesentinel.detectors.series_kernels import calendar_profile, offset_medians, row_medians
+from tradesentinel.detectors.series_kernels import (
+    calendar_profile,
+    offset_medians,
+    range_medians,
+    row_medians,
+)
 
 SERIES = ["reporter", "partner", "flow", "hs_code"]
 SIGNALS = ("level", "local", "run", "unit_level", "unit_local", "unit_peers", "mirror")
@@ -68,7 +73,8 @@ def _dense(
     step = pl.col("period").dt.year().cast(pl.Int64) * per_year
     if per_year == 12:
         step = step + pl.col("period").dt.month().cast(pl.Int64) - 1
-    index = rows.select((pl.struct(SERIES).rank("dense").cast(pl.Int64) - 1).alias("s"), step.alias("t"))
+    series = pl.struct(SERIES).hash(0)  # a number per series: ranking numbers beats ranking strings
+    index = rows.select((series.rank("dense").cast(pl.Int64) - 1).alias("s"), step.alias("t"))
     s, t = index["s"].to_numpy(), index["t"].to_numpy()
     t = t - t.min()
     shape = (int(s.max()) + 1, int(t.max()) + 1)
@@ -78,7 +84,7 @@ def _dense(
         a[s, t] = rows[c].cast(pl.Float64).fill_null(np.nan).to_numpy()
         arrays[c] = a
     group = np.zeros(shape[0], dtype=np.int64)
-    group[s] = rows["hs_code"].cast(pl.String).rank("dense").cast(pl.Int64).to_numpy()
+    group[s] = rows.select(pl.col("hs_code").hash(0).rank("dense").cast(pl.Int64)).to_series().to_numpy()
     return arrays, s, t, group
 
 
@@ -113,8 +119,8 @@ def _levels(x: np.ndarray, h: Horizon) -> tuple[np.ndarray, np.ndarray, np.ndarr
     half a year does not hide in its own baseline, and the months before a step are not flagged
     for differing from what came after. Without that past (a series' first year), the same window
     after; without either, the series median."""
-    left = offset_medians(x, _offsets(-h.reach, -h.band - 1), 3)
-    right = offset_medians(x, _offsets(h.band + 1, h.reach), 3)
+    left = range_medians(x, -h.reach, -h.band - 1, 3)
+    right = range_medians(x, h.band + 1, h.reach, 3)
     level = np.where(np.isnan(left), right, left)
     side = np.where(np.isnan(left), np.where(np.isnan(right), 2, 1), 0).astype(np.float64)
     level = np.where(np.isnan(level), row_medians(x, 1)[:, None], level)
@@ -126,7 +132,7 @@ def _season(x: np.ndarray, h: Horizon) -> np.ndarray:
     """Each period's seasonal offset (0 for annual series or where too few years)."""
     if h.per_year == 1:
         return np.zeros_like(x)
-    centered = x - offset_medians(x, _offsets(-6, 6), 5)  # off its local level: steps and trends drop out
+    centered = x - range_medians(x, -6, 6, 5)  # off its local level: steps and trends drop out
     profile = calendar_profile(centered, 12, 2)
     return np.nan_to_num(profile * SEASON_SHRINK)
 
@@ -152,7 +158,7 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
         shift = np.exp(floor) if not name else 0.0  # back from value + floor to USD
         out[f"exp_{name}level"] = np.maximum(np.exp(level + season) - shift, 0.0)
         out[f"exp_{name}local"] = np.maximum(np.exp(local + season) - shift, 0.0)
-    out["run"] = offset_medians(out["level"], _offsets(-1, 1), 2)
+    out["run"] = range_medians(out["level"], -1, 1, 2)
     peers = a["z_uv_hs_month"]
     usual = row_medians(peers, 3)[:, None]
     spread = np.maximum(np.nan_to_num(MAD_SCALE * row_medians(np.abs(peers - usual), 3), nan=0.5), 0.5)
@@ -163,7 +169,12 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
     out["exp_mirror"] = np.exp(np.nan_to_num(usual_gap) - gap) * np.exp(
         a["log_value"]
     )  # value at the usual gap
-    return pl.DataFrame({k: v[s, t] for k, v in out.items()}, nan_to_null=False)
+    first = np.full(group.shape[0], np.iinfo(np.int64).max)
+    last = np.full(group.shape[0], -1)
+    np.minimum.at(first, s, t)
+    np.maximum.at(last, s, t)
+    edge = ((t == first[s]) | (t == last[s])).astype(np.float64)  # the series' first or last period
+    return pl.DataFrame({**{k: v[s, t] for k, v in out.items()}, "edge": edge}, nan_to_null=False)
 
 
 MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
@@ -173,23 +184,24 @@ def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray
     """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
     departure| + 0.5)^2 and b = |the mirror row's departure|^2, both from their own series' level.
     A units mistake in the exporter's report shows as a gap on both rows; only the row that also
-    left its own series keeps it."""
-    keys = features.select("period", "reporter", "partner", "flow", "hs_code").with_columns(
-        pl.Series("own", np.abs(np.nan_to_num(level)))
-    )
-    mirror = keys.select(
-        "period",
+    left its own series keeps it. Rows meet their mirror by a hash of the swapped key."""
+    key = ["period", "reporter", "partner", "flow", "hs_code"]
+    swapped = [
+        pl.col("period"),
         pl.col("partner").alias("reporter"),
         pl.col("reporter").alias("partner"),
         pl.col("flow").replace(MIRROR_FLOW).alias("flow"),
-        "hs_code",
-        pl.col("own").alias("other"),
-    ).unique(["period", "reporter", "partner", "flow", "hs_code"], keep="first")
-    joined = keys.join(
-        mirror, on=["period", "reporter", "partner", "flow", "hs_code"], how="left", maintain_order="left"
+        pl.col("hs_code"),
+    ]
+    keys = features.select(
+        pl.struct(key).hash(0).alias("k"),
+        pl.struct(swapped).hash(0).alias("m"),
+        pl.Series("own", np.abs(np.nan_to_num(level))),
     )
-    own, other = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
-    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
+    other = keys.select("k", pl.col("own").alias("other")).unique("k", keep="first")
+    joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
+    own, other_level = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
+    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other_level**2)
 
 
 def series_signals(features: pl.DataFrame) -> pl.DataFrame:
@@ -205,9 +217,12 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         if not mask.any():
             continue
         rows = np.flatnonzero(mask)
-        signals = _signals_of(features[rows], value)
+        needed = features.select(
+            *SERIES, "period", "log_value", "log_unit_value", "z_uv_hs_month", "mirror_gap"
+        )
+        signals = _signals_of(needed if mask.all() else needed[rows], value)
         parts.append(signals.rename({k: f"z_{k}" for k in SIGNALS}).with_columns(pl.Series("_row", rows)))
-    columns = [f"z_{k}" for k in SIGNALS] + [f"exp_{k}" for k in EXPECTED] + ["level_side"]
+    columns = [f"z_{k}" for k in SIGNALS] + [f"exp_{k}" for k in EXPECTED] + ["level_side", "edge"]
     if not parts:
         return pl.DataFrame({c: np.full(features.height, np.nan) for c in columns})
     frame = pl.concat(parts).sort("_row")
@@ -215,16 +230,4 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
     frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
     attribution = _mirror_attribution(features, frame["z_level"].to_numpy())
-    edge = _edges(features)
-    return frame.with_columns(pl.col("z_mirror") * attribution, pl.Series("edge", edge))
-
-
-def _edges(features: pl.DataFrame) -> np.ndarray:
-    """Per row: it is its series' first or last period (a corridor that opened or closed within it
-    may show only part of the period's trade)."""
-    keys = features.select(*SERIES, "period")
-    first = pl.col("period").min().over(SERIES)
-    last = pl.col("period").max().over(SERIES)
-    return keys.select(((pl.col("period") == first) | (pl.col("period") == last)).alias("edge"))[
-        "edge"
-    ].to_numpy()
+    return frame.with_columns(pl.col("z_mirror") * attribution, pl.col("edge").cast(pl.Boolean))

@@ -68,7 +68,7 @@ class StatisticalDetector(BaseDetector):
     ) -> dict[str, np.ndarray]:
         """Per scored signal: |z|, NaN where the row's frequency does not score it, expected falls
         discounted."""
-        signals = series_signals(features) if signals is None else signals
+        signals = self.remembered(features, series_signals) if signals is None else signals
         freq = (
             features["freq"].fill_null("M")
             if "freq" in features.columns
@@ -107,6 +107,6 @@ class StatisticalDetector(BaseDetector):
         return np.column_stack(list(self.surprisals(features).values())).max(axis=1)
 
     def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
-        signals = series_signals(features)
+        signals = self.remembered(features, series_signals)
         strength = self.surprisals(features, signals)
         return signal_reasons(self.name, features, signals, strength, rows, REASON_SURPRISAL)

@@ -309,17 +309,21 @@ class SeriesTransformerDetector(BaseDetector):
 
     def _score(self, features: pl.DataFrame) -> np.ndarray:
         """Per row: the larger absolute standardised error of its channels (0 if it has neither)."""
-        _, _, z = self._row_outputs(features)
+        _, _, z = self.remembered(features, self._row_outputs)
         return np.where(np.isnan(z), 0.0, np.abs(z)).max(axis=1)
 
     def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
         """Per asked row: observed vs expected value for each channel it has, in USD (or USD/kg)."""
-        keys = features[rows].select(SERIES_KEY).unique()
-        subset = features.with_row_index("_row").join(keys, on=SERIES_KEY, how="semi", nulls_equal=True)
-        obs, expected, z = self._row_outputs(subset)
-        where = np.full(features.height, -1, np.int64)
-        where[subset["_row"].to_numpy()] = np.arange(subset.height)
-        at = where[rows]
+        cached = self.__dict__.get("_memo")
+        if cached is not None and cached[0]() is features:  # scored just now: its outputs are kept
+            (obs, expected, z), at = cached[1], rows
+        else:  # only the asked rows' series
+            keys = features[rows].select(SERIES_KEY).unique()
+            subset = features.with_row_index("_row").join(keys, on=SERIES_KEY, how="semi", nulls_equal=True)
+            obs, expected, z = self._row_outputs(subset)
+            where = np.full(features.height, -1, np.int64)
+            where[subset["_row"].to_numpy()] = np.arange(subset.height)
+            at = where[rows]
         parts = []
         for i, channel in enumerate(CHANNELS):
             words, unit = CHANNEL_WORDS[channel]
