@@ -1,9 +1,12 @@
 """The feature table: flows in, flows plus feature columns out (schema.FEATURES), as a pure function.
 
-Every feature is computed within one HS code (series, mirror pairs, partner shares, HS x month
-medians), so this is a pure function of an HS partition too. Keys are encoded once into dense
+Every feature is computed within one HS code (series, mirror pairs, partner shares, HS x period
+medians), so this is a pure function of an HS partition too. Monthly and annual rows are
+featurised apart, each frequency with its own Horizon (the year-ago lag, the trailing-median
+window, the new-corridor horizon, in its own periods): an annual total is never compared with a
+month, nor in the same series as one. Within a frequency, keys are encoded once into dense
 integers in lexical order and packed into one int64 in canonical order (HS, flow, reporter,
-partner, month); `kernels.hs_block_features` then computes every feature per HS block in one
+partner, period); `kernels.hs_block_features` then computes every feature per HS block in one
 parallel pass. The canonical flows table is stored in that order, so no sort is needed; any other
 order is sorted here and put back. Output rows keep the input order.
 """
@@ -22,6 +25,36 @@ from tradesentinel.schema import FEATURES, FLOW_CODES
 CANONICAL_ORDER = ("hs_code", "flow", "reporter", "partner", "period")
 """The row order flows are stored in and features are computed in."""
 NOT_SANCTIONED = np.iinfo(np.int64).max // 4
+KEY_INPUTS = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
+"""The flows columns the features are computed from; every other column passes through."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Horizon:
+    """How rows of one frequency are compared over time, counted in its own periods.
+
+    A reason can name its comparison from these: growth_yoy compares with the period `lag`
+    periods earlier ("vs 2010", "vs the same month of 2022"); growth_vs_median12 with the median
+    of the `median_window` periods before (at least `median_min` of them present).
+    """
+
+    freq: str  # the flows `freq` code: M or A
+    unit: str  # one period in words: month or year
+    lag: int  # growth_yoy and partner_share_change: periods back to the same period a year earlier
+    median_window: int  # growth_vs_median12: the trailing median covers this many previous periods...
+    median_min: int  # ...and needs at least this many of them
+    new_corridor: int  # is_new_corridor: the series began fewer than this many periods ago, its market
+    # at least this many periods before it
+
+    def as_array(self) -> np.ndarray:
+        """(lag, median window, median minimum, new-corridor horizon), as the kernels take them."""
+        return np.array([self.lag, self.median_window, self.median_min, self.new_corridor], np.int64)
+
+
+MONTHLY = Horizon(freq="M", unit="month", lag=12, median_window=12, median_min=3, new_corridor=12)
+ANNUAL = Horizon(freq="A", unit="year", lag=1, median_window=3, median_min=2, new_corridor=1)
+HORIZONS: dict[str, Horizon] = {h.freq: h for h in (MONTHLY, ANNUAL)}
+"""The comparison horizons of each frequency (docs/features.md explains the choices)."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +66,9 @@ class _Encoded:
     countries: list[str]
     flow_sem: np.ndarray  # per row: index of the flow in FLOW_CODES (X, M, RX, RM)
     sem_rank: np.ndarray  # per FLOW_CODES entry: its code in the key, -1 when absent
-    first_month: int
+    first_period: int
     bits_country: int
-    bits_month: int
+    bits_period: int
 
 
 def _bits(size: int) -> int:
@@ -52,12 +85,13 @@ def _enum_codes(*columns: pl.Series) -> tuple[list[np.ndarray], list[str]]:
     return [c.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() for c in columns], names
 
 
-def _parsed_keys(frame: pl.DataFrame) -> pl.DataFrame:
+def _parsed_keys(frame: pl.DataFrame, horizon: Horizon) -> pl.DataFrame:
     """Key columns parsed to integers that keep lexical order, in one parallel polars pass.
 
     ISO3 codes parse as base-36 integers; HS codes (2/4/6 digits) as the digits right-padded to 6,
     times 4, plus the length class; flows as their index in LEXICAL_FLOWS; periods as months
-    since 1970-01. A value that does not parse gives null (and the caller falls back to an Enum).
+    since 1970-01 (monthly) or years since 1970 (annual). A value that does not parse gives null
+    (and the caller falls back to an Enum).
     """
     hs = pl.col("hs_code").cast(pl.String)
     length = hs.str.len_bytes().cast(pl.Int64)
@@ -65,6 +99,8 @@ def _parsed_keys(frame: pl.DataFrame) -> pl.DataFrame:
     flow = pl.lit(-1, dtype=pl.Int64)
     for i, code in enumerate(LEXICAL_FLOWS):
         flow = pl.when(pl.col("flow").cast(pl.String) == code).then(i).otherwise(flow)
+    year = pl.col("period").dt.year().cast(pl.Int64) - 1970
+    period = year if horizon is ANNUAL else year * 12 + pl.col("period").dt.month() - 1
     return frame.select(
         pl.col("reporter").cast(pl.String).str.to_integer(base=36, strict=False).alias("reporter"),
         pl.col("partner").cast(pl.String).str.to_integer(base=36, strict=False).alias("partner"),
@@ -72,16 +108,16 @@ def _parsed_keys(frame: pl.DataFrame) -> pl.DataFrame:
         .then(hs.str.to_integer(strict=False) * pad * 4 + length // 2 - 1)
         .alias("hs"),
         flow.alias("flow"),
-        ((pl.col("period").dt.year().cast(pl.Int64) - 1970) * 12 + pl.col("period").dt.month() - 1).alias(
-            "month"
-        ),
+        period.alias("period"),
     )
 
 
 def _country_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
     """Shared lexical codes of reporter and partner, and the ISO3 codes they stand for."""
     columns = [parsed["reporter"], parsed["partner"]]
-    if frame.height == 0 or any(c.null_count() or c.min() < 36**2 * 10 for c in columns):  # not all ISO3
+    if frame.height == 0 or any(
+        c.null_count() or c.min() < 36**2 * 10 or c.max() >= 36**3 for c in columns
+    ):  # not all 3-character codes
         return _enum_codes(frame["reporter"], frame["partner"])
     joined, values = kernels.dense_codes(np.concatenate([c.to_numpy() for c in columns]), 36**3)
     names = [np.base_repr(int(v), 36) for v in values]
@@ -90,7 +126,7 @@ def _country_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[list[np.n
 
 def _hs_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Lexical codes of HS codes and the codes they stand for."""
-    if parsed["hs"].null_count():  # not all 2/4/6-digit codes
+    if parsed["hs"].null_count() or (parsed["hs"] < 0).any():  # not all 2/4/6-digit codes
         (codes,), names = _enum_codes(frame["hs_code"])
         return codes, names
     codes, values = kernels.dense_codes(parsed["hs"].to_numpy(), 10**6 * 4)
@@ -101,9 +137,9 @@ def _hs_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[np.ndarray, li
     return codes, names
 
 
-def _encode(frame: pl.DataFrame) -> _Encoded:
+def _encode(frame: pl.DataFrame, horizon: Horizon) -> _Encoded:
     n = frame.height
-    parsed = _parsed_keys(frame)
+    parsed = _parsed_keys(frame, horizon)
     if (parsed["flow"] < 0).any():
         unknown = frame["flow"].filter(parsed["flow"] < 0).unique().to_list()
         raise SchemaError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
@@ -112,33 +148,34 @@ def _encode(frame: pl.DataFrame) -> _Encoded:
     flow = parsed["flow"].to_numpy()
     sem_of_rank = np.array([FLOW_CODES.index(f) for f in LEXICAL_FLOWS], dtype=np.int64)
     sem_rank = np.array([LEXICAL_FLOWS.index(f) for f in FLOW_CODES], dtype=np.int64)
-    months = parsed["month"].to_numpy()
-    first = int(months.min()) if n else 0
-    month = months - first
-    bc, bm = _bits(len(countries)), _bits(int(month.max()) + 1 if n else 1)
-    if _bits(len(hs_codes)) + 2 + 2 * bc + bm > 62:
-        raise TradeSentinelError("too many distinct countries, HS codes or months to pack into one key")
+    periods = parsed["period"].to_numpy()
+    first = int(periods.min()) if n else 0
+    period = periods - first
+    bc, bp = _bits(len(countries)), _bits(int(period.max()) + 1 if n else 1)
+    if _bits(len(hs_codes)) + 2 + 2 * bc + bp > 62:
+        raise TradeSentinelError("too many distinct countries, HS codes or periods to pack into one key")
     return _Encoded(
-        key=kernels.pack_keys(hs, flow, reporter, partner, month, bc, bm),
+        key=kernels.pack_keys(hs, flow, reporter, partner, period, bc, bp),
         hs_codes=hs_codes,
         countries=countries,
         flow_sem=kernels.gather(sem_of_rank, flow),
         sem_rank=sem_rank,
-        first_month=first,
+        first_period=first,
         bits_country=bc,
-        bits_month=bm,
+        bits_period=bp,
     )
 
 
-def _since_months(e: _Encoded, programmes: pl.DataFrame) -> np.ndarray:
-    """Per country code: the month index from which it is under a country programme."""
+def _since_periods(e: _Encoded, programmes: pl.DataFrame, horizon: Horizon) -> np.ndarray:
+    """Per country code: the period index from which it is under a country programme (for annual
+    rows, the year the programme starts: it is in force for part of that year's total)."""
     since = np.full(max(len(e.countries), 1), NOT_SANCTIONED, dtype=np.int64)
     index = {c: i for i, c in enumerate(e.countries)}
     for iso3, start in programmes.select("iso3", "since").iter_rows():
         if iso3 in index:
-            since[index[iso3]] = min(
-                since[index[iso3]], (start.year - 1970) * 12 + start.month - 1 - e.first_month
-            )
+            year = start.year - 1970
+            period = year if horizon is ANNUAL else year * 12 + start.month - 1
+            since[index[iso3]] = min(since[index[iso3]], period - e.first_period)
     return since
 
 
@@ -149,21 +186,34 @@ def _controlled_codes(e: _Encoded, controlled: pl.DataFrame) -> np.ndarray:
     return np.array([(c in codes) or (len(c) < 6 and c in prefixes) for c in e.hs_codes], dtype=bool)
 
 
-def build_features(
-    flows: pl.LazyFrame | pl.DataFrame,
-    *,
-    programmes: pl.DataFrame,
-    controlled: pl.DataFrame,
-    cif_fob_ratio: float = 1.06,
-) -> pl.LazyFrame:
-    """Flows plus every feature column of schema.FEATURES, rows in input order.
+def _annual_rows(frame: pl.DataFrame) -> pl.Series | None:
+    """Per row: whether it is annual (freq A) rather than monthly (M; a null freq reads as M, as the
+    detectors read it); None when every row is monthly, the common case, found in one pass. Any
+    other code is refused: its periods could not be compared."""
+    freq = frame["freq"].cast(pl.String)
+    if (freq == "M").all():  # all() skips nulls
+        return None
+    annual = freq == "A"
+    unknown = freq.is_not_null() & ~annual & (freq != "M")
+    if unknown.any():
+        raise SchemaError(
+            f"unknown freq code(s) {sorted(freq.filter(unknown).unique().to_list())}: expected M or A"
+        )
+    return annual.fill_null(False)
 
-    Unit value is USD/kg; growth and gaps are natural-log differences; z-scores are robust
-    (median/MAD) within the series (reporter, partner, flow, HS) and within HS x month x flow;
-    the mirror value is the partner's report of the same trade, CIF/FOB-adjusted to this side.
-    """
-    frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
-    e = _encode(frame)
+
+@dataclass(frozen=True)
+class _Against:
+    """What flows are featurised against: country programmes, controlled HS codes, the CIF/FOB ratio."""
+
+    programmes: pl.DataFrame
+    controlled: pl.DataFrame
+    cif_fob_ratio: float
+
+
+def _features_of(frame: pl.DataFrame, horizon: Horizon, against: _Against) -> dict[str, np.ndarray]:
+    """Every feature column, as arrays in the rows' order, of rows that all have one frequency."""
+    e = _encode(frame, horizon)
     key = e.key
     perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
 
@@ -177,21 +227,22 @@ def build_features(
         unit_value = np.where(weight > 0, value / weight, np.nan)
         log_uv = np.log(unit_value)
     world = e.countries.index("WLD") if "WLD" in e.countries else -1
-    since = _since_months(e, programmes)
+    since = _since_periods(e, against.programmes, horizon)
     sorted_key = gather(key)
-    hs_shift = 2 + 2 * e.bits_country + e.bits_month
+    hs_shift = 2 + 2 * e.bits_country + e.bits_period
     out = kernels.hs_block_features(
         sorted_key,
         kernels.run_starts(sorted_key, hs_shift),
         e.bits_country,
-        e.bits_month,
+        e.bits_period,
         gather(e.flow_sem),
         e.sem_rank,
         gather(value),
         gather(log_value),
         gather(log_uv),
-        gather(((key >> e.bits_month) & ((1 << e.bits_country) - 1)) != world),
+        gather(((key >> e.bits_period) & ((1 << e.bits_country) - 1)) != world),
         since,
+        horizon.as_array(),
     )
     names = (
         "z_series",
@@ -213,18 +264,18 @@ def build_features(
     mirror_value, mirror_gap, partner_sanctioned, hs_controlled, exposure = kernels.finish(
         key,
         e.bits_country,
-        e.bits_month,
+        e.bits_period,
         hs_shift,
         value,
         log_value,
         e.flow_sem == FLOW_CODES.index("M"),
         mirror,
         since,
-        _controlled_codes(e, controlled),
+        _controlled_codes(e, against.controlled),
         columns["onward_to_sanctioned"],
-        cif_fob_ratio,
+        against.cif_fob_ratio,
     )
-    columns |= {
+    return columns | {
         "unit_value": unit_value,
         "log_value": log_value,
         "log_unit_value": log_uv,
@@ -234,6 +285,45 @@ def build_features(
         "hs_controlled": hs_controlled,
         "sanctions_exposure": exposure,
     }
+
+
+def _features_per_frequency(
+    frame: pl.DataFrame, annual: pl.Series, against: _Against
+) -> dict[str, np.ndarray]:
+    """Feature columns of a table mixing frequencies: each frequency's rows on their own, put back
+    in row order (the two never share a series, a peer group, a mirror or a market)."""
+    inputs = frame.select(KEY_INPUTS)
+    columns: dict[str, np.ndarray] = {}
+    for rows, horizon in ((~annual, MONTHLY), (annual, ANNUAL)):
+        where = np.flatnonzero(rows.to_numpy())
+        for name, col in _features_of(inputs.filter(rows), horizon, against).items():
+            columns.setdefault(name, np.empty(frame.height, col.dtype))[where] = col
+    return columns
+
+
+def build_features(
+    flows: pl.LazyFrame | pl.DataFrame,
+    *,
+    programmes: pl.DataFrame,
+    controlled: pl.DataFrame,
+    cif_fob_ratio: float = 1.06,
+) -> pl.LazyFrame:
+    """Flows plus every feature column of schema.FEATURES, rows in input order.
+
+    Unit value is USD/kg; growth and gaps are natural-log differences; z-scores are robust
+    (median/MAD) within the series (reporter, partner, flow, HS) and within HS x period x flow;
+    the mirror value is the partner's report of the same trade, CIF/FOB-adjusted to this side.
+    Monthly and annual rows are featurised apart, each over its own HORIZONS.
+    """
+    frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
+    annual = _annual_rows(frame)
+    against = _Against(programmes, controlled, cif_fob_ratio)
+    if annual is None:
+        columns = _features_of(frame, MONTHLY, against)
+    elif annual.all():
+        columns = _features_of(frame, ANNUAL, against)
+    else:
+        columns = _features_per_frequency(frame, annual, against)
     result = frame.with_columns(
         pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
     )[list(FEATURES)]  # indexing, unlike select, keeps the chunks as they are (no copy)
