@@ -4,8 +4,8 @@ Every feature is computed within one HS code (series, mirror pairs, partner shar
 medians), so this is a pure function of an HS partition too. Monthly and annual rows are
 featurised apart, each frequency with its own Horizon (the year-ago lag, the trailing-median
 window, the new-corridor horizon, in its own periods): an annual total is never compared with a
-month, nor in the same series as one. Within a frequency, keys are encoded once into dense
-integers in lexical order and packed into one int64 in canonical order (HS, flow, reporter,
+month, nor in the same series as one. Keys are parsed once into dense integers in lexical order
+(`feature_keys`) and packed per frequency into one int64 in canonical order (HS, flow, reporter,
 partner, period); `kernels.hs_block_features` then computes every feature per HS block in one
 parallel pass. The canonical flows table is stored in that order, so no sort is needed; any other
 order is sorted here and put back. Output rows keep the input order.
@@ -18,15 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tradesentinel.errors import SchemaError, TradeSentinelError
+from tradesentinel.errors import SchemaError
 from tradesentinel.pipeline import kernels
+from tradesentinel.pipeline.feature_keys import Encoded, Keys, encode, keys_of
 from tradesentinel.schema import FEATURES, FLOW_CODES
 
 CANONICAL_ORDER = ("hs_code", "flow", "reporter", "partner", "period")
 """The row order flows are stored in and features are computed in."""
 NOT_SANCTIONED = np.iinfo(np.int64).max // 4
-KEY_INPUTS = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
-"""The flows columns the features are computed from; every other column passes through."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,116 +56,7 @@ HORIZONS: dict[str, Horizon] = {h.freq: h for h in (MONTHLY, ANNUAL)}
 """The comparison horizons of each frequency (docs/features.md explains the choices)."""
 
 
-@dataclass(frozen=True)
-class _Encoded:
-    """Dense integer codes of the key columns (lexical order) and the canonical packed key."""
-
-    key: np.ndarray
-    hs_codes: list[str]
-    countries: list[str]
-    flow_sem: np.ndarray  # per row: index of the flow in FLOW_CODES (X, M, RX, RM)
-    sem_rank: np.ndarray  # per FLOW_CODES entry: its code in the key, -1 when absent
-    first_period: int
-    bits_country: int
-    bits_period: int
-
-
-def _bits(size: int) -> int:
-    return max(1, int(size - 1).bit_length())
-
-
-LEXICAL_FLOWS = tuple(sorted(FLOW_CODES))  # the key orders flows as strings: M, RM, RX, X
-
-
-def _enum_codes(*columns: pl.Series) -> tuple[list[np.ndarray], list[str]]:
-    """Codes 0..k-1 shared by `columns`, in lexical order of their values, and the values."""
-    names = sorted(set().union(*(c.unique().cast(pl.String).to_list() for c in columns)))
-    enum = pl.Enum(names)
-    return [c.cast(pl.String).cast(enum).to_physical().cast(pl.Int64).to_numpy() for c in columns], names
-
-
-def _parsed_keys(frame: pl.DataFrame, horizon: Horizon) -> pl.DataFrame:
-    """Key columns parsed to integers that keep lexical order, in one parallel polars pass.
-
-    ISO3 codes parse as base-36 integers; HS codes (2/4/6 digits) as the digits right-padded to 6,
-    times 4, plus the length class; flows as their index in LEXICAL_FLOWS; periods as months
-    since 1970-01 (monthly) or years since 1970 (annual). A value that does not parse gives null
-    (and the caller falls back to an Enum).
-    """
-    hs = pl.col("hs_code").cast(pl.String)
-    length = hs.str.len_bytes().cast(pl.Int64)
-    pad = pl.when(length == 2).then(10_000).when(length == 4).then(100).otherwise(1)
-    flow = pl.lit(-1, dtype=pl.Int64)
-    for i, code in enumerate(LEXICAL_FLOWS):
-        flow = pl.when(pl.col("flow").cast(pl.String) == code).then(i).otherwise(flow)
-    year = pl.col("period").dt.year().cast(pl.Int64) - 1970
-    period = year if horizon is ANNUAL else year * 12 + pl.col("period").dt.month() - 1
-    return frame.select(
-        pl.col("reporter").cast(pl.String).str.to_integer(base=36, strict=False).alias("reporter"),
-        pl.col("partner").cast(pl.String).str.to_integer(base=36, strict=False).alias("partner"),
-        pl.when(length.is_in([2, 4, 6]))
-        .then(hs.str.to_integer(strict=False) * pad * 4 + length // 2 - 1)
-        .alias("hs"),
-        flow.alias("flow"),
-        period.alias("period"),
-    )
-
-
-def _country_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
-    """Shared lexical codes of reporter and partner, and the ISO3 codes they stand for."""
-    columns = [parsed["reporter"], parsed["partner"]]
-    if frame.height == 0 or any(
-        c.null_count() or c.min() < 36**2 * 10 or c.max() >= 36**3 for c in columns
-    ):  # not all 3-character codes
-        return _enum_codes(frame["reporter"], frame["partner"])
-    joined, values = kernels.dense_codes(np.concatenate([c.to_numpy() for c in columns]), 36**3)
-    names = [np.base_repr(int(v), 36) for v in values]
-    return [joined[: frame.height], joined[frame.height :]], names
-
-
-def _hs_codes(frame: pl.DataFrame, parsed: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Lexical codes of HS codes and the codes they stand for."""
-    if parsed["hs"].null_count() or (parsed["hs"] < 0).any():  # not all 2/4/6-digit codes
-        (codes,), names = _enum_codes(frame["hs_code"])
-        return codes, names
-    codes, values = kernels.dense_codes(parsed["hs"].to_numpy(), 10**6 * 4)
-    names = []
-    for v in values:
-        width = 2 * (int(v) % 4 + 1)
-        names.append(f"{int(v) // 4 // 10 ** (6 - width):0{width}d}")
-    return codes, names
-
-
-def _encode(frame: pl.DataFrame, horizon: Horizon) -> _Encoded:
-    n = frame.height
-    parsed = _parsed_keys(frame, horizon)
-    if (parsed["flow"] < 0).any():
-        unknown = frame["flow"].filter(parsed["flow"] < 0).unique().to_list()
-        raise SchemaError(f"unknown flow code(s) {unknown}: expected one of {FLOW_CODES}")
-    (reporter, partner), countries = _country_codes(frame, parsed)
-    hs, hs_codes = _hs_codes(frame, parsed)
-    flow = parsed["flow"].to_numpy()
-    sem_of_rank = np.array([FLOW_CODES.index(f) for f in LEXICAL_FLOWS], dtype=np.int64)
-    sem_rank = np.array([LEXICAL_FLOWS.index(f) for f in FLOW_CODES], dtype=np.int64)
-    periods = parsed["period"].to_numpy()
-    first = int(periods.min()) if n else 0
-    period = periods - first
-    bc, bp = _bits(len(countries)), _bits(int(period.max()) + 1 if n else 1)
-    if _bits(len(hs_codes)) + 2 + 2 * bc + bp > 62:
-        raise TradeSentinelError("too many distinct countries, HS codes or periods to pack into one key")
-    return _Encoded(
-        key=kernels.pack_keys(hs, flow, reporter, partner, period, bc, bp),
-        hs_codes=hs_codes,
-        countries=countries,
-        flow_sem=kernels.gather(sem_of_rank, flow),
-        sem_rank=sem_rank,
-        first_period=first,
-        bits_country=bc,
-        bits_period=bp,
-    )
-
-
-def _since_periods(e: _Encoded, programmes: pl.DataFrame, horizon: Horizon) -> np.ndarray:
+def _since_periods(e: Encoded, programmes: pl.DataFrame, horizon: Horizon) -> np.ndarray:
     """Per country code: the period index from which it is under a country programme (for annual
     rows, the year the programme starts: it is in force for part of that year's total)."""
     since = np.full(max(len(e.countries), 1), NOT_SANCTIONED, dtype=np.int64)
@@ -179,7 +69,7 @@ def _since_periods(e: _Encoded, programmes: pl.DataFrame, horizon: Horizon) -> n
     return since
 
 
-def _controlled_codes(e: _Encoded, controlled: pl.DataFrame) -> np.ndarray:
+def _controlled_codes(e: Encoded, controlled: pl.DataFrame) -> np.ndarray:
     """Per HS code: on the controlled list (an HS2/HS4 aggregate counts when it contains one)."""
     codes = set(controlled["hs_code"].to_list())
     prefixes = {c[:d] for c in codes for d in (2, 4)}
@@ -211,21 +101,31 @@ class _Against:
     cif_fob_ratio: float
 
 
-def _features_of(frame: pl.DataFrame, horizon: Horizon, against: _Against) -> dict[str, np.ndarray]:
-    """Every feature column, as arrays in the rows' order, of rows that all have one frequency."""
-    e = _encode(frame, horizon)
+def _values(flows: pl.DataFrame, rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Value, log value, unit value (USD/kg) and log unit value of `rows` (all when None); NaN where
+    undefined (a missing or zero weight, a value <= 0)."""
+    value = flows["value_usd"].cast(pl.Float64).to_numpy()
+    weight = flows["net_weight_kg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    if rows is not None:
+        value, weight = kernels.gather(value, rows), kernels.gather(weight, rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_value = np.where(weight > 0, value / weight, np.nan)
+        return value, np.where(value > 0, np.log(value), np.nan), unit_value, np.log(unit_value)
+
+
+def _features_of(
+    keys: Keys, rows: np.ndarray | None, flows: pl.DataFrame, horizon: Horizon, against: _Against
+) -> dict[str, np.ndarray]:
+    """Every feature column of `rows` (all rows when None), which all have one frequency, as
+    arrays in the order of `rows`."""
+    e = encode(keys, rows, annual=horizon is ANNUAL)
     key = e.key
     perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
 
     def gather(values: np.ndarray) -> np.ndarray:
         return values if perm is None else kernels.gather(values, perm)
 
-    value = frame["value_usd"].cast(pl.Float64).to_numpy()
-    weight = frame["net_weight_kg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_value = np.where(value > 0, np.log(value), np.nan)
-        unit_value = np.where(weight > 0, value / weight, np.nan)
-        log_uv = np.log(unit_value)
+    value, log_value, unit_value, log_uv = _values(flows, rows)
     world = e.countries.index("WLD") if "WLD" in e.countries else -1
     since = _since_periods(e, against.programmes, horizon)
     sorted_key = gather(key)
@@ -288,16 +188,15 @@ def _features_of(frame: pl.DataFrame, horizon: Horizon, against: _Against) -> di
 
 
 def _features_per_frequency(
-    frame: pl.DataFrame, annual: pl.Series, against: _Against
+    keys: Keys, annual: pl.Series, flows: pl.DataFrame, against: _Against
 ) -> dict[str, np.ndarray]:
     """Feature columns of a table mixing frequencies: each frequency's rows on their own, put back
     in row order (the two never share a series, a peer group, a mirror or a market)."""
-    inputs = frame.select(KEY_INPUTS)
+    is_annual = annual.to_numpy()
     columns: dict[str, np.ndarray] = {}
-    for rows, horizon in ((~annual, MONTHLY), (annual, ANNUAL)):
-        where = np.flatnonzero(rows.to_numpy())
-        for name, col in _features_of(inputs.filter(rows), horizon, against).items():
-            columns.setdefault(name, np.empty(frame.height, col.dtype))[where] = col
+    for rows, horizon in ((np.flatnonzero(~is_annual), MONTHLY), (np.flatnonzero(is_annual), ANNUAL)):
+        for name, col in _features_of(keys, rows, flows, horizon, against).items():
+            kernels.put(columns.setdefault(name, np.empty(flows.height, col.dtype)), rows, col)
     return columns
 
 
@@ -317,13 +216,14 @@ def build_features(
     """
     frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
     annual = _annual_rows(frame)
+    keys = keys_of(frame)
     against = _Against(programmes, controlled, cif_fob_ratio)
-    if annual is None:
-        columns = _features_of(frame, MONTHLY, against)
+    if annual is None or not annual.any():
+        columns = _features_of(keys, None, frame, MONTHLY, against)
     elif annual.all():
-        columns = _features_of(frame, ANNUAL, against)
+        columns = _features_of(keys, None, frame, ANNUAL, against)
     else:
-        columns = _features_per_frequency(frame, annual, against)
+        columns = _features_per_frequency(keys, annual, frame, against)
     result = frame.with_columns(
         pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
     )[list(FEATURES)]  # indexing, unlike select, keeps the chunks as they are (no copy)

@@ -74,6 +74,13 @@ def scatter(values, perm):
     return out
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def put(out, rows, values):
+    """out[rows] = values, in parallel (rows distinct)."""
+    for i in prange(len(rows)):
+        out[rows[i]] = values[i]
+
+
 @njit(cache=True, error_model="numpy")
 def _median(buf, k):
     """Median of buf[:k]; reorders buf (insertion sort when short, quickselect otherwise)."""
@@ -400,12 +407,24 @@ def hs_block_features(
 
 @njit(cache=True, error_model="numpy")
 def dense_codes(values, size):
-    """Dense codes 0..k-1 of non-negative ints below `size` in increasing order, and the k values."""
+    """Dense codes 0..k-1 of non-negative ints below `size` in increasing order, and the k values.
+
+    The lookup table is written only where a value is present (no cumulative sum over all of
+    `size`), so a small table costs little however large `size` is."""
     present = np.zeros(size, np.bool_)
     for v in values:
         present[v] = True
-    lookup = np.cumsum(present) - 1
-    return gather(lookup, values), np.flatnonzero(present)
+    lookup = np.empty(size, np.int64)  # read only where present
+    k = 0
+    for v in range(size):
+        if present[v]:
+            lookup[v] = k
+            k += 1
+    distinct = np.empty(k, np.int64)
+    for v in range(size):
+        if present[v]:
+            distinct[lookup[v]] = v
+    return gather(lookup, values), distinct
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
