@@ -69,11 +69,11 @@ def _since_periods(e: Encoded, programmes: pl.DataFrame, horizon: Horizon) -> np
     return since
 
 
-def _controlled_codes(e: Encoded, controlled: pl.DataFrame) -> np.ndarray:
+def _controlled_codes(hs_codes: list[str], controlled: pl.DataFrame) -> np.ndarray:
     """Per HS code: on the controlled list (an HS2/HS4 aggregate counts when it contains one)."""
     codes = set(controlled["hs_code"].to_list())
     prefixes = {c[:d] for c in codes for d in (2, 4)}
-    return np.array([(c in codes) or (len(c) < 6 and c in prefixes) for c in e.hs_codes], dtype=bool)
+    return np.array([(c in codes) or (len(c) < 6 and c in prefixes) for c in hs_codes], dtype=bool)
 
 
 def _annual_rows(frame: pl.DataFrame) -> pl.Series | None:
@@ -101,20 +101,40 @@ class _Against:
     cif_fob_ratio: float
 
 
-def _values(flows: pl.DataFrame, rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
-    """Value, log value, unit value (USD/kg) and log unit value of `rows` (all when None); NaN where
-    undefined (a missing or zero weight, a value <= 0)."""
+@dataclass(frozen=True)
+class _Values:
+    """Per row: value, log value, unit value (USD/kg) and log unit value; NaN where undefined (a
+    missing or zero weight, a value <= 0). They do not depend on the frequency."""
+
+    value: np.ndarray
+    log_value: np.ndarray
+    unit_value: np.ndarray
+    log_uv: np.ndarray
+
+    def take(self, rows: np.ndarray | None) -> _Values:
+        """The values of `rows` (all rows when None)."""
+        if rows is None:
+            return self
+        return _Values(
+            *(kernels.gather(v, rows) for v in (self.value, self.log_value, self.unit_value, self.log_uv))
+        )
+
+
+def _values(flows: pl.DataFrame) -> _Values:
+    """The values of every row of `flows`."""
     value = flows["value_usd"].cast(pl.Float64).to_numpy()
     weight = flows["net_weight_kg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    if rows is not None:
-        value, weight = kernels.gather(value, rows), kernels.gather(weight, rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_value = np.where(weight > 0, value / weight, np.nan)
-        return value, np.where(value > 0, np.log(value), np.nan), unit_value, np.log(unit_value)
+        return _Values(value, np.where(value > 0, np.log(value), np.nan), unit_value, np.log(unit_value))
+
+
+SHARED = ("unit_value", "log_value", "log_unit_value", "hs_controlled")
+"""Feature columns that do not depend on the frequency (a mixed table computes them once)."""
 
 
 def _features_of(
-    keys: Keys, rows: np.ndarray | None, flows: pl.DataFrame, horizon: Horizon, against: _Against
+    keys: Keys, rows: np.ndarray | None, values: _Values, horizon: Horizon, against: _Against
 ) -> dict[str, np.ndarray]:
     """Every feature column of `rows` (all rows when None), which all have one frequency, as
     arrays in the order of `rows`."""
@@ -125,7 +145,8 @@ def _features_of(
     def gather(values: np.ndarray) -> np.ndarray:
         return values if perm is None else kernels.gather(values, perm)
 
-    value, log_value, unit_value, log_uv = _values(flows, rows)
+    v = values.take(rows)
+    value, log_value, unit_value, log_uv = v.value, v.log_value, v.unit_value, v.log_uv
     world = e.countries.index("WLD") if "WLD" in e.countries else -1
     since = _since_periods(e, against.programmes, horizon)
     sorted_key = gather(key)
@@ -171,7 +192,7 @@ def _features_of(
         e.flow_sem == FLOW_CODES.index("M"),
         mirror,
         since,
-        _controlled_codes(e, against.controlled),
+        _controlled_codes(e.hs_codes, against.controlled),
         columns["onward_to_sanctioned"],
         against.cif_fob_ratio,
     )
@@ -188,16 +209,24 @@ def _features_of(
 
 
 def _features_per_frequency(
-    keys: Keys, annual: pl.Series, flows: pl.DataFrame, against: _Against
+    keys: Keys, annual: pl.Series, values: _Values, against: _Against
 ) -> dict[str, np.ndarray]:
     """Feature columns of a table mixing frequencies: each frequency's rows on their own, put back
     in row order (the two never share a series, a peer group, a mirror or a market)."""
     is_annual = annual.to_numpy()
+    n = len(is_annual)
     columns: dict[str, np.ndarray] = {}
     for rows, horizon in ((np.flatnonzero(~is_annual), MONTHLY), (np.flatnonzero(is_annual), ANNUAL)):
-        for name, col in _features_of(keys, rows, flows, horizon, against).items():
-            kernels.put(columns.setdefault(name, np.empty(flows.height, col.dtype)), rows, col)
-    return columns
+        for name, col in _features_of(keys, rows, values, horizon, against).items():
+            if name not in SHARED:
+                kernels.put(columns.setdefault(name, np.empty(n, col.dtype)), rows, col)
+    controlled = _controlled_codes(keys.hs_codes, against.controlled)
+    return columns | {
+        "unit_value": values.unit_value,
+        "log_value": values.log_value,
+        "log_unit_value": values.log_uv,
+        "hs_controlled": kernels.gather(controlled, keys.hs),
+    }
 
 
 def build_features(
@@ -218,12 +247,13 @@ def build_features(
     annual = _annual_rows(frame)
     keys = keys_of(frame)
     against = _Against(programmes, controlled, cif_fob_ratio)
+    values = _values(frame)
     if annual is None or not annual.any():
-        columns = _features_of(keys, None, frame, MONTHLY, against)
+        columns = _features_of(keys, None, values, MONTHLY, against)
     elif annual.all():
-        columns = _features_of(keys, None, frame, ANNUAL, against)
+        columns = _features_of(keys, None, values, ANNUAL, against)
     else:
-        columns = _features_per_frequency(keys, annual, frame, against)
+        columns = _features_per_frequency(keys, annual, values, against)
     result = frame.with_columns(
         pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
     )[list(FEATURES)]  # indexing, unlike select, keeps the chunks as they are (no copy)
