@@ -199,7 +199,7 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     rng = np.random.default_rng(1)
     noisy = base[np.arange(n_docs) % sample] + rng.normal(0, 0.03, (n_docs, base.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy))))
+    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy, strict=True))))
     started = time.perf_counter()
     store.sync(docs, "anomalies")
     sync_seconds = time.perf_counter() - started
@@ -244,7 +244,7 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     def pct(values: list[float]) -> dict:
         return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
-    total = [a + b for a, b in zip(embed_ms, ours_ms)]
+    total = [a + b for a, b in zip(embed_ms, ours_ms, strict=True)]
     return {
         "n_docs": n_docs,
         "n_queries": n_queries,

@@ -152,7 +152,9 @@ Scheduler = Annotated[
 def _dask(settings: Settings, engine: str | None) -> bool:
     """Whether to run on Dask (--engine, else settings.engine); anything but local/dask is an error."""
     if (engine or settings.engine) not in ("local", "dask"):
-        raise InvalidArgumentError("--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask")
+        raise InvalidArgumentError(
+            "--engine", f"unknown engine {echo(engine)}", hint="choose from local, dask"
+        )
     return (engine or settings.engine) == "dask"
 
 

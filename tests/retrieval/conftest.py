@@ -141,7 +141,7 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     ]
     scores = pl.DataFrame(
         [
-            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
+            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x, strict=True)) for x in why])
             for fid, p, r, pa, fl, hs, s, rank, why in rows
         ],
         schema={
