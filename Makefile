@@ -46,8 +46,11 @@ test-all: install test-tools
 bench: install
 	$(BIN)/python -m benchmarks.run
 
+# lint: ruff's rules and layout, and the layer contracts of DESIGN.md (import-linter; see pyproject.toml)
 lint: install
 	$(BIN)/ruff check tradesentinel tests benchmarks
+	$(BIN)/ruff format --check tradesentinel tests benchmarks
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) data mlruns .pytest_cache
+	rm -rf $(VENV) data mlruns .pytest_cache .import_linter_cache
