@@ -190,7 +190,6 @@ def test_impossible_sizes_are_refused(bad):
         build_demo_world(**bad)
 
 
-@pytest.mark.slow
 def test_default_world_builds_quickly_with_enough_labelled_events():
     started = time.perf_counter()
     world = build_demo_world()

@@ -230,7 +230,6 @@ def test_empty_header_only_and_missing_files(tmp_path):
         read_import_csv(tmp_path)
 
 
-@pytest.mark.slow
 def test_a_million_rows_read_and_clean_in_seconds(tmp_path):
     n = 1_000_000
     frame = pl.DataFrame({"i": range(n)}).select(
