@@ -172,6 +172,8 @@ def _word_problem(sentence: str, text: str) -> str:
     claims = numbers_in(sentence) or countries_in(sentence) or organisations_in(sentence)
     if len(words) < MIN_WORDS and not claims:
         return "says too little to check (no number, country or name)"
+    if not words:  # only numbers, countries and names, each already found in the passage
+        return ""
     known = content_words(text) | {
         MONTHS[int(m) - 1][:5] for m in re.findall(r"\b(?:19|20)\d\d-([01]\d)\b", text) if 1 <= int(m) <= 12
     }
