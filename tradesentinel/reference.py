@@ -163,7 +163,7 @@ replace with `TRADESENTINEL_CONTROLLED_HS_FILE` when a newer list is published).
 
 def country_programmes() -> pl.DataFrame:
     """Country programmes as a table: iso3, programme, since."""
-    iso3, programme, since = zip(*COUNTRY_PROGRAMMES)
+    iso3, programme, since = zip(*COUNTRY_PROGRAMMES, strict=True)
     return pl.DataFrame({"iso3": iso3, "programme": programme, "since": since})
 
 

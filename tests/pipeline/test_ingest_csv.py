@@ -230,7 +230,6 @@ def test_empty_header_only_and_missing_files(tmp_path):
         read_import_csv(tmp_path)
 
 
-@pytest.mark.slow
 def test_a_million_rows_read_and_clean_in_seconds(tmp_path):
     n = 1_000_000
     frame = pl.DataFrame({"i": range(n)}).select(
@@ -254,7 +253,7 @@ def test_a_million_rows_read_and_clean_in_seconds(tmp_path):
 def test_an_annual_total_and_its_january_are_different_flows(tmp_path):
     result = _clean(tmp_path, "2021,USA,CHN,M,851712,1200,10\n2021-01,USA,CHN,M,851712,100,1\n")
     assert result.flows.height == 2 and result.quarantine.height == 0
-    ids = dict(zip(result.flows["freq"], result.flows["flow_id"]))
+    ids = dict(zip(result.flows["freq"], result.flows["flow_id"], strict=True))
     assert ids["A"] != ids["M"]
     assert ids["A"] == flow_id("2021", "USA", "CHN", "M", "851712")
     assert ids["M"] == flow_id("2021-01", "USA", "CHN", "M", "851712")

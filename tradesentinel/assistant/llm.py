@@ -127,14 +127,10 @@ class LlamaCppBackend:
         }
 
         def on_chunk(chunk: Any) -> bool:
-            if isinstance(chunk, dict) and "error" in chunk:
-                pieces.put(("error", chunk["error"]))
-                return True
-            for choice in (chunk or {}).get("choices", []) if isinstance(chunk, dict) else []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    pieces.put(("text", text))
-            return cancelled.is_set()  # True stops generation early
+            found = _chunk_pieces(chunk)
+            for piece in found:
+                pieces.put(piece)
+            return cancelled.is_set() or any(kind == "error" for kind, _ in found)  # True stops generation
 
         def work() -> None:
             try:
@@ -159,6 +155,16 @@ class LlamaCppBackend:
         finally:
             cancelled.set()
             worker.join(timeout=30)
+
+
+def _chunk_pieces(chunk: Any) -> list[tuple[str, Any]]:
+    """A streamed chat-completion chunk as ("text", piece) items, or one ("error", detail)."""
+    if not isinstance(chunk, dict):
+        return []
+    if "error" in chunk:
+        return [("error", chunk["error"])]
+    texts = [(choice.get("delta") or {}).get("content") for choice in chunk.get("choices", [])]
+    return [("text", text) for text in texts if text]
 
 
 class OllamaBackend:

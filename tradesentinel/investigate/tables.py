@@ -169,9 +169,7 @@ def build_snapshot(
     scores: pl.DataFrame, labels: pl.DataFrame | None, features: pl.DataFrame | None
 ) -> Snapshot:
     """Join scores with demo labels and flow features, derive each flow's kind, index by flow_id."""
-    frame = scores.with_columns(
-        kind_column(scores), pl.col("hs_code").str.slice(0, 4).alias("hs4")
-    )
+    frame = scores.with_columns(kind_column(scores), pl.col("hs_code").str.slice(0, 4).alias("hs4"))
     if labels is not None and labels.height:
         frame = frame.join(
             labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),

@@ -178,7 +178,10 @@ def _features_of(
         "_mirror",
         "onward_to_sanctioned",
     )
-    columns = {name: (col if perm is None else kernels.scatter(col, perm)) for name, col in zip(names, out)}
+    columns = {
+        name: (col if perm is None else kernels.scatter(col, perm))
+        for name, col in zip(names, out, strict=True)
+    }
     mirror = columns.pop("_mirror")  # a position in canonical order: map it to an input row
     if perm is not None:
         mirror = np.where(mirror >= 0, perm[np.maximum(mirror, 0)], -1)
