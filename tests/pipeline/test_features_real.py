@@ -26,7 +26,7 @@ MIRROR_PAIRS = 14_086  # docs of ../shared/data: export/import mirror pairs in t
 def _comtrade_iso3(shared_data: Path) -> dict[int, str]:
     """Comtrade's numeric country codes -> their ISO3 (or Comtrade's own code for areas and groups)."""
     ref = pl.read_csv(shared_data / "comtrade/comtrade_ref_partner.csv", infer_schema_length=0)
-    return dict(zip(ref["id"].cast(pl.Int64).to_list(), ref["iso_3"].to_list()))
+    return dict(zip(ref["id"].cast(pl.Int64).to_list(), ref["iso_3"].to_list(), strict=True))
 
 
 def _canonical(frame: pl.DataFrame) -> pl.DataFrame:

@@ -181,6 +181,26 @@ def _robust_z_range(a, b, values, out, buf):
 
 
 @njit(cache=True, error_model="numpy")
+def _sorted_insert(window, size, v):
+    """Insert v into the sorted window[:size]; the window then holds size + 1 values."""
+    j = size
+    while j > 0 and window[j - 1] > v:
+        window[j] = window[j - 1]
+        j -= 1
+    window[j] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _sorted_remove(window, size, v):
+    """Remove one v from the sorted window[:size]; the window then holds size - 1 values."""
+    j = 0
+    while window[j] != v:
+        j += 1
+    for t in range(j, size - 1):
+        window[t] = window[t + 1]
+
+
+@njit(cache=True, error_model="numpy")
 def _series_run(
     a, b, key, bm, market_first, log_value, share, horizons, yoy, share_change, vs_median, new, window
 ):
@@ -197,21 +217,11 @@ def _series_run(
     for i in range(a, b):
         period = key[i] & pmask
         if i > a and not np.isnan(log_value[i - 1]):  # the previous row enters the window
-            v = log_value[i - 1]
-            j = size
-            while j > 0 and window[j - 1] > v:
-                window[j] = window[j - 1]
-                j -= 1
-            window[j] = v
+            _sorted_insert(window, size, log_value[i - 1])
             size += 1
         while (key[lo] & pmask) < period - span:  # rows older than the window leave it
-            v = log_value[lo]
-            if not np.isnan(v):
-                j = 0
-                while window[j] != v:
-                    j += 1
-                for t in range(j, size - 1):
-                    window[t] = window[t + 1]
+            if not np.isnan(log_value[lo]):
+                _sorted_remove(window, size, log_value[lo])
                 size -= 1
             lo += 1
         while (key[back] & pmask) < period - lag:
