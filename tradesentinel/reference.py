@@ -76,6 +76,7 @@ SPECIAL_CODES: dict[str, tuple[str, str, str]] = {
     "X2": ("838", "Free Zones", "goods entering or leaving the reporter's own free zones, not a partner"),
     "XX": ("839", "Special Categories", "trade the reporter does not allocate to a partner (confidential)"),
     "EUR": ("97", "European Union", "a group of countries whose members report their own trade"),
+    "EU2": ("97", "EU-28 (legacy Comtrade)", "a group of countries whose members report their own trade"),
     "R4": ("975", "ASEAN", "a group of countries whose members report their own trade"),
     "ZA1": ("711", "Southern African Customs Union (...1999)", "a customs union, not one territory"),
 }

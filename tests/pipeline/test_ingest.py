@@ -100,7 +100,7 @@ def test_comtrade_records_become_flows(settings, shared_data, tmp_path):
     )
     assert (row["hs_version"], row["source"]) == ("H6", "comtrade")
     before = settings.table_path("flows").read_bytes()
-    with pytest.raises(InputError, match="all-commodity totals"):
+    with pytest.raises(InputError, match="all-commodity total"):
         ingest_comtrade(settings, [shared_data / "comtrade" / PREVIEW])
     reasons = _table(settings, "quarantine").filter(pl.col("field") == "hs_code")["reason"].to_list()
     assert reasons == [

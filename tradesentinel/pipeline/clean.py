@@ -32,10 +32,10 @@ from tradesentinel.schema import FLOWS, QUARANTINE, conform
 log = logging.getLogger(__name__)
 
 REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
-OPTIONAL = ("qty", "qty_unit", "hs_version", "weight_estimated", "qty_estimated")
+OPTIONAL = ("qty", "qty_unit", "hs_version", "weight_estimated", "qty_estimated", "reject")
 LOOKUPS = ("period", "reporter", "partner", "flow", "hs_code", "hs_version")
 NUMBERS = ("value_usd", "net_weight_kg", "qty")
-FIELDS = (*LOOKUPS, *NUMBERS, "key")
+FIELDS = ("row", *LOOKUPS, *NUMBERS, "key")
 """Quarantine `field` values, in the order a row's problems are listed."""
 _KEY = ["_period", "_freq", "_reporter", "_partner", "_flow", "_hs"]  # freq: a year total is not its January
 _TRUE, _FALSE = ("true", "t", "1", "1.0", "yes", "y"), ("false", "f", "0", "0.0", "no", "n")
@@ -123,7 +123,9 @@ def _checked(raw: pl.DataFrame, today: date, hs_version: str) -> pl.DataFrame:
     ]
     frame = pl.concat([raw.select("_row", *REQUIRED, *OPTIONAL), *parts], how="horizontal")
     frame = frame.with_columns(_number(c).alias(f"_{c}") for c in NUMBERS)
+    reject = pl.col("reject").str.strip_chars()
     return frame.with_columns(
+        pl.when(reject != "").then(reject).alias("!row"),
         _number_ok("value_usd", required=True).alias("?value_usd"),
         _number_ok("net_weight_kg", required=False).alias("?net_weight_kg"),
         _number_ok("qty", required=False).alias("?qty"),
@@ -189,6 +191,7 @@ def _quarantine(raw: pl.DataFrame, bad: pl.DataFrame, *, file: str) -> pl.DataFr
     """One row per (row, field) problem, with the original row as a JSON object."""
     reasons = bad.select(
         "_row",
+        "!row",
         *[pl.col(f"!{c}") for c in LOOKUPS[:2]],
         pl.coalesce(
             pl.col("!partner"),
@@ -225,8 +228,8 @@ def clean_flows(raw: pl.DataFrame, *, file: str, source: str = "csv", hs_version
     """Canonical flows from the raw rows that pass every check; the others, with reasons, in quarantine.
 
     `raw` has string columns named as in the import CSV (qty, qty_unit optional; a source may add
-    hs_version, weight_estimated and qty_estimated; extra columns are ignored but kept in the
-    quarantine's JSON) and `_row`, the 1-based row number (added if absent). `hs_version` is the
+    hs_version, weight_estimated, qty_estimated, and reject: why the source's reader does not use
+    the row; extra columns are ignored but kept in the quarantine's JSON) and `_row`, the 1-based row number (added if absent). `hs_version` is the
     edition of rows that do not say theirs.
     """
     missing = [c for c in REQUIRED if c not in raw.columns]
@@ -240,6 +243,7 @@ def clean_flows(raw: pl.DataFrame, *, file: str, source: str = "csv", hs_version
     raw = raw.with_columns(pl.col(c).cast(pl.String) for c in OPTIONAL)
     checked = _checked(raw, datetime.now(UTC).date(), hs_version)
     ok = pl.all_horizontal(
+        pl.col("!row").is_null(),
         *[pl.col(f"!{c}").is_null() for c in LOOKUPS],
         *[pl.col(f"?{c}") for c in NUMBERS],
         pl.col("?distinct"),

@@ -101,6 +101,24 @@ def ingest_gdelt(settings: Settings, file: Path | None = None, query: str | None
     return ingest.store_keyed(settings, news, "news", str(file))
 
 
+def ingest_flow_files(
+    settings: Settings,
+    files: list[Path],
+    *,
+    family: str | None = None,
+    replace: bool = False,
+    hs_version: str | None = None,
+) -> ingest.FlowsReport:
+    """Flows from files of any known layout (or of `family`: comtrade, baci, census, csv), each told
+    by its content; every file is read and checked before anything is written."""
+    from tradesentinel.pipeline.sources.layouts import read_flows
+
+    if not files:
+        raise InputError("flows", "give at least one file")
+    reads = [(read_flows(Path(f), family=family), str(f)) for f in files]
+    return ingest.store_flows(settings, reads, replace=replace, hs_version=hs_version)
+
+
 def ingest_comtrade(
     settings: Settings,
     files: list[Path] | None = None,
@@ -108,8 +126,8 @@ def ingest_comtrade(
     *,
     bulk: bool = False,
 ) -> TableReport:
-    """Comtrade: saved API JSON/CSV or bulk files, or a download of `query` (preview, keyed or bulk)."""
-    from tradesentinel.pipeline.sources.comtrade import read_comtrade_file
+    """Comtrade: saved files of any Comtrade layout (API JSON/CSV, bulk, legacy, client exports), or
+    a download of `query` (preview, keyed or bulk)."""
     from tradesentinel.pipeline.sources.comtrade_api import download_comtrade, download_comtrade_bulk
 
     capped: list[str] = []
@@ -126,10 +144,26 @@ def ingest_comtrade(
         else:
             download = download_comtrade(settings, query)
             files, capped = download.paths, download.capped
-    report = ingest.store_comtrade(settings, [(read_comtrade_file(_exists(f)), str(f)) for f in files])
+    report = ingest_flow_files(settings, files, family="comtrade").as_table_report("comtrade")
     if capped:
         report.notes.append(f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query")
     return report
+
+
+def ingest_baci(settings: Settings, files: list[Path], *, hs_version: str | None = None) -> TableReport:
+    """CEPII BACI files (t,i,j,k,v,q; plain, gz or zip); `hs_version` (HS92...) when the file name
+    does not say which release it is."""
+    from tradesentinel.reference import hs_version_code
+
+    version = hs_version_code(hs_version) if hs_version else None
+    if hs_version and version is None:
+        raise InputError("baci", f"unknown HS edition {hs_version!r}", field="hs_version")
+    return ingest_flow_files(settings, files, family="baci", hs_version=version).as_table_report("baci")
+
+
+def ingest_census(settings: Settings, files: list[Path]) -> TableReport:
+    """US Census international trade API answers (HS6 by country, monthly; CSV or the API's JSON)."""
+    return ingest_flow_files(settings, files, family="census").as_table_report("census")
 
 
 def ingest_wits(
