@@ -208,6 +208,8 @@ def _quarantine(raw: pl.DataFrame, bad: pl.DataFrame, *, file: str) -> pl.DataFr
         *[_number_reason(c).alias(f"!{c}") for c in NUMBERS],
         "!key",
     )
+    rejected = pl.col("!row").is_not_null()  # the reader's reason says it all: other checks are noise
+    reasons = reasons.with_columns(pl.when(~rejected).then(pl.col(c)).alias(c) for c in reasons.columns[2:])
     originals = [c for c in raw.columns if c != "_row"]
     rows = raw.join(reasons.select("_row"), on="_row", how="semi", maintain_order="left")
     as_json = rows.select("_row", pl.struct(originals).struct.json_encode().alias("raw"))

@@ -162,12 +162,10 @@ def store_flows(
 
 
 def _quarantine_summary(rejected: pl.DataFrame, top: int = 3) -> str:
-    """The commonest reasons, shortened: what a user reads first."""
-    reason = (
-        pl.col("reason").str.replace(r"row \d+", "row N").str.replace(r"'[^']*'", "'...'").str.slice(0, 90)
-    )
-    counts = rejected.group_by(pl.col("field"), reason).len().sort("len", descending=True).head(top)
-    return "; ".join(f"{n:,} {f}: {r}" for f, r, n in counts.iter_rows())
+    """The commonest reasons by their first clause (what a user reads first), with their counts."""
+    reason = pl.col("reason").str.replace_all(r"row \d+", "row N").str.split(": ").list.first()
+    counts = rejected.group_by(pl.col("field"), reason).len().sort("len", "reason", descending=[True, False])
+    return "; ".join(f"{n:,} {field} ({text})" for field, text, n in counts.head(top).iter_rows())
 
 
 def upsert_flows(
