@@ -35,10 +35,11 @@ def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
         progress(name, 1.0)
     out = Console()
     out.print(
-        f"{name}: read {report.n_read:,} rows into {report.table}; table now {report.n_total:,} rows -> {report.path}"
+        f"{name}: read {report.n_read:,} rows into {report.table}; table now {report.n_total:,} rows -> {report.path}",
+        soft_wrap=True,
     )
     for note in report.notes:
-        out.print(f"  {note}", highlight=False)
+        out.print(f"  {note}", highlight=False, soft_wrap=True)
 
 
 def _print_flows(name: str, report: FlowsReport) -> None:
@@ -48,11 +49,14 @@ def _print_flows(name: str, report: FlowsReport) -> None:
         f"{name}: read {report.n_read:,} rows, kept {report.n_kept:,}, quarantined {report.n_quarantined:,}; "
         f"flows table now {report.n_total:,} rows",
         highlight=False,
+        soft_wrap=True,
     )
     for note in report.notes:
-        out.print(f"  {note}", highlight=False)
+        out.print(f"  {note}", highlight=False, soft_wrap=True)
     if report.quarantine_path:
-        out.print(f"quarantined rows and their reasons: {report.quarantine_path}", highlight=False)
+        out.print(
+            f"quarantined rows and their reasons: {report.quarantine_path}", highlight=False, soft_wrap=True
+        )
 
 
 @ingest_app.command("csv")
