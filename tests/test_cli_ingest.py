@@ -143,3 +143,11 @@ def test_two_ingests_started_together_lose_nothing(settings, tmp_path):
     assert first.returncode == 0 and second.returncode == 0, outputs
     flows = read_table(settings.table_path("flows"), "flows").collect()
     assert flows.height == 48_000 + 2
+
+
+def test_ingest_ofac_takes_sdn_csv_alone(settings, shared_data):
+    result = _invoke(
+        "ingest", "ofac", "--file", str(shared_data / "ofac" / "ofac_2021-04_triple" / "sdn.csv")
+    )
+    assert result.exit_code == 0, result.output
+    assert "read 8,890 rows into sanctions" in result.output and "malformed" not in result.output
