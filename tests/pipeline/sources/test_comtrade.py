@@ -26,7 +26,7 @@ def test_real_api_json_gives_iso3_and_values(shared_data):
         ("2010", "CHN", "ARG", "X", "TOTAL", "H3"),
         ("2010", "CHN", "DEU", "X", "TOTAL", "H3"),
     ]
-    assert raw["value_usd"][0] == "6804128143" and raw["net_weight_kg"][0] == ""  # null netWgt
+    assert raw["value_usd"][0] == "6804128143.0" and raw["net_weight_kg"][0] == ""  # null netWgt
     preview = read_comtrade_file(shared_data / "comtrade" / "preview_v1_IND_X_USA_2022_TOTAL.json")
     assert preview.row(0, named=True) | {"_row": 1} == {
         "_row": 1,

@@ -34,11 +34,11 @@ def _country(column: str) -> pl.Expr:
 
 
 def _thousand(column: str) -> pl.Expr:
-    """A column in thousands (USD or kg per tonne) times 1000, as text; empty stays empty."""
-    number = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
-    return (
-        pl.when(number.is_not_null()).then((number * 1000).round(3).cast(pl.String)).otherwise(pl.col(column))
-    )
+    """A column in thousands (USD or kg per tonne) times 1000, as text; empty or NA is empty."""
+    text = pl.col(column).str.strip_chars()
+    number = text.cast(pl.Float64, strict=False)
+    thousands = (number * 1000).round(3).cast(pl.String)
+    return pl.when(number.is_not_null()).then(thousands).when(text == "NA").then(pl.lit("")).otherwise(text)
 
 
 def raw_flows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -48,7 +48,7 @@ def raw_flows(frame: pl.DataFrame) -> pl.DataFrame:
     q = pl.col("q") if "q" in frame.columns else pl.lit("")
     return frame.select(
         "_row",
-        pl.col("t").str.strip_chars().alias("period"),
+        pl.col("t").str.strip_chars().str.replace(r"\.0+$", "").alias("period"),
         _country("i").alias("reporter"),
         _country("j").alias("partner"),
         pl.lit("X").alias("flow"),

@@ -76,7 +76,9 @@ def _hs_version(year: pl.Expr) -> pl.Expr:
 
 
 def _number(column: str, columns: list[str]) -> pl.Expr:
-    return pl.col(column).cast(pl.Float64, strict=False) if column in columns else pl.lit(None, pl.Float64)
+    if column not in columns:
+        return pl.lit(None, pl.Float64)
+    return pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
 
 
 def raw_flows(frame: pl.DataFrame) -> CensusRows:
@@ -112,7 +114,7 @@ def raw_flows(frame: pl.DataFrame) -> CensusRows:
         partner.fill_null(code).alias("partner"),
         pl.lit(flow).alias("flow"),
         pl.col(commodity).str.strip_chars().alias("hs_code"),
-        pl.col(value_column).alias("value_usd"),
+        pl.col(value_column).str.strip_chars().alias("value_usd"),
         pl.when(covered).then(shipped.cast(pl.String)).otherwise(pl.lit("")).alias("net_weight_kg"),
         pl.when(covered).then(pl.lit("true")).alias("weight_estimated"),
         _hs_version(year.cast(pl.Int32, strict=False)).alias("hs_version"),

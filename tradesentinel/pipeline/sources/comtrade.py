@@ -106,18 +106,35 @@ def missing_fields(columns: list[str]) -> list[str]:
 
 
 def _text(name: str | None) -> pl.Expr:
-    """A column as trimmed text with a float's `.0` removed (8.0 -> 8); null when empty or absent."""
+    """A column as trimmed text with a float's `.0` removed (8.0 -> 8); null when empty, NA or absent."""
     if name is None:
         return pl.lit(None, pl.String)
     text = pl.col(name).cast(pl.String).str.strip_chars().str.replace(r"^(-?\d+)\.0+$", "$1")
-    return pl.when(text != "").then(text)
+    return pl.when((text != "") & (text != "NA")).then(text)
 
 
-def _first(columns: list[str], field: str) -> pl.Expr:
+def _number(name: str) -> pl.Expr:
+    """A number column as trimmed text; null when empty (clean parses and checks it)."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when((text != "") & (text != "NA")).then(text)
+
+
+def _first(columns: list[str], field: str, *, numbers: bool = False) -> pl.Expr:
     """The first non-empty value among the columns layouts use for `field` (primaryValue, then
     cifvalue, then fobvalue...)."""
-    present = [_text(c) for c in FIELDS[field] if c in columns]
+    present = [(_number if numbers else _text)(c) for c in FIELDS[field] if c in columns]
     return pl.coalesce(present) if present else pl.lit(None, pl.String)
+
+
+def _by_distinct(frame: pl.DataFrame, expr: pl.Expr) -> pl.Series:
+    """`expr` evaluated once per distinct combination of the columns it reads, aligned back to the
+    rows: codes repeat (a few hundred countries, 60 periods), so this is what keeps 10M rows fast."""
+    used = list(dict.fromkeys(expr.meta.root_names()))
+    if not used:
+        return frame.select(pl.repeat(expr, frame.height)).to_series()
+    keys = frame.select(used)
+    table = keys.unique().with_columns(expr.alias("_out"))
+    return keys.join(table, on=used, how="left", nulls_equal=True, maintain_order="left")["_out"]
 
 
 def _country(columns: list[str], side: str) -> pl.Expr:
@@ -220,19 +237,27 @@ def raw_flows(frame: pl.DataFrame, *, path: Path | str = "comtrade") -> pl.DataF
     if "_row" not in columns:
         frame = frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
     weight_flag, qty_flag = _flags(columns)
-    return frame.select(
-        "_row",
-        _period(columns).alias("period"),
-        _country(columns, "reporter").alias("reporter"),
-        _country(columns, "partner").alias("partner"),
-        _flow(columns).alias("flow"),
-        _hs(columns).alias("hs_code"),
-        _first(columns, "value").alias("value_usd"),
-        _first(columns, "weight").alias("net_weight_kg"),
-        _first(columns, "qty").alias("qty"),
-        _unit(columns).alias("qty_unit"),
-        _text(column_for(columns, "classification")).alias("hs_version"),
-        weight_flag.alias("weight_estimated"),
-        qty_flag.alias("qty_estimated"),
-        _reject(columns).alias("reject"),
-    ).with_columns(pl.col(c).fill_null("") for c in TEXT_COLUMNS)
+    codes = {
+        "period": _period(columns),
+        "reporter": _country(columns, "reporter"),
+        "partner": _country(columns, "partner"),
+        "flow": _flow(columns),
+        "hs_code": _hs(columns),
+        "qty_unit": _unit(columns),
+        "hs_version": _text(column_for(columns, "classification")),
+        "weight_estimated": weight_flag,
+        "qty_estimated": qty_flag,
+        "reject": _reject(columns),
+    }
+    numbers = {
+        "value_usd": _first(columns, "value", numbers=True),
+        "net_weight_kg": _first(columns, "weight", numbers=True),
+        "qty": _first(columns, "qty", numbers=True),
+    }
+    mapped = frame.select("_row", **numbers).with_columns(
+        _by_distinct(frame, expr).alias(name) for name, expr in codes.items()
+    )
+    order = ["_row", "period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg", "qty"]
+    return mapped.select(*order, *[c for c in codes if c not in order]).with_columns(
+        pl.col(c).fill_null("") for c in TEXT_COLUMNS
+    )

@@ -21,7 +21,6 @@ from tradesentinel.pipeline.sources import baci, census, comtrade
 from tradesentinel.pipeline.sources.csv import REPEATED_HEADER, read_import_data
 from tradesentinel.pipeline.sources.files import parse_json
 from tradesentinel.pipeline.sources.rawfile import (
-    blank,
     header_names,
     normalise,
     read_delimited,
@@ -184,7 +183,6 @@ def _from_table(
     """A delimited (or Census JSON) table as raw flows, by the layout its header names."""
     layout = detect(header, path=path, family=family)
     notes: list[str] = []
-    frame = blank(frame)
     if layout.name == "baci":
         frame = frame.rename({c: normalise(c) for c in frame.columns if c != "_row"})
         raw, source, version = baci.raw_flows(frame), "baci", baci.hs_version_from_name(name)
