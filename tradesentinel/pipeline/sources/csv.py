@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 REPEATED_HEADER = "the header row again (files joined without removing their headers?): not data"
 REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
-OPTIONAL = ("qty", "qty_unit")
+OPTIONAL = ("qty", "qty_unit", "hs_version", "weight_estimated", "qty_estimated")
 _BOM = b"\xef\xbb\xbf"
 _HEADER_BYTES = 1 << 16
 
