@@ -23,7 +23,7 @@ FLOWS: dict[str, pl.DataType] = {
     "partner": pl.String(),  # ISO3, WLD for world
     "flow": pl.String(),  # X, M, RX, RM
     "hs_code": pl.String(),  # 2/4/6 digits, leading zeros kept
-    "hs_version": pl.String(),  # Comtrade codes: H5 = HS2017, H6 = HS2022
+    "hs_version": pl.String(),  # Comtrade codes: H0 = HS1992 ... H5 = HS2017, H6 = HS2022; null: not said
     "value_usd": pl.Float64(),
     "net_weight_kg": pl.Float64(),  # nullable
     "qty": pl.Float64(),  # nullable
