@@ -287,3 +287,19 @@ def test_unknown_layouts_and_bad_files_name_what_was_seen(tmp_path):
     ragged.write_text("t,i,j,k,v,q\n2021,4,24,382390,52.051,13.235\n2021,4,24,3823")
     with pytest.raises(InputError, match="row 2: malformed or truncated: the row has 4 field"):
         read_flows(ragged)
+
+
+def test_parquet_saved_by_a_client_and_a_trailing_separator(shared_data, tmp_path):
+    frame = _plus_sample(shared_data)
+    snake = frame.rename(
+        {c: "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in c) for c in frame.columns}
+    )
+    snake.rename({c: c.replace("i_s_o", "iso") for c in snake.columns}).write_parquet(
+        tmp_path / "saved.parquet"
+    )
+    raw, result = _clean(tmp_path / "saved.parquet")
+    assert raw.layout == "comtrade-plus-snake" and result.flows.height == 20
+    trailing = tmp_path / "trailing.csv"  # every data row ends in one more, empty, field than the header
+    trailing.write_text("t,i,j,k,v,q\r\n2021,4,24,382390,52.051,13.235,\r\n2021,4,24,481890,0.041,NA,\r\n")
+    raw, result = _clean(trailing)
+    assert raw.layout == "baci" and result.flows["net_weight_kg"].to_list() == [13235.0, None]

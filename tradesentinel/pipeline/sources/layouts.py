@@ -2,13 +2,14 @@
 `clean.clean_flows` checks.
 
 A file may be gzipped or zipped; JSON is Comtrade's API response (or a Census API answer, an array
-of rows whose first row names the columns); anything else is delimited text whose header names the
-layout (LAYOUTS, matched on folded names: `reporterISO` = `reporter_iso`). A file that matches no
+of rows whose first row names the columns); Parquet (a data frame a client saved) has its columns
+named as a header would; anything else is delimited text whose header names the layout (LAYOUTS, matched on folded names: `reporterISO` = `reporter_iso`). A file that matches no
 layout is an InputError listing the layouts known and the columns seen.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from tradesentinel.pipeline.sources.rawfile import (
 )
 
 log = logging.getLogger(__name__)
+PARQUET_MAGIC = b"PAR1"
 IMPORT_CSV = frozenset({"period", "reporter", "partner", "flow", "hscode", "valueusd", "netweightkg"})
 
 
@@ -214,11 +216,30 @@ def _from_table(
     return RawFlows(raw, layout.name, layout.title, source, version, notes)
 
 
+def _from_parquet(data: bytes, path: Path, family: str | None) -> RawFlows:
+    """A Parquet file (as a Python or R client saves a data frame), its columns read as text."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise InputError(path, f"cannot read the Parquet file (truncated?): {exc}") from None
+    header = frame.columns
+    frame = frame.select(pl.col(c).cast(pl.String) for c in header).with_row_index("_row", offset=1)
+    frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
+    if detect(header, path=path, family=family).name == "import-csv":
+        renamed = frame.rename({c: c.strip().lower() for c in header})
+        layout = LAYOUTS[0]
+        return RawFlows(renamed, layout.name, f"{layout.title}, as Parquet", "csv", "H6")
+    return _from_table(frame, header, path, family, [])
+
+
 def read_flows(path: Path, *, family: str | None = None) -> RawFlows:
     """The rows of a flows file of any known layout (or of `family`: comtrade, baci, census, csv),
-    plain, gzipped or zipped; InputError when it is none of them or is malformed."""
+    delimited text, JSON or Parquet, plain, gzipped or zipped; InputError when it is none of them
+    or is malformed."""
     path = Path(path)
     data, name = unwrap(path)
+    if data[:4] == PARQUET_MAGIC:
+        return _from_parquet(data, path, family)
     data = utf8(data, path)
     if not data.strip():
         raise InputError(path, "the file is empty")

@@ -143,6 +143,22 @@ def _parse(data: bytes, path: Path | str, separator: str) -> pa.Table:
         raise InputError(path, f"malformed or truncated CSV: {exc}") from None
 
 
+def _trailing_separator_named(data: bytes, separator: str) -> bytes:
+    """`data` with a separator added to the header when data rows end in one more, empty, field
+    than the header names (what some exporters write): the extra column is then an unnamed one."""
+    lines = data[:65536].split(b"\n", 2)
+    if len(lines) < 3:
+        return data
+    decode = lambda line: line.decode("utf-8", errors="replace").rstrip("\r")
+    header = next(csv.reader([decode(lines[0])], delimiter=separator), [])
+    row = next(csv.reader([decode(lines[1])], delimiter=separator), [])
+    if len(row) != len(header) + 1 or row[-1].strip():
+        return data
+    end = data.index(b"\n")
+    cr = b"\r" if data[:end].endswith(b"\r") else b""
+    return data[: end - len(cr)] + separator.encode() + data[end - len(cr) :]
+
+
 def read_delimited(data: bytes, path: Path | str) -> Table:
     """Parse delimited UTF-8 `data` (see `utf8`) into a Table; InputError for an empty file, no data
     row, or a row of the wrong width."""
@@ -151,7 +167,7 @@ def read_delimited(data: bytes, path: Path | str) -> Table:
     if not first.strip():
         raise InputError(path, "the file is empty: expected a header row and data rows")
     separator = sniff_separator(first)
-    table = _parse(data, path, separator)
+    table = _parse(_trailing_separator_named(data, separator), path, separator)
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
