@@ -4,7 +4,9 @@ product and year, mapped to the raw frame `clean.clean_flows` checks.
 Units: v is in thousand US dollars and q in metric tonnes, so value_usd = v * 1000 and
 net_weight_kg = q * 1000 (q is often NA, and padded with spaces). i and j are BACI's country codes,
 which are Comtrade's numeric codes (`comtrade_codes`); k is an HS6 code written as a number, so its
-leading zero is restored (10121 is 010121). BACI reconciles each exporter's and importer's reports
+leading zero is restored (10121 is 010121); 711 (SACU before 2000) is South Africa as in CEPII's
+own country file, and 490 "Other Asia, nes" is quarantined like Comtrade's (CEPII's older country
+files call it Taiwan; we do not guess). BACI reconciles each exporter's and importer's reports
 into one figure, so each row becomes the exporter's export (reporter i, partner j, flow X) of year t
 (freq A). The HS edition is BACI's release (BACI_HS92_... is HS 1992, H0), read from the file name
 or given by the user.
@@ -20,6 +22,9 @@ from tradesentinel.pipeline.sources.comtrade_codes import code_to_iso3
 from tradesentinel.reference import hs_version_code
 
 COLUMNS = ("t", "i", "j", "k", "v")
+BACI_CODES = {"711": "ZAF"}
+"""Where CEPII's own country concordance differs from Comtrade's: 711, the Southern African Customs
+Union before 2000, is South Africa's reported trade in BACI (Comtrade: an area, quarantined)."""
 
 
 def hs_version_from_name(name: str) -> str | None:
@@ -30,7 +35,7 @@ def hs_version_from_name(name: str) -> str | None:
 
 def _country(column: str) -> pl.Expr:
     code = pl.col(column).str.strip_chars().str.replace(r"\.0+$", "")
-    return code.replace_strict(code_to_iso3(), default=code, return_dtype=pl.String)
+    return code.replace_strict({**code_to_iso3(), **BACI_CODES}, default=code, return_dtype=pl.String)
 
 
 def _thousand(column: str) -> pl.Expr:

@@ -16,6 +16,7 @@ COMTRADE_CODES: dict[int, str] = {
     842: "USA",
     841: "USA",
     699: "IND",
+    381: "ITA",  # Italy as older Comtrade data and CEPII BACI number it (ISO 380)
     251: "FRA",
     579: "NOR",
     757: "CHE",
