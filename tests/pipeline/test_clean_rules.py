@@ -13,7 +13,7 @@ COLUMNS = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net
 
 
 def _raw(rows: list[tuple], **extra: list) -> pl.DataFrame:
-    frame = pl.DataFrame([dict(zip(COLUMNS, map(str, r))) for r in rows])
+    frame = pl.DataFrame([dict(zip(COLUMNS, map(str, r), strict=True)) for r in rows])
     return frame.with_columns(pl.Series(k, v, dtype=pl.String) for k, v in extra.items())
 
 

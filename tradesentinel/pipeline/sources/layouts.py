@@ -73,7 +73,7 @@ LAYOUTS: tuple[Layout, ...] = (
         "import-csv",
         "the import CSV (period, reporter, partner, flow, hs_code, value_usd, net_weight_kg)",
         "csv",
-        lambda names, raw: IMPORT_CSV <= names,
+        lambda names, raw: names >= IMPORT_CSV,
     ),
     Layout(
         "baci",

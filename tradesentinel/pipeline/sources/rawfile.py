@@ -173,13 +173,13 @@ def read_delimited(data: bytes, path: Path | str) -> Table:
     assert isinstance(frame, pl.DataFrame)
     header = [str(v).strip() for v in frame.row(0)]
     names = _unique([h or f"unnamed_{i + 1}" for i, h in enumerate(header)])
-    frame = frame.slice(1).rename(dict(zip(frame.columns, names)))
+    frame = frame.slice(1).rename(dict(zip(frame.columns, names, strict=True)))
     frame = frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
     # blank lines and repeated headers, checked in full only where the first field allows them
     first = pl.col(names[0]).str.strip_chars()
     odd = frame.filter((first == "") | (first == header[0]))
     blank = pl.all_horizontal(pl.col(c).str.strip_chars() == "" for c in names)
-    again = pl.all_horizontal(pl.col(c).str.strip_chars() == h for c, h in zip(names, header))
+    again = pl.all_horizontal(pl.col(c).str.strip_chars() == h for c, h in zip(names, header, strict=True))
     repeated = odd.filter(again)["_row"].to_list()
     dropped = odd.filter(blank | again)["_row"]
     if dropped.len():
