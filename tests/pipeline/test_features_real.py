@@ -15,7 +15,7 @@ import pytest
 
 from tests.pipeline.feature_tables import RATIO, bad_floats, features_of
 from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.schema import FEATURES, FLOWS
+from tradesentinel.schema import FEATURES, FLOWS, optional_nulls
 
 SAWNWOOD = "real/comtrade_annual_hs440799_allreporters_2005_2014.csv.gz"
 INDIA_CHINA = "real/comtrade_legacy_annual_2010_india_china_H3.csv"
@@ -32,8 +32,9 @@ def _comtrade_iso3(shared_data: Path) -> dict[int, str]:
 def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
     """Mapped columns -> the flows table, with its flow ids."""
     flows = frame.with_columns(
-        freq=pl.lit("A"), qty=pl.lit(None, pl.Float64), qty_unit=pl.lit(None, pl.String)
+        freq=pl.lit("A"), qty=pl.lit(None, pl.Float64), qty_unit=pl.lit(None, pl.String), flow_code="flow"
     )
+    flows = flows.with_columns(optional_nulls(flows.columns, "flows"))  # estimation flags: not said
     flows = flows.select([pl.col(c).cast(t) for c, t in FLOWS.items() if c != "flow_id"])
     return flows.with_columns(flow_ids(flows))
 

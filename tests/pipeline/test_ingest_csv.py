@@ -98,7 +98,7 @@ def test_bom_crlf_mixed_case_headers_and_extra_columns(tmp_path):
     ("line", "field", "needle"),
     [
         ("2021-01,USA,XYZ,M,851712,100,1", "partner", "unknown country code 'XYZ'"),
-        ("2021-01,EUR,CHN,M,851712,100,1", "reporter", "unknown country code 'EUR'"),
+        ("2021-01,EUR,CHN,M,851712,100,1", "reporter", "'European Union': a group of countries"),
         ("2021-01,WLD,CHN,M,851712,100,1", "reporter", "WLD (world) can be a partner, not a reporter"),
         ("2021-01,USA,CHN,M,851712,-5,1", "value_usd", "negative value_usd -5"),
         ("2021-13,USA,CHN,M,851712,100,1", "period", "unparsable period '2021-13'"),

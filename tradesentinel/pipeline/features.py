@@ -21,7 +21,7 @@ import polars as pl
 from tradesentinel.errors import SchemaError
 from tradesentinel.pipeline import kernels
 from tradesentinel.pipeline.feature_keys import Encoded, Keys, encode, keys_of
-from tradesentinel.schema import FEATURES, FLOW_CODES
+from tradesentinel.schema import FEATURES, FLOW_CODES, optional_nulls
 
 CANONICAL_ORDER = ("hs_code", "flow", "reporter", "partner", "period")
 """The row order flows are stored in and features are computed in."""
@@ -247,6 +247,7 @@ def build_features(
     Monthly and annual rows are featurised apart, each over its own HORIZONS.
     """
     frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
+    frame = frame.with_columns(optional_nulls(frame.columns, "flows"))  # flows stored before them
     annual = _annual_rows(frame)
     keys = keys_of(frame)
     against = _Against(programmes, controlled, cif_fob_ratio)
