@@ -21,6 +21,7 @@ from benchmarks.pandas_features import pandas_features
 from benchmarks.synthetic import synthetic_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.reference import controlled_hs, country_programmes
+from tradesentinel.schema import conform
 from tradesentinel.storage import write_table
 
 
@@ -36,10 +37,10 @@ def _best(frame: pl.DataFrame, repeats: int) -> float:
 
 
 def annual_totals(flows: pl.DataFrame) -> pl.DataFrame:
-    """The annual rows (freq A, 1 January) that sum each series' months of each year."""
+    """The annual rows (freq A, 1 January) that sum each series' months of each year, as flows."""
     year = pl.col("period").dt.truncate("1y")
     keys = ["reporter", "partner", "flow", "hs_code"]
-    return (
+    totals = (
         flows.group_by(year.alias("period"), *keys)
         .agg(pl.col("value_usd").sum(), pl.col("net_weight_kg").sum(), pl.col("qty").sum())
         .select(
@@ -55,6 +56,7 @@ def annual_totals(flows: pl.DataFrame) -> pl.DataFrame:
             pl.format("{}-A-{}-{}-{}-{}", pl.col("period").dt.year(), *keys).alias("flow_id"),
         )
     )
+    return conform(totals, "flows").collect()
 
 
 def run(rows: int, pandas_rows: int, workdir: Path, repeats: int = 3) -> dict[str, float]:
