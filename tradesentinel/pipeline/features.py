@@ -111,13 +111,9 @@ class _Values:
     unit_value: np.ndarray
     log_uv: np.ndarray
 
-    def take(self, rows: np.ndarray | None) -> _Values:
-        """The values of `rows` (all rows when None)."""
-        if rows is None:
-            return self
-        return _Values(
-            *(kernels.gather(v, rows) for v in (self.value, self.log_value, self.unit_value, self.log_uv))
-        )
+    def columns(self) -> dict[str, np.ndarray]:
+        """The feature columns they are."""
+        return {"unit_value": self.unit_value, "log_value": self.log_value, "log_unit_value": self.log_uv}
 
 
 def _values(flows: pl.DataFrame) -> _Values:
@@ -129,15 +125,11 @@ def _values(flows: pl.DataFrame) -> _Values:
         return _Values(value, np.where(value > 0, np.log(value), np.nan), unit_value, np.log(unit_value))
 
 
-SHARED = ("unit_value", "log_value", "log_unit_value", "hs_controlled")
-"""Feature columns that do not depend on the frequency (a mixed table computes them once)."""
-
-
 def _features_of(
     keys: Keys, rows: np.ndarray | None, values: _Values, horizon: Horizon, against: _Against
 ) -> dict[str, np.ndarray]:
-    """Every feature column of `rows` (all rows when None), which all have one frequency, as
-    arrays in the order of `rows`."""
+    """The feature columns that depend on the frequency (all but the values) of `rows` (all rows
+    when None), which all have one frequency, as arrays in the order of `rows`."""
     e = encode(keys, rows, annual=horizon is ANNUAL)
     key = e.key
     perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
@@ -145,8 +137,10 @@ def _features_of(
     def gather(values: np.ndarray) -> np.ndarray:
         return values if perm is None else kernels.gather(values, perm)
 
-    v = values.take(rows)
-    value, log_value, unit_value, log_uv = v.value, v.log_value, v.unit_value, v.log_uv
+    value, log_value, log_uv = (
+        v if rows is None else kernels.gather(v, rows)
+        for v in (values.value, values.log_value, values.log_uv)
+    )
     world = e.countries.index("WLD") if "WLD" in e.countries else -1
     since = _since_periods(e, against.programmes, horizon)
     sorted_key = gather(key)
@@ -200,9 +194,6 @@ def _features_of(
         against.cif_fob_ratio,
     )
     return columns | {
-        "unit_value": unit_value,
-        "log_value": log_value,
-        "log_unit_value": log_uv,
         "mirror_value_usd": mirror_value,
         "mirror_gap": mirror_gap,
         "partner_sanctioned": partner_sanctioned,
@@ -221,15 +212,10 @@ def _features_per_frequency(
     columns: dict[str, np.ndarray] = {}
     for rows, horizon in ((np.flatnonzero(~is_annual), MONTHLY), (np.flatnonzero(is_annual), ANNUAL)):
         for name, col in _features_of(keys, rows, values, horizon, against).items():
-            if name not in SHARED:
+            if name != "hs_controlled":  # the same whatever the frequency: found once below
                 kernels.put(columns.setdefault(name, np.empty(n, col.dtype)), rows, col)
     controlled = _controlled_codes(keys.hs_codes, against.controlled)
-    return columns | {
-        "unit_value": values.unit_value,
-        "log_value": values.log_value,
-        "log_unit_value": values.log_uv,
-        "hs_controlled": kernels.gather(controlled, keys.hs),
-    }
+    return columns | {"hs_controlled": kernels.gather(controlled, keys.hs)}
 
 
 def build_features(
@@ -259,7 +245,8 @@ def build_features(
     else:
         columns = _features_per_frequency(keys, annual, values, against)
     result = frame.with_columns(
-        pl.Series(name, col, nan_to_null=col.dtype.kind == "f") for name, col in columns.items()
+        pl.Series(name, col, nan_to_null=col.dtype.kind == "f")
+        for name, col in (columns | values.columns()).items()
     )[list(FEATURES)]  # indexing, unlike select, keeps the chunks as they are (no copy)
     mismatched = [pl.col(c).cast(t) for c, t in FEATURES.items() if result.schema[c] != t]
     return (result.with_columns(mismatched) if mismatched else result).lazy()
