@@ -126,11 +126,10 @@ def _values(flows: pl.DataFrame) -> _Values:
 
 
 def _features_of(
-    keys: Keys, rows: np.ndarray | None, values: _Values, horizon: Horizon, against: _Against
+    e: Encoded, rows: np.ndarray | None, values: _Values, horizon: Horizon, against: _Against
 ) -> dict[str, np.ndarray]:
     """The feature columns that depend on the frequency (all but the values) of `rows` (all rows
-    when None), which all have one frequency, as arrays in the order of `rows`."""
-    e = encode(keys, rows, annual=horizon is ANNUAL)
+    when None), which all have one frequency and are encoded in `e`, in the order of `rows`."""
     key = e.key
     perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
 
@@ -211,7 +210,8 @@ def _features_per_frequency(
     n = len(is_annual)
     columns: dict[str, np.ndarray] = {}
     for rows, horizon in ((np.flatnonzero(~is_annual), MONTHLY), (np.flatnonzero(is_annual), ANNUAL)):
-        for name, col in _features_of(keys, rows, values, horizon, against).items():
+        e = encode(keys, rows, annual=horizon is ANNUAL)
+        for name, col in _features_of(e, rows, values, horizon, against).items():
             if name != "hs_controlled":  # the same whatever the frequency: found once below
                 kernels.put(columns.setdefault(name, np.empty(n, col.dtype)), rows, col)
     controlled = _controlled_codes(keys.hs_codes, against.controlled)
@@ -235,15 +235,14 @@ def build_features(
     frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
     frame = frame.with_columns(optional_nulls(frame.columns, "flows"))  # flows stored before them
     annual = _annual_rows(frame)
-    keys = keys_of(frame)
     against = _Against(programmes, controlled, cif_fob_ratio)
     values = _values(frame)
-    if annual is None or not annual.any():
-        columns = _features_of(keys, None, values, MONTHLY, against)
-    elif annual.all():
-        columns = _features_of(keys, None, values, ANNUAL, against)
-    else:
-        columns = _features_per_frequency(keys, annual, values, against)
+    if annual is not None and not annual.all():
+        columns = _features_per_frequency(keys_of(frame), annual, values, against)
+    else:  # one frequency: the codes are freed once packed into the key
+        horizon = MONTHLY if annual is None else ANNUAL
+        e = encode(keys_of(frame), None, annual=horizon is ANNUAL)
+        columns = _features_of(e, None, values, horizon, against)
     result = frame.with_columns(
         pl.Series(name, col, nan_to_null=col.dtype.kind == "f")
         for name, col in (columns | values.columns()).items()

@@ -465,21 +465,20 @@ def hs_block_features(
 def dense_codes(values, size):
     """Dense codes 0..k-1 of non-negative ints below `size` in increasing order, and the k values.
 
-    The lookup table is written only where a value is present (no cumulative sum over all of
-    `size`), so a small table costs little however large `size` is."""
+    One scan collects the distinct values; the lookup table is written only where a value is
+    present, so a few distinct values cost little however large `size` is."""
     present = np.zeros(size, np.bool_)
-    for v in values:
-        present[v] = True
-    lookup = np.empty(size, np.int64)  # read only where present
+    distinct = np.empty(min(size, len(values)), np.int64)  # pages past k are never touched
     k = 0
-    for v in range(size):
-        if present[v]:
-            lookup[v] = k
+    for v in values:
+        if not present[v]:
+            present[v] = True
+            distinct[k] = v
             k += 1
-    distinct = np.empty(k, np.int64)
-    for v in range(size):
-        if present[v]:
-            distinct[lookup[v]] = v
+    distinct = np.sort(distinct[:k])
+    lookup = np.empty(size, np.int64)  # read only where present
+    for i in range(k):
+        lookup[distinct[i]] = i
     return gather(lookup, values), distinct
 
 
