@@ -15,7 +15,9 @@ def matching(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
     found = tables.snapshot().anomalies.filter(query.predicate())
     if query.sort == "rank" and not query.descending():
         return found  # the snapshot is kept in rank order
-    return found.sort(query.sort, "rank", descending=[query.descending(), False], nulls_last=True)
+    keys = query.sort_keys(found.columns)
+    descending = [query.descending() if k != "rank" else k == keys[0] and query.descending() for k in keys]
+    return found.sort(keys, descending=descending, nulls_last=True)
 
 
 def count(tables: TableStore, query: AnomalyQuery) -> int:

@@ -12,39 +12,85 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from tradesentinel.errors import InvalidArgumentError, echo
 from tradesentinel.investigate.kinds import FILTER_KINDS, kinds_for
+from tradesentinel.reference import hs_prefixes, valid_iso3
 
 MAX_PAGE = 500
 """Most anomalies one page may hold."""
 
-ISO3 = r"^[A-Z]{3}$"
-PERIOD = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
-SORTS = ("rank", "score", "value_usd", "period")
-"""What a list can be sorted by; `rank` (the ensemble's order) is the default."""
+ISO3 = r"^[A-Za-z]{3}$"
+PERIOD = r"^[12]\d{3}(-(0[1-9]|1[0-2]))?$"
+SORTS = ("rank", "score", "value_at_stake", "value_usd", "period", "corridor")
+"""What a list can be sorted by; `rank` (the ensemble's order) is the default. `value_at_stake` falls
+back to `value_usd` on scores written before the detectors stored it; `corridor` is reporter, partner."""
 
-Country = Annotated[str | None, Field(pattern=ISO3)]
+
+def _country(value: Any) -> Any:
+    """An ISO3 code in any case (blank: no filter); InvalidArgumentError for a code nobody uses."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    if not code:
+        return None
+    if re.fullmatch(ISO3, code) and code not in valid_iso3():
+        raise ValueError(f"unknown country code {echo(code)} (ISO 3166 alpha-3, e.g. RUS)")
+    return code
 
 
-def _month(value: Any) -> Any:
-    """A 'YYYY-MM' string as the first day of that month (blank: no filter); dates pass through."""
+def _hs(value: Any) -> Any:
+    """An HS code or prefix (blank: no filter) that the HS 2022 nomenclature knows."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip()
+    if not code:
+        return None
+    if code.isdigit() and len(code) <= 6 and code not in hs_prefixes():
+        raise ValueError(f"unknown HS code {echo(code)}")
+    return code
+
+
+Country = Annotated[str | None, BeforeValidator(_country), Field(pattern=r"^[A-Z]{3}$")]
+HsCode = Annotated[str | None, BeforeValidator(_hs), Field(pattern=r"^\d{1,6}$")]
+
+
+def _period(value: Any, *, end: bool) -> Any:
+    """'YYYY-MM' (that month) or 'YYYY' (its first month, or its last when `end`); blank: no filter."""
     if isinstance(value, str):
-        if not value.strip():
+        text = value.strip()
+        if not text:
             return None
-        if re.fullmatch(PERIOD, value) is None:
-            raise ValueError("expected YYYY-MM")
-        return month_start(value)
+        if re.fullmatch(PERIOD, text) is None:
+            raise ValueError("expected YYYY-MM or YYYY")
+        if len(text) == 4:
+            return date(int(text), 12 if end else 1, 1)
+        return month_start(text)
     return value
 
 
 Month = Annotated[
     date | None,
-    BeforeValidator(_month),
+    BeforeValidator(lambda v: _period(v, end=False)),
     WithJsonSchema({"type": "string", "pattern": PERIOD}),
 ]
-"""A month filter: written YYYY-MM, held as the first day of the month."""
+"""A first-month filter: written YYYY-MM or YYYY (January), held as the first day of the month."""
+
+EndMonth = Annotated[
+    date | None,
+    BeforeValidator(lambda v: _period(v, end=True)),
+    WithJsonSchema({"type": "string", "pattern": PERIOD}),
+]
+"""A last-month filter: written YYYY-MM or YYYY (December), held as the first day of the month."""
 
 
 def month_start(text: str) -> date:
@@ -61,12 +107,12 @@ class AnomalyQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    country: Country = Field(None, description="Reporter or partner (ISO3).")
-    reporter: Country = Field(None, description="Reporting country (ISO3).")
-    partner: Country = Field(None, description="Partner country (ISO3).")
-    hs: str | None = Field(None, pattern=r"^\d{1,6}$", description="HS code prefix, e.g. 8542.")
-    period_from: Month = Field(None, description="First month, YYYY-MM, inclusive.")
-    period_to: Month = Field(None, description="Last month, YYYY-MM, inclusive.")
+    country: Country = Field(None, description="Reporter or partner (ISO3, any case).")
+    reporter: Country = Field(None, description="Reporting country (ISO3, any case).")
+    partner: Country = Field(None, description="Partner country (ISO3, any case).")
+    hs: HsCode = Field(None, description="HS code or prefix (2, 4 or 6 digits), e.g. 8542.")
+    period_from: Month = Field(None, description="First month, YYYY-MM (or YYYY: its January), inclusive.")
+    period_to: EndMonth = Field(None, description="Last month, YYYY-MM (or YYYY: its December), inclusive.")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Lowest ensemble score kept.")
     kind: Literal[FILTER_KINDS] | None = Field(  # type: ignore[valid-type]
         None,
@@ -76,10 +122,20 @@ class AnomalyQuery(BaseModel):
     label: str | None = Field(None, max_length=40, description="Injected kind (DEMO data).")
     sort: Literal[SORTS] = Field("rank", description="Sort key.")  # type: ignore[valid-type]
     order: Literal["asc", "desc"] | None = Field(
-        None, description="Sort order; default: rank ascending, the others descending."
+        None, description="Sort order; default: rank and corridor ascending, the others descending."
     )
     offset: int = Field(0, ge=0, le=10_000_000, description="Rows to skip.")
     limit: int = Field(50, ge=1, le=MAX_PAGE, description="Rows per page.")
+
+    @model_validator(mode="after")
+    def _ordered_periods(self) -> AnomalyQuery:
+        if self.period_from and self.period_to and self.period_from > self.period_to:
+            raise InvalidArgumentError(
+                "period_to",
+                f"{self.period_to:%Y-%m} is before period_from {self.period_from:%Y-%m}",
+                hint="swap them",
+            )
+        return self
 
     @classmethod
     def of(cls, **fields: Any) -> AnomalyQuery:
@@ -116,8 +172,16 @@ class AnomalyQuery(BaseModel):
             expr &= pl.col("label") == self.label
         return expr
 
+    def sort_keys(self, columns: list[str] | tuple[str, ...]) -> list[str]:
+        """The columns this query sorts by, present in `columns` (rank breaks every tie)."""
+        if self.sort == "corridor":
+            return ["reporter", "partner", "rank"]
+        if self.sort == "value_at_stake":
+            return ["value_at_stake_usd" if "value_at_stake_usd" in columns else "value_usd", "rank"]
+        return [self.sort] if self.sort == "rank" else [self.sort, "rank"]
+
     def descending(self) -> bool:
         """Whether the sort runs high to low (rank runs low to high unless asked otherwise)."""
         if self.order is not None:
             return self.order == "desc"
-        return self.sort != "rank"
+        return self.sort not in ("rank", "corridor")
