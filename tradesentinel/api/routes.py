@@ -15,6 +15,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from tradesentinel.api.deps import AssistantDep, OptionalAssistantDep, TablesDep, required
+from tradesentinel.api.export import EXPORTS, exported
+from tradesentinel.api.limits import ExportFormatDep
 from tradesentinel.api.schemas import (
     AnomalyDetail,
     AnomalyPage,
@@ -32,6 +34,7 @@ from tradesentinel.investigate.query import AnomalyQuery
 FLOW_ID = r"^[0-9a-f]{1,32}$"
 ERRORS = {
     401: {"model": Problem},
+    429: {"model": Problem},
     404: {"model": Problem},
     422: {"model": Problem},
     500: {"model": Problem},
@@ -47,9 +50,14 @@ def _json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-@router.get("/anomalies", response_model=AnomalyPage, tags=["anomalies"])
-def list_anomalies(tables: TablesDep, query: Annotated[AnomalyQuery, Query()]) -> Response:
-    """Scored flows, filtered, sorted (rank by default) and paged, with the total that matched."""
+@router.get("/anomalies", response_model=AnomalyPage, tags=["anomalies"], responses=EXPORTS)
+def list_anomalies(
+    tables: TablesDep, query: Annotated[AnomalyQuery, Query()], fmt: ExportFormatDep
+) -> Response:
+    """Scored flows, filtered, sorted (rank by default) and paged, with the total that matched;
+    `format=csv` or `parquet` streams the whole filtered set instead (reasons flattened)."""
+    if fmt != "json":
+        return exported(tables, query, fmt)
     return _json(anomalies.anomalies(tables, query))
 
 

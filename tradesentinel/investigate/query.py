@@ -60,8 +60,21 @@ def _hs(value: Any) -> Any:
     return code
 
 
-Country = Annotated[str | None, BeforeValidator(_country), Field(pattern=r"^[A-Z]{3}$")]
-HsCode = Annotated[str | None, BeforeValidator(_hs), Field(pattern=r"^\d{1,6}$")]
+Country = Annotated[
+    str | None,
+    BeforeValidator(_country),
+    Field(pattern=r"^[A-Z]{3}$"),
+    WithJsonSchema({"type": "string", "pattern": ISO3}),
+]
+"""An ISO3 country filter in any case; codes nobody uses (XXX) are refused."""
+
+HsCode = Annotated[
+    str | None,
+    BeforeValidator(_hs),
+    Field(pattern=r"^\d{1,6}$"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,6}$"}),
+]
+"""An HS code or prefix filter; prefixes of no HS 2022 code are refused."""
 
 
 def _period(value: Any, *, end: bool) -> Any:

@@ -169,9 +169,7 @@ def build_snapshot(
     scores: pl.DataFrame, labels: pl.DataFrame | None, features: pl.DataFrame | None
 ) -> Snapshot:
     """Join scores with demo labels and flow features, derive each flow's kind, index by flow_id."""
-    frame = scores.with_columns(
-        kind_column(scores), pl.col("hs_code").str.slice(0, 4).alias("hs4")
-    )
+    frame = scores.with_columns(kind_column(scores), pl.col("hs_code").str.slice(0, 4).alias("hs4"))
     if labels is not None and labels.height:
         frame = frame.join(
             labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"),
@@ -195,3 +193,23 @@ def build_snapshot(
         detectors=detectors,
         demo=bool(demo),
     )
+
+
+VERSIONED = ("flows", "features", "scores", "labels", "sanctions", "news")
+"""The tables whose versions a case pins."""
+
+
+def table_versions(settings: Settings, names: tuple[str, ...] = VERSIONED) -> dict[str, str | None]:
+    """A short fingerprint per stored table (its file's modification time and size; None when absent):
+    what a case pins, so a later reader can tell the data changed under it."""
+    import hashlib
+
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            stat = settings.table_path(name).stat()
+        except FileNotFoundError:
+            versions[name] = None
+            continue
+        versions[name] = hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:12]
+    return versions
