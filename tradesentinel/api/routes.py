@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from tradesentinel.api.deps import AssistantDep, OptionalAssistantDep, TablesDep, required
 from tradesentinel.api.export import EXPORTS, exported
-from tradesentinel.api.limits import ExportFormatDep
+from tradesentinel.api.limits import AskLimit, ExportFormatDep
 from tradesentinel.api.schemas import (
     AnomalyDetail,
     AnomalyPage,
@@ -84,7 +84,7 @@ def explain_anomaly(
     return _json(result)
 
 
-@router.post("/ask", response_model=AskAnswer, tags=["assistant"])
+@router.post("/ask", response_model=AskAnswer, tags=["assistant"], dependencies=[AskLimit])
 def ask(assistant: AssistantDep, body: AskRequest) -> AskAnswer:
     """A verified, cited answer from the evidence (the model's text only where its citations check out)."""
     return answer_view(assistant.ask(body.question))
@@ -93,6 +93,7 @@ def ask(assistant: AssistantDep, body: AskRequest) -> AskAnswer:
 @router.post(
     "/ask/stream",
     tags=["assistant"],
+    dependencies=[AskLimit],
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "NDJSON events"}},
 )

@@ -6,6 +6,7 @@ upgrades the database to the newest revision, so a new release keeps every old c
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,9 +73,15 @@ class Database:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with (engine or self.engine).begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        quiet = logging.getLogger("alembic")
+        level = quiet.level
+        quiet.setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start is noise
+        try:
+            with (engine or self.engine).begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        finally:
+            quiet.setLevel(level)
 
     def revision(self) -> str | None:
         """The schema revision the database is at."""
