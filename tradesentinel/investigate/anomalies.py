@@ -10,19 +10,41 @@ from tradesentinel.investigate.tables import SUMMARY, Snapshot, TableStore
 from tradesentinel.investigate.types import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
 
 
+def order(tables: TableStore, query: AnomalyQuery) -> pl.Series:
+    """Row numbers (in the snapshot) of every anomaly matching the query's filters, in its sort order.
+
+    Only the filter and sort columns are touched, and the last few orders are remembered per snapshot,
+    so turning a page of a large result costs a slice and a gather."""
+    snapshot = tables.snapshot()
+    key = ("order", id(snapshot), query.model_copy(update={"offset": 0, "limit": 1}))
+
+    def build() -> pl.Series:
+        frame = snapshot.anomalies.lazy().with_row_index("_row").filter(query.predicate())
+        if not (query.sort == "rank" and not query.descending()):  # the snapshot is kept in rank order
+            keys = query.sort_keys(snapshot.anomalies.columns)
+            descending = [
+                query.descending() if k != "rank" else query.descending() and k == keys[0] for k in keys
+            ]
+            frame = frame.sort(keys, descending=descending, nulls_last=True)
+        return frame.select("_row").collect().to_series()
+
+    return tables.remembered(key, build)
+
+
 def matching(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
     """Every anomaly matching the query's filters, in its sort order (no paging)."""
-    found = tables.snapshot().anomalies.filter(query.predicate())
-    if query.sort == "rank" and not query.descending():
-        return found  # the snapshot is kept in rank order
-    keys = query.sort_keys(found.columns)
-    descending = [query.descending() if k != "rank" else k == keys[0] and query.descending() for k in keys]
-    return found.sort(keys, descending=descending, nulls_last=True)
+    return tables.snapshot().anomalies[order(tables, query)]
 
 
 def count(tables: TableStore, query: AnomalyQuery) -> int:
     """How many anomalies match the query's filters (paging ignored)."""
     return tables.snapshot().anomalies.select(query.predicate().sum()).item()
+
+
+def page(tables: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
+    """The query's page of the matching anomalies (offset, limit) and how many matched in all."""
+    rows = order(tables, query)
+    return tables.snapshot().anomalies[rows.slice(query.offset, query.limit)], rows.len()
 
 
 def summaries(frame: pl.DataFrame) -> list[Anomaly]:
@@ -32,10 +54,10 @@ def summaries(frame: pl.DataFrame) -> list[Anomaly]:
 
 def anomalies(tables: TableStore, query: AnomalyQuery) -> AnomalyPage:
     """One page of the matching anomalies, with the total that matched."""
-    found = matching(tables, query)
-    items = summaries(found.slice(query.offset, query.limit))
+    shown, total = page(tables, query)
+    items = summaries(shown)
     return AnomalyPage(
-        total=found.height, offset=query.offset, limit=query.limit, demo=tables.snapshot().demo, items=items
+        total=total, offset=query.offset, limit=query.limit, demo=tables.snapshot().demo, items=items
     )
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -36,6 +39,10 @@ FLOW_COLUMNS = (
 )
 """Feature columns an explanation shows beside the scores."""
 
+
+T = TypeVar("T")
+MEMO = 16
+"""How many query orders (row-number lists) a store remembers."""
 
 TOP_ROWS = 20_000
 """How many of the best-ranked flows "similar anomalies" searches."""
@@ -72,6 +79,20 @@ class TableStore:
         self._snapshot: tuple[tuple, Snapshot] | None = None
         self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
         self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
+        self._memo: OrderedDict[Hashable, object] = OrderedDict()
+
+    def remembered(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, remembered under `key` among the last MEMO results (keys name their snapshot)."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]  # type: ignore[return-value]
+        value = build()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
+        return value
 
     def table(self, name: str) -> pl.DataFrame | None:
         """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
@@ -130,6 +151,8 @@ class TableStore:
             raise TableNotFoundError("scores", self.settings.table_path("scores"), BUILT_BY["scores"])
         snapshot = build_snapshot(*(self._read(n) for n in ("scores", "labels", "features")))
         self._snapshot = (stamps, snapshot)
+        with self._lock:
+            self._memo.clear()  # orders of the old snapshot
         gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass
         return snapshot
 
