@@ -157,7 +157,8 @@ def events(tables: TableStore, corridor: Corridor, start: date, end: date) -> tu
     found = pl.concat(frames).sort("date")
     words = goods_words(tables, corridor.hs_code)
     keep = [
-        about(t, c or [], corridor, words) for t, c in zip(found["text"], found["countries"], strict=True)
+        about(t, c or [], corridor, words)
+        for t, c in zip(found["text"].to_list(), found["countries"].to_list(), strict=True)
     ]
     kept = found.filter(pl.Series(keep, dtype=pl.Boolean)).select(*EVENTS_SCHEMA)
     return kept, found.height - kept.height

@@ -296,6 +296,21 @@ def explore_link(query: AnomalyQuery) -> str:
     return urlencode({k: v for k, v in params.items() if v})
 
 
+def readable(countries: pl.DataFrame) -> pl.DataFrame:
+    """The per-country table as the tab shows it: names, formatted USD, shares in percent."""
+    money = lambda c: pl.col(c).map_elements(lambda v: f"${v:,.0f}", return_dtype=pl.String)
+    columns = [
+        pl.col("iso3"),
+        pl.col("iso3").map_elements(country_name, return_dtype=pl.String).alias("country"),
+        pl.col("anomalies"),
+        pl.col("max_score").round(4).alias("max score"),
+        money("at_stake").alias("at stake"),
+    ]
+    if "share" in countries.columns:
+        columns += [money("trade_usd").alias("trade"), (pl.col("share") * 100).round(2).alias("% at stake")]
+    return countries.select(columns)
+
+
 def build_map(
     anomalies: pl.DataFrame,
     query: AnomalyQuery,
@@ -320,7 +335,7 @@ def build_map(
         + ("; normalised by trade volume" if normalise else "")
         + (" - DEMO data" if demo else "")
     )
-    table = countries.with_columns(pl.col("max_score").round(4), pl.col("at_stake").round(0))
+    table = readable(countries)
     figure = map_figure(
         countries, shown, title, normalise=normalise and trade is not None, explore=explore_link(query)
     )
