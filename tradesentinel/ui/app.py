@@ -98,14 +98,20 @@ def timeline_direction(store: TableStore, link: Link) -> str:
 
 
 def _timeline(store: TableStore, link: Link) -> list:
-    """Timeline form values (reporter, partner, flow, HS), plot and table for a link (blank updates when it names no corridor)."""
+    """Timeline form values (reporter, partner, flow, HS), plot and table for a link naming a corridor or
+    a flow on the Timeline tab (blank updates otherwise)."""
     keep = [gr.update()] * 6
-    if link.tab != "timeline" or not (link.get("reporter") and link.get("partner") and link.get("hs")):
+    if link.tab != "timeline":
         return keep
-    values = [link.get("reporter").upper(), link.get("partner").upper(), timeline_direction(store, link)]
-    values.append(link.get("hs"))
+    if link.flow_id:
+        values = list(timeline.follow_flow(store, link.flow_id))
+    elif link.get("reporter") and link.get("partner") and link.get("hs"):
+        values = [link.get("reporter").upper(), link.get("partner").upper(), timeline_direction(store, link)]
+        values.append(link.get("hs"))
+    else:
+        return keep
     try:
-        plot, table = timeline.draw(store, "", *values)
+        plot, table = timeline.draw(store, link.flow_id or "", *values)
     except gr.Error:
         return [*values, gr.update(), gr.update()]
     return [*values, plot, table]
