@@ -280,7 +280,7 @@ def tab(store: TableStore, flow_id: gr.Textbox) -> ExplorerTab:
         download = gr.Button("Export CSV (all matches)", elem_id="ex-export")
     found = gr.Markdown(elem_id="ex-count")
     exported = gr.File(label="CSV of all matches", visible=False, elem_id="ex-file", height=60)
-    table = gr.Dataframe(interactive=False, max_height=520, elem_id="ex-table", wrap=True)
+    table = gr.Dataframe(interactive=False, max_height=520, elem_id="ex-table")
     picked = gr.Textbox(visible="hidden", elem_id="ex-picked")
     explanation = gr.HTML(elem_id="ex-explanation")
     link = gr.Textbox(visible="hidden", elem_id="ex-link")
