@@ -39,7 +39,7 @@ def test_explorer_pages_through_every_match_and_the_url_follows(page, base_url):
     count.get_by_text("page 2 of").wait_for()
     second = api["items"][50]["flow_id"]
     page.locator("#ex-table").get_by_text(second, exact=True).filter(visible=True).first.wait_for()
-    _wait_for_url(page, "page", "2")
+    _wait_for_url(page, "p", "2")
     page.locator("#ex-sort input").click()
     page.get_by_role("option", name="value at stake").click()
     count.get_by_text("sorted by value at stake").wait_for()

@@ -25,6 +25,11 @@ def test_urls_name_tabs_filters_flows_and_cases():
 
 
 def test_a_view_becomes_a_link_that_reopens_it():
-    query = link_query("explorer", {"country": "KAZ", "hs": "8542", "kind": "all", "page": "", "min": "0.9"})
+    query = link_query("explorer", {"country": "KAZ", "hs": "8542", "kind": "all", "p": "", "min": "0.9"})
     assert parse_qs(query) == {"tab": ["explorer"], "country": ["KAZ"], "hs": ["8542"], "min": ["0.9"]}
     assert form_values(parse_link("?" + query))[:5] == ["KAZ", "8542", "", "", 0.9]
+
+
+def test_the_page_number_travels_as_p_not_gradios_own_page_parameter():
+    assert form_values(parse_link("?tab=explorer&p=3"))[-1] == 3
+    assert "page=" not in link_query("explorer", {"p": 3})

@@ -90,17 +90,13 @@ def display(store: TableStore, frame: pl.DataFrame) -> pl.DataFrame:
         pl.format("{} ({})", pl.col("partner_name"), pl.col("partner")).alias("partner"),
         pl.col("flow"),
         pl.col("hs_code").alias("HS"),
-        pl.col("hs_description").str.slice(0, 60).alias("goods"),
-        pl.col("kind"),
-        pl.col("label"),
         pl.col("value_usd").map_elements(usd, return_dtype=pl.String).alias("value"),
     ]
     if "value_at_stake_usd" in rows.columns:
-        columns.append(
-            pl.col("value_at_stake_usd").map_elements(usd, return_dtype=pl.String).alias("at stake")
-        )
+        columns.append(pl.col("value_at_stake_usd").map_elements(usd, return_dtype=pl.String).alias("at stake"))
     if "tier" in rows.columns:
         columns.append(pl.col("tier"))
+    columns += [pl.col("kind"), pl.col("label"), pl.col("hs_description").str.slice(0, 60).alias("goods")]
     return rows.select(columns)
 
 
@@ -204,7 +200,7 @@ def form_values(link: Link) -> list:
         minimum = min(1.0, max(0.0, float(link.get("min", "0.9"))))
     except ValueError:
         minimum = 0.9
-    page_text = link.get("page", "1")
+    page_text = link.get("p", "1")
     return [
         link.get("country").upper(),
         link.get("hs"),
@@ -254,7 +250,7 @@ def listing(store: TableStore, values: list) -> tuple[pl.DataFrame | None, str, 
         "kind": kind,
         "sort": SORTS.get(sort, "rank"),
         "order": order,
-        "page": number if number > 1 else "",
+        "p": number if number > 1 else "",  # not "page": gradio reads that one itself
     }
     return shown, summary(total, query, sort), link_query("explorer", params), int(number)
 
@@ -313,9 +309,11 @@ def tab(store: TableStore, flow_id: gr.Textbox) -> ExplorerTab:
         (nxt.click, turn(1)),
         (number.submit, run),
     ):
-        event(fn, fields, outputs).then(None, [link], None, js=PUSH_LINK)
+        event(fn, fields, outputs, queue=False, show_progress="hidden").then(None, [link], None, js=PUSH_LINK)
     for box in (sort, order):
-        box.input(lambda *v: run(*v[:-1], 1), fields, outputs).then(None, [link], None, js=PUSH_LINK)
+        box.input(lambda *v: run(*v[:-1], 1), fields, outputs, queue=False, show_progress="hidden").then(
+            None, [link], None, js=PUSH_LINK
+        )
     table.select(pick, None, [explanation, flow_id, picked]).then(None, [link, picked], None, js=PUSH_PICK)
     download.click(export, fields, [exported])
     return parts

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 TABS = ("chat", "map", "timeline", "explorer", "cases")
-EXPLORER_KEYS = ("country", "reporter", "partner", "hs", "from", "to", "min", "kind", "sort", "order", "page")
+EXPLORER_KEYS = ("country", "reporter", "partner", "hs", "from", "to", "min", "kind", "sort", "order", "p")
 TIMELINE_KEYS = ("reporter", "partner", "hs", "flow")
 
 

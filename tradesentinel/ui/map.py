@@ -366,6 +366,6 @@ def tab(store: TableStore) -> gr.Dropdown:
         return figure, table.head(50)
 
     inputs = [period, hs, threshold, normalise]
-    draw.click(draw_map, inputs, [world, countries])
+    draw.click(draw_map, inputs, [world, countries], queue=False, show_progress="minimal")
     normalise.change(draw_map, inputs, [world, countries])
     return period
