@@ -6,7 +6,7 @@ import polars as pl
 
 from tradesentinel.errors import NotFoundError, echo
 from tradesentinel.investigate.query import AnomalyQuery
-from tradesentinel.investigate.tables import SUMMARY, Snapshot, TableStore
+from tradesentinel.investigate.tables import OPTIONAL_SUMMARY, SUMMARY, Snapshot, TableStore
 from tradesentinel.investigate.types import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
 
 
@@ -49,7 +49,8 @@ def page(tables: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
 
 def summaries(frame: pl.DataFrame) -> list[Anomaly]:
     """Rows of the anomalies frame as list items."""
-    return [Anomaly(**row) for row in frame.select(SUMMARY).iter_rows(named=True)]
+    extra = [c for c in OPTIONAL_SUMMARY if c in frame.columns]  # once the detectors write them
+    return [Anomaly(**row) for row in frame.select(*SUMMARY, *extra).iter_rows(named=True)]
 
 
 def anomalies(tables: TableStore, query: AnomalyQuery) -> AnomalyPage:

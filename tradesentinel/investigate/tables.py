@@ -157,6 +157,9 @@ class TableStore:
         return snapshot
 
 
+OPTIONAL_SUMMARY = ("value_at_stake_usd", "tier")
+"""Summary columns of newer scores tables (the detectors' value at stake and risk tier)."""
+
 SUMMARY = (
     "flow_id",
     "period",

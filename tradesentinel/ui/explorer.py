@@ -93,7 +93,9 @@ def display(store: TableStore, frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("value_usd").map_elements(usd, return_dtype=pl.String).alias("value"),
     ]
     if "value_at_stake_usd" in rows.columns:
-        columns.append(pl.col("value_at_stake_usd").map_elements(usd, return_dtype=pl.String).alias("at stake"))
+        columns.append(
+            pl.col("value_at_stake_usd").map_elements(usd, return_dtype=pl.String).alias("at stake")
+        )
     if "tier" in rows.columns:
         columns.append(pl.col("tier"))
     columns += [pl.col("kind"), pl.col("label"), pl.col("hs_description").str.slice(0, 60).alias("goods")]
