@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from sqlalchemy import create_engine
 
 from tradesentinel.cases.db import Database
 from tradesentinel.cases.store import CaseStore
@@ -16,20 +17,15 @@ from tradesentinel.investigate.tables import TableStore
 
 def test_upgrading_from_the_first_migration_keeps_cases(scored_world, tmp_path):
     settings = scored_world.model_copy(update={"db_url": f"sqlite:///{tmp_path / 'old.db'}"})
-    old = sqlite3.connect(tmp_path / "old.db")
-    old.close()
-    db = Database(settings)
-    engine_free = Database(settings)
-    from sqlalchemy import create_engine
-
     engine = create_engine(settings.db_url)
-    engine_free.migrate("0001", engine=engine)  # the database as the first release left it
+    Database(settings).migrate("0001", engine=engine)  # the database as the first release left it
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO cases (title, status, tags, data_versions, created_by, created_at, updated_at) "
             "VALUES ('kept', 'open', '[]', '{}', 'alice', '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
         )
     engine.dispose()
+    db = Database(settings)
     assert db.revision() == "0002"  # opening it upgrades to head
     cases = CaseStore(db, TableStore(settings))
     assert [(c.title, c.created_by) for c in cases.list()] == [("kept", "alice")]

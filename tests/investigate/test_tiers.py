@@ -22,7 +22,9 @@ def test_value_at_stake_and_tier_are_used_when_present(scored_world, tmp_path):
     write_table(scores.with_columns(stake, tier), data / "scores.parquet")
     store = TableStore(scored_world.model_copy(update={"data_dir": data}))
     top = anomalies.anomalies(store, AnomalyQuery(sort="value_at_stake", limit=1)).items[0]
-    assert top.rank == scores.height and top.value_at_stake_usd == 10.0 * scores.height and top.tier == "review"
+    assert (
+        top.rank == scores.height and top.value_at_stake_usd == 10.0 * scores.height and top.tier == "review"
+    )
     first = anomalies.anomalies(store, AnomalyQuery(limit=1)).items[0]
     assert first.tier == "high"
     header = next(csv_chunks(store, AnomalyQuery(min_score=0.999))).split(b"\n")[0].decode()
