@@ -43,6 +43,7 @@ class Database:
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
+        self.cache: dict[str, tuple[float, object]] = {}  # short-lived reads (KeyRing's key list)
 
     @property
     def engine(self) -> Engine:

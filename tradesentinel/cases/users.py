@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from tradesentinel.cases.db import Database
 from tradesentinel.cases.models import ApiKey, now
 from tradesentinel.errors import ConflictError, InvalidArgumentError, NotFoundError, echo
 
+KEYS_TTL_S = 2.0
+"""How long the key list read from the database is trusted."""
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -70,6 +73,7 @@ class KeyRing:
                 row.key_hash, row.revoked_at, row.created_at = key_hash(key), None, now()
             else:
                 session.add(ApiKey(name=name, key_hash=key_hash(key)))
+        self.db.cache.pop("keys", None)
         return key
 
     def revoke(self, name: str) -> None:
@@ -79,6 +83,7 @@ class KeyRing:
             if row is None:
                 raise NotFoundError(f"no live key for user {echo(name)}")
             row.revoked_at = now()
+        self.db.cache.pop("keys", None)
 
     def list(self) -> list[KeyInfo]:
         """Every named key, live or revoked, by name."""
@@ -87,10 +92,17 @@ class KeyRing:
             return [KeyInfo(r.name, r.created_at, r.revoked_at) for r in rows]
 
     def _keys(self) -> tuple[list[tuple[str, str]], bool]:
-        """The live (name, hash) pairs, and whether any named key was ever made."""
+        """The live (name, hash) pairs, and whether any named key was ever made: read at most every
+        KEYS_TTL_S seconds (a key added or revoked by this process counts at once; by another, such as
+        the CLI, within that time), so a request does not cost a database query."""
+        cached = self.db.cache.get("keys")
+        if cached is not None and time.monotonic() - cached[0] < KEYS_TTL_S:
+            return cached[1]
         with self.db.session() as session:
             rows = session.execute(select(ApiKey.name, ApiKey.key_hash, ApiKey.revoked_at)).all()
-            return [(r[0], r[1]) for r in rows if r[2] is None], bool(rows)
+        keys = ([(r[0], r[1]) for r in rows if r[2] is None], bool(rows))
+        self.db.cache["keys"] = (time.monotonic(), keys)
+        return keys
 
     def required(self) -> bool:
         """Whether callers must show a key: one is set in the environment or a named key was ever made
