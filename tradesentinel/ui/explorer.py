@@ -4,7 +4,6 @@ the filtered set downloads as CSV; the URL follows the filters so a view can be 
 
 from __future__ import annotations
 
-import html
 import math
 import tempfile
 from dataclasses import dataclass
@@ -12,18 +11,16 @@ from dataclasses import dataclass
 import gradio as gr
 import polars as pl
 
-from tradesentinel.detectors.base import amount_words
-from tradesentinel.detectors.signals import describe
-from tradesentinel.errors import InvalidArgumentError, NotFoundError, TradeSentinelError
+from tradesentinel.errors import InvalidArgumentError, TradeSentinelError
 from tradesentinel.investigate.anomalies import page
-from tradesentinel.investigate.explain import explain
 from tradesentinel.investigate.export import csv_chunks, named, usd
 from tradesentinel.investigate.kinds import FILTER_KINDS
 from tradesentinel.investigate.query import AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
-from tradesentinel.investigate.types import Evidence, Explanation
-from tradesentinel.reference import FLOW_WORDS
+from tradesentinel.ui.explanation import explain_flow, explanation_html
 from tradesentinel.ui.links import Link, link_query
+
+__all__ = ["anomaly_table", "explain_flow", "explanation_html", "explorer_filters", "export_csv", "tab"]
 
 PAGE_SIZE = 50
 SORTS = {
@@ -120,59 +117,6 @@ def summary(total: int, query: AnomalyQuery, sort_label: str) -> str:
         f"**{total:,}** anomalies match; page **{number:,} of {pages:,}** (rows {first:,}-{last:,}), "
         f"sorted by {sort_label}. Click a row for its explanation."
     )
-
-
-def _evidence_html(items: list[Evidence]) -> str:
-    rows = []
-    for e in items:
-        link = f' <a href="{html.escape(e.url)}" target="_blank" rel="noopener">source</a>' if e.url else ""
-        rows.append(
-            f'<li id="explain-ev-{e.n}"><b>[{e.n}]</b> <i>{html.escape(e.collection)}</i> '
-            f"{html.escape(e.text)}{link}</li>"
-        )
-    return "<ol class='evidence'>" + "".join(rows) + "</ol>" if rows else "<p>No linked evidence.</p>"
-
-
-def explanation_html(result: Explanation) -> str:
-    """The explanation as HTML: narrative, detector scores, reasons and the numbered evidence."""
-    a = result.anomaly
-    esc = html.escape
-    banner = (
-        "<p class='demo-banner'>DEMO data: synthetic flows, fictitious sanctions and news.</p>"
-        if a.demo
-        else ""
-    )
-    detectors = "".join(
-        f"<tr><td>{esc(d.detector)}</td><td>{'' if d.score is None else f'{d.score:.2f}'}</td></tr>"
-        for d in a.detectors
-    )
-    reasons = (
-        "".join(
-            f"<tr><td>{esc(r.detector)}</td><td>{esc(describe(r.signal))}</td>"
-            f"<td>{esc(r.label)} {esc(r.comparison)}</td><td>{esc(amount_words(r.observed, r.unit))}</td>"
-            f"<td>{esc(amount_words(r.expected, r.unit))}</td><td>{r.magnitude:.1f}</td></tr>"
-            for r in a.reasons
-        )
-        or "<tr><td colspan=6>no reasons recorded for this flow</td></tr>"
-    )
-    return f"""<div class="explanation" data-flow-id="{esc(a.flow_id)}">{banner}
-<h3>{a.period:%Y-%m} {esc(a.reporter)} {FLOW_WORDS.get(a.flow, esc(a.flow))} {esc(a.partner)} ({esc(a.flow)}), HS {esc(a.hs_code)}</h3>
-<p>{esc(result.hs_description or "")}</p>
-<p><b>score {a.score:.4f}</b>, rank {a.rank:,}, kind {esc(a.kind)}{f", labelled {esc(a.label)}" if a.label else ""}; value {esc(usd(a.value_usd))}</p>
-<h4>Narrative ({esc(result.narrative.mode)})</h4><p class="narrative">{esc(result.narrative.text)}</p>
-<h4>Detectors</h4><table><tr><th>detector</th><th>score</th></tr>{detectors}</table>
-<h4>Reasons: observed vs expected</h4>
-<table><tr><th>detector</th><th>signal</th><th>what was compared</th><th>observed</th><th>expected</th>
-<th>strength</th></tr>{reasons}</table>
-<h4>Evidence</h4>{_evidence_html(result.evidence)}</div>"""
-
-
-def explain_flow(store: TableStore, flow_id: str) -> str:
-    """HTML explanation of `flow_id` (evidence narrative), or a line saying it is unknown."""
-    try:
-        return explanation_html(explain(store, flow_id))
-    except NotFoundError:
-        return f"<p>No scored flow with id {html.escape(flow_id)}.</p>"
 
 
 def export_csv(store: TableStore, query: AnomalyQuery) -> str:

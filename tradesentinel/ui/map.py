@@ -8,10 +8,7 @@ figure stays small however many anomalies match; plotly loads its world outline 
 from __future__ import annotations
 
 import json
-import math
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 import gradio as gr
@@ -23,116 +20,17 @@ from tradesentinel.errors import InvalidArgumentError, TradeSentinelError
 from tradesentinel.investigate.query import AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.reference import country_name
+from tradesentinel.ui.geo import centroids, great_circle, split_at_antimeridian
+from tradesentinel.ui.map_data import arc_table, country_table, readable, volumes
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+__all__ = ["build_map", "centroids", "great_circle", "map_filters", "split_at_antimeridian", "tab", "volumes"]
+
 TOPOJSON_URL = "/static/topojson/"
 PLOT_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
 MAX_ARCS = 300
 """Most arcs drawn (the corridors with the most value at stake, or the largest share when normalised)."""
-ARC_POINTS = 24
 WIDTHS = (1.0, 2.0, 3.5, 6.0)
 """Line widths of the four value-at-stake quartiles of the drawn arcs."""
-
-
-@lru_cache(maxsize=1)
-def centroids() -> dict[str, tuple[float, float]]:
-    """ISO3 -> (lon, lat) of each country's centroid, read once from the bundled world map."""
-    topology = json.loads((ASSETS / "world_110m.json").read_text())
-    return {
-        g["id"]: tuple(g["properties"]["ct"])
-        for g in topology["objects"]["countries"]["geometries"]
-        if g.get("id") and g.get("properties", {}).get("ct")
-    }
-
-
-def stake(frame: pl.DataFrame) -> pl.Expr:
-    """Value at stake when the scores carry it, else the flow's value."""
-    return pl.col("value_at_stake_usd" if "value_at_stake_usd" in frame.columns else "value_usd")
-
-
-def country_table(anomalies: pl.DataFrame, volumes: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Per country (as reporter or partner): anomalies, highest score, value at stake, and with `volumes`
-    (iso3, trade_usd) the share of its trade at stake."""
-    sides = pl.concat(
-        [
-            anomalies.select(pl.col(side).alias("iso3"), "score", stake(anomalies).alias("at_stake"))
-            for side in ("reporter", "partner")
-        ]
-    )
-    table = (
-        sides.group_by("iso3")
-        .agg(pl.len().alias("anomalies"), pl.col("score").max().alias("max_score"), pl.col("at_stake").sum())
-        .sort("anomalies", descending=True)
-    )
-    if volumes is not None:
-        table = table.join(volumes, on="iso3", how="left").with_columns(
-            (pl.col("at_stake") / pl.col("trade_usd")).alias("share")
-        )
-    return table
-
-
-def arc_table(anomalies: pl.DataFrame, volumes: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One row per reporter->partner corridor: anomalies, value at stake, highest score, and with
-    `volumes` (reporter, partner, trade_usd) the share of the corridor's trade at stake."""
-    arcs = anomalies.group_by("reporter", "partner").agg(
-        pl.len().alias("anomalies"),
-        stake(anomalies).sum().alias("at_stake"),
-        pl.col("score").max().alias("max_score"),
-    )
-    if volumes is not None:
-        arcs = arcs.join(volumes, on=["reporter", "partner"], how="left").with_columns(
-            (pl.col("at_stake") / pl.col("trade_usd")).alias("share")
-        )
-    return arcs.sort(["at_stake", "max_score"], descending=True)
-
-
-def volumes(store: TableStore) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Total trade value per country and per corridor over every scored flow (remembered per snapshot)."""
-    snapshot = store.snapshot()
-
-    def build() -> tuple[pl.DataFrame, pl.DataFrame]:
-        flows = snapshot.anomalies.select("reporter", "partner", "value_usd")
-        corridors = flows.group_by("reporter", "partner").agg(pl.col("value_usd").sum().alias("trade_usd"))
-        countries = (
-            pl.concat([flows.select(pl.col(s).alias("iso3"), "value_usd") for s in ("reporter", "partner")])
-            .group_by("iso3")
-            .agg(pl.col("value_usd").sum().alias("trade_usd"))
-        )
-        return countries, corridors
-
-    return store.remembered(("volumes", id(snapshot)), build)
-
-
-def great_circle(
-    a: tuple[float, float], b: tuple[float, float], n: int = ARC_POINTS
-) -> list[tuple[float, float]]:
-    """n points (lon, lat) along the shorter great circle from a to b."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    p1 = (math.cos(lat1) * math.cos(lon1), math.cos(lat1) * math.sin(lon1), math.sin(lat1))
-    p2 = (math.cos(lat2) * math.cos(lon2), math.cos(lat2) * math.sin(lon2), math.sin(lat2))
-    omega = math.acos(max(-1.0, min(1.0, sum(x * y for x, y in zip(p1, p2, strict=True)))))
-    if omega < 1e-9:
-        return [a] * n
-    points = []
-    for i in range(n):
-        t = i / (n - 1)
-        s1, s2 = math.sin((1 - t) * omega) / math.sin(omega), math.sin(t * omega) / math.sin(omega)
-        x, y, z = (s1 * u + s2 * v for u, v in zip(p1, p2, strict=True))
-        points.append((math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))))
-    return points
-
-
-def split_at_antimeridian(points: list[tuple[float, float]]) -> tuple[list[float | None], list[float | None]]:
-    """lon and lat lists with a gap (None) where the path crosses 180 degrees, so no line wraps the map."""
-    lons: list[float | None] = []
-    lats: list[float | None] = []
-    for i, (lon, lat) in enumerate(points):
-        if i and abs(lon - points[i - 1][0]) > 180:
-            lons.append(None)
-            lats.append(None)
-        lons.append(lon)
-        lats.append(lat)
-    return lons, lats
 
 
 def _arc_traces(arcs: pl.DataFrame, metric: str) -> list[go.Scattergeo]:
@@ -294,21 +192,6 @@ def explore_link(query: AnomalyQuery) -> str:
     if query.period_from:
         params |= {"from": f"{query.period_from:%Y-%m}", "to": f"{query.period_to:%Y-%m}"}
     return urlencode({k: v for k, v in params.items() if v})
-
-
-def readable(countries: pl.DataFrame) -> pl.DataFrame:
-    """The per-country table as the tab shows it: names, formatted USD, shares in percent."""
-    money = lambda c: pl.col(c).map_elements(lambda v: f"${v:,.0f}", return_dtype=pl.String)
-    columns = [
-        pl.col("iso3"),
-        pl.col("iso3").map_elements(country_name, return_dtype=pl.String).alias("country"),
-        pl.col("anomalies"),
-        pl.col("max_score").round(4).alias("max score"),
-        money("at_stake").alias("at stake"),
-    ]
-    if "share" in countries.columns:
-        columns += [money("trade_usd").alias("trade"), (pl.col("share") * 100).round(2).alias("% at stake")]
-    return countries.select(columns)
 
 
 def build_map(
