@@ -64,6 +64,14 @@ class AnomalyQuery(BaseModel):
     country: Country = Field(None, description="Reporter or partner (ISO3).")
     reporter: Country = Field(None, description="Reporting country (ISO3).")
     partner: Country = Field(None, description="Partner country (ISO3).")
+    counterpart: Country = Field(
+        None, description="With `country`: the other side of the trade (flows between the two, either way)."
+    )
+    origin: Country = Field(
+        None, description="Goods shipped from (ISO3): the exporter's or the importer's report."
+    )
+    destination: Country = Field(None, description="Goods shipped to (ISO3), either side's report.")
+    flow: Literal["X", "M", "RX", "RM"] | None = Field(None, description="Flow code of the report.")
     hs: str | None = Field(None, pattern=r"^\d{1,6}$", description="HS code prefix, e.g. 8542.")
     period_from: Month = Field(None, description="First month, YYYY-MM, inclusive.")
     period_to: Month = Field(None, description="Last month, YYYY-MM, inclusive.")
@@ -104,6 +112,12 @@ class AnomalyQuery(BaseModel):
             expr &= pl.col("reporter") == self.reporter
         if self.partner:
             expr &= pl.col("partner") == self.partner
+        if self.counterpart:
+            expr &= (pl.col("reporter") == self.counterpart) | (pl.col("partner") == self.counterpart)
+        if self.origin or self.destination:
+            expr &= _goods_direction(self.origin, self.destination)
+        if self.flow:
+            expr &= pl.col("flow") == self.flow
         if self.hs:
             expr &= pl.col("hs_code").str.starts_with(self.hs)
         if self.period_from:
@@ -121,3 +135,17 @@ class AnomalyQuery(BaseModel):
         if self.order is not None:
             return self.order == "desc"
         return self.sort != "rank"
+
+
+def _goods_direction(origin: str | None, destination: str | None) -> pl.Expr:
+    """Flows carrying goods from `origin` to `destination` as either side reports them: the exporter's
+    X/RX row (reporter = origin) or the importer's M/RM row (reporter = destination)."""
+    exported = pl.col("flow").is_in(["X", "RX"])
+    imported = pl.col("flow").is_in(["M", "RM"])
+    if origin:
+        exported &= pl.col("reporter") == origin
+        imported &= pl.col("partner") == origin
+    if destination:
+        exported &= pl.col("partner") == destination
+        imported &= pl.col("reporter") == destination
+    return exported | imported
