@@ -21,6 +21,7 @@ TOOLS: dict[str, Callable[..., ToolResult]] = {
     "explain_flow": tools.explain_flow,
     "corridor": tools.corridor_summary,
     "screen": lookups.screen_name,
+    "listed_parties": lookups.listed_parties,
     "hs_code": lookups.hs_code,
     "hs_search": lookups.hs_for_product,
     "news": lookups.find_news,

@@ -25,7 +25,6 @@ from tradesentinel.assistant.tools import Context
 from tradesentinel.assistant.types import Answer
 from tradesentinel.config import Settings
 
-
 FRAMING_TOKENS = 40
 """Most tokens the model may write for its one framing sentence (a sentence; speed on CPU)."""
 

@@ -101,6 +101,61 @@ def screen_name(ctx: Context, name: str, lists: tuple[str, ...] | None = None) -
     return ToolResult(tool="screen", args=args, facts=tuple(facts), answer=answer, lead=lead)
 
 
+def listed_parties(ctx: Context, country_code: str, entity_type: str | None = None) -> ToolResult:
+    """Listed parties tied to a country, newest listing first; none found is a fact naming the lists."""
+    found = screening.listed_in(ctx.tables, country_code, entity_type=entity_type)
+    checked = _lists_words(found.lists)
+    kind = f"{entity_type} " if entity_type else ""
+    args = {"country_code": country_code, "entity_type": entity_type}
+    answer = {"entries": [f"{m.list}:{m.entry_id}" for m in found.entries], "total": found.total}
+    if not found.entries:
+        sentence = f"No {kind}entry on {checked} names {country(country_code)}"
+        fact = Fact(
+            sentence=sentence,
+            source=source("sanctions", f"country:{country_code}", sentence + "."),
+            polarity=Polarity.NOT_LISTED,
+            data={"kind": "listed_in", "total": 0},
+        )
+        facts: list[Fact] = [fact]
+    else:
+        facts = []
+        for m in found.entries:
+            listed = f", listed on {m.listed_on}" if m.listed_on else ""
+            sentence = f"{m.list} entry {m.entry_id}: {m.name} ({m.entity_type or 'party'}; programmes {', '.join(m.programmes) or 'none given'}{listed})"
+            facts.append(
+                Fact(
+                    sentence=sentence,
+                    source=source(
+                        "sanctions",
+                        f"{m.list}:{m.entry_id}",
+                        sentence + ".",
+                        countries=m.countries,
+                        list=m.list,
+                    ),
+                    polarity=Polarity.LISTED,
+                    data={"kind": "listed_in", "entry": f"{m.list}:{m.entry_id}"},
+                )
+            )
+    if found.caveat:
+        facts.append(
+            Fact(
+                sentence=found.caveat[:1].upper() + found.caveat[1:],
+                source=facts[0].source,
+                data={"kind": "caveat"},
+            )
+        )
+    lead = f"{found.total:,} {kind}entries on {checked} name {country(country_code)}" + (
+        "; the newest:" if found.entries else "."
+    )
+    return ToolResult(
+        tool="listed_parties",
+        args=args,
+        facts=tuple(facts),
+        answer=answer,
+        lead=lead if found.entries else None,
+    )
+
+
 def _hs_fact(code: hs.HSCode) -> Fact:
     level = {2: "chapter", 4: "heading", 6: "subheading"}[code.level]
     parents = "; ".join(

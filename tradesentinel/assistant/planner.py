@@ -52,6 +52,22 @@ _SCREEN = _rx(
     r"санкц",
     r"кто так",
 )
+_PARTIES = re.compile(
+    r"\b(?:which|what|list|who are|show|any|name)\b.{0,40}\b(?P<what>part(?:y|ies)|entit(?:y|ies)|compan(?:y|ies)|firms?"
+    r"|individuals?|persons?|people|vessels?|ships?|banks?|aircraft)\b",
+    re.IGNORECASE,
+)
+_ENTITY_TYPES = {
+    "individual": "individual",
+    "person": "individual",
+    "people": "individual",
+    "vessel": "vessel",
+    "ship": "vessel",
+    "aircraft": "aircraft",
+    "compan": "entity",
+    "firm": "entity",
+    "bank": "entity",
+}
 _HS = _rx(
     r"\bcover",
     r"\bdescri",
@@ -213,6 +229,8 @@ def intent_of(question: str, slots: Slots) -> str:
     named = bool(slots.names or slots.identifiers)
     if slots.flow_id:
         return "explain"
+    if slots.countries and _PARTIES.search(question) and _SCREEN.search(question):
+        return "parties"
     if slots.identifiers or (named and _SCREEN.search(question) and not _EVASION.search(question)):
         return "screen"
     if slots.product and not slots.hs_codes:
@@ -273,6 +291,13 @@ def calls_for(intent: str, slots: Slots, question: str) -> tuple[Call, ...]:
     if intent == "screen":
         targets = list(slots.identifiers) or list(slots.names[:2])
         return tuple(Call(tool="screen", args={"name": t}) for t in targets)
+    if intent == "parties":
+        what = (_PARTIES.search(question) or {"what": ""})["what"].lower()
+        entity = next((v for k, v in _ENTITY_TYPES.items() if what.startswith(k)), None)
+        return tuple(
+            Call(tool="listed_parties", args={"country_code": c, "entity_type": entity})
+            for c in slots.countries[:2]
+        )
     if intent == "hs":
         return tuple(Call(tool="hs_code", args={"code": c}) for c in slots.hs_codes[:3])
     if intent == "hs_search":
@@ -337,7 +362,9 @@ def _is_followup(question: str, slots: Slots, intent: str) -> bool:
 
 def _followup(question: str, slots: Slots, prev: Turn) -> Plan | None:
     before = prev.restored()
-    if _NEXT.search(question) and prev.intent in ("top", "evasion"):
+    if _NEXT.search(question) and prev.intent not in ("top", "evasion"):
+        return None  # nothing listed to continue: a new question
+    if _NEXT.search(question):
         k = slots.k or prev.k or 5
         offset = prev.offset + (prev.k or len(prev.flow_ids) or 5)
         call = Call(

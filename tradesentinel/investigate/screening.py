@@ -192,3 +192,34 @@ def screen(
         lists=status,
         caveat=_caveat(status),
     )
+
+
+class ListedParties(BaseModel):
+    """Listed parties tied to a country (address, nationality, registration), newest listing first."""
+
+    country: str
+    entries: list[ScreenMatch]
+    total: int
+    lists: list[ListStatus]
+    caveat: str | None
+
+
+def listed_in(
+    tables: TableStore, country: str, *, entity_type: str | None = None, limit: int = 10
+) -> ListedParties:
+    """Entries of the loaded lists that name `country` (ISO3), optionally of one entity type."""
+    sanctions = tables.table("sanctions")
+    status = list_status(tables)
+    if sanctions is None or sanctions.is_empty():
+        return ListedParties(country=country, entries=[], total=0, lists=status, caveat=_caveat(status))
+    found = sanctions.filter(pl.col("countries").list.contains(country))
+    if entity_type:
+        found = found.filter(pl.col("entity_type") == entity_type)
+    shown = found.sort("listed_on", descending=True, nulls_last=True).head(limit)
+    entries = [
+        _entry_match(r, r["name"], is_alias=False, by="name", score=100.0, view="country")
+        for r in shown.iter_rows(named=True)
+    ]
+    return ListedParties(
+        country=country, entries=entries, total=found.height, lists=status, caveat=_caveat(status)
+    )
