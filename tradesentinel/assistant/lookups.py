@@ -220,6 +220,17 @@ def hs_for_product(ctx: Context, words: str) -> ToolResult:
     )
 
 
+WITHHELD = "a headline that reads as an instruction to the assistant (shown as data in the evidence list)"
+
+
+def _quoted(text: str) -> str:
+    """Outside text as a fact may state it: its instruction-like sentences withheld (data, never orders)."""
+    from tradesentinel.assistant.prompt import data_only
+
+    clean = data_only(text).strip()
+    return clean if clean else WITHHELD
+
+
 def find_news(
     ctx: Context,
     *,
@@ -253,7 +264,7 @@ def find_news(
         return ToolResult(tool="news", args=args, facts=(fact,), answer={"news_ids": [], "total": 0})
     facts = tuple(
         Fact(
-            sentence=f"{item.date}: {item.title}",
+            sentence=f"{item.date}: {_quoted(item.title)}",
             source=source(
                 "news",
                 item.news_id,
@@ -329,11 +340,9 @@ def search_evidence(
         for h in searcher.search(text, k=k, filters=filters)
         if (h.vector_score or 0) >= 0.35 or (h.keyword_score or 0) >= 0.5
     ]
-    from tradesentinel.assistant.prompt import data_only
-
     facts = tuple(
         Fact(
-            sentence=data_only(h.text).strip().rstrip("."),
+            sentence=_quoted(h.text).rstrip("."),
             source=h,
             data={"kind": "document", "doc_id": h.doc_id},
         )

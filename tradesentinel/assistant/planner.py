@@ -259,7 +259,9 @@ def intent_of(question: str, slots: Slots) -> str:
         return "hs"
     if len(slots.countries) >= 2 or (slots.reporter and slots.flow):
         return "corridor"
-    if _TRADE.search(question) or slots.countries or slots.hs_codes or slots.kind:
+    if _TRADE.search(question) or slots.hs_codes or slots.kind:
+        return "top"
+    if slots.countries and len(question.split()) <= 3:  # "Kazakhstan?": its anomalies
         return "top"
     if named:
         return "screen"

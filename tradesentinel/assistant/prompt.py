@@ -21,7 +21,9 @@ _INSTRUCTION = re.compile(
     r"|\b(?:you are now|you must now|act as|pretend to be|new instructions?|system prompt|jailbreak)\b"
     r"|\b(?:say|respond|reply|answer|output|print|write|repeat)\b\s+(?:only\s+|exactly\s+|just\s+|with\s+)*"
     r"(?:the\s+(?:word|phrase|text)s?\s+)?[\"'“‘]"
-    r"|<\s*/?\s*(?:system|evidence|instructions?)\b|\[/?INST\]|<\|im_(?:start|end)\|>",
+    r"|<\s*/?\s*(?:system|evidence|instructions?|facts)\b|\[/?INST\]|<\|im_(?:start|end)\|>"
+    r"|\b(?:say|state|claim|report|answer|reply|respond|conclude)\s+(?:to\s+\w+\s+)?that\b"
+    r"|\btell\s+(?:the\s+)?(?:user|analyst|reader|them|everyone|people)\b|\bsystem\s*:|\bassistant\s*:",
     re.IGNORECASE,
 )
 _NEUTRAL = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})

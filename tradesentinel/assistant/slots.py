@@ -173,6 +173,7 @@ def _direction(question: str, spans: list[tuple[int, int, str]]) -> dict[str, ob
 def _names(question: str, spans: list[tuple[int, int, str]]) -> tuple[str, ...]:
     """Party names: quoted strings first, then capitalised runs (any script) that are not countries."""
     names = [m[1].strip() for m in _QUOTED.finditer(question)]
+    names += [m[0] for m in _LISTED_STYLE.finditer(question)]  # "KHABAROV, Dmitriy": as lists write people
     names += [n for n in organisations_in(question) if n not in names]
     masked = question
     for start, end, _ in spans:
@@ -188,12 +189,14 @@ def _names(question: str, spans: list[tuple[int, int, str]]) -> tuple[str, ...]:
         words = [w for w in run.split() if w.lower() not in _LEAD_WORDS]
         if words and " ".join(words) not in names:
             names.append(" ".join(words))
-    return tuple(n for n in names if len(n) >= 3 and not _ID_CONTEXT.fullmatch(n + " 00000"))
+    kept = [n for n in names if len(n) >= 3 and not _ID_CONTEXT.fullmatch(n + " 00000")]
+    return tuple(n for n in kept if not any(n != other and n in other for other in kept))  # the longest form
 
 
+_LISTED_STYLE = re.compile(r"\b[A-Z][A-Z'’-]{2,},\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}")
 _ID_CONTEXT = re.compile(
-    r"\b(?:IMO|passport|tax\s+id|TIN|INN|OGRN|registration|company\s+(?:number|no\.?)|SWIFT|BIC|national\s+id"
-    r"|id\s+(?:number|no\.?)|number|no\.)\s*[:#]?\s*([A-Z0-9][A-Z0-9/\-.]{3,})",
+    r"\b(?:IMO|passport|tax\s+id|TIN|INN|OGRN|registration|company|SWIFT|BIC|national\s+id|id|licen[cs]e)"
+    r"(?:\s+(?:number|no\.?|code|id))?\s*[:#]?\s*([A-Z0-9/\-.]*\d[A-Z0-9/\-.]*)",
     re.IGNORECASE,
 )
 

@@ -70,8 +70,9 @@ def patterns(tables: TableStore, query: AnomalyQuery, *, limit: int = 5) -> Patt
         return Patterns(rows=[], total=0, method="sanctions-side flows of the scoring run")
     grouped = (
         frame.with_columns(_route_columns())
-        .group_by("origin", "via", "onward", "hs4")
+        .group_by("origin", "via", "hs4")
         .agg(
+            pl.col("onward").any(),
             pl.len().alias("flows"),
             pl.col("value_usd").sum().alias("value_usd"),
             pl.col("period").min().alias("first"),
