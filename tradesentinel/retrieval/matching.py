@@ -175,10 +175,10 @@ class NameIndex:
         if not norm:
             return []
         best: dict[int, tuple[float, int, str]] = {}
-        for view, needle, haystack in (
-            ("normalised", _sorted(norm), self._norm),
-            ("transliteration", _sorted(fold_name(norm)), self._fold),
-        ):
+        views = [("normalised", _sorted(norm), self._norm)]
+        if " " in norm or len(norm) >= 6:  # folding a short single word ("waad" -> "vad") invents matches
+            views.append(("transliteration", _sorted(fold_name(norm)), self._fold))
+        for view, needle, haystack in views:
             found = process.extract(
                 needle, haystack, scorer=fuzz.ratio, score_cutoff=threshold, limit=max(limit * 5, 50)
             )  # tokens pre-sorted: token-sort ratio
