@@ -787,6 +787,7 @@ def build_cases(data_dir: Path, *, seed: int = 7) -> list[Case]:
         *total_cases(flagged),
         *screen_cases(sanctions, rng),
         *parties_cases(sanctions),
+        *more_negatives(flagged, sanctions),
         *hs_cases(hs, rng),
         *hs_search_cases(hs),
         *corridor_cases(flagged, data_dir),
@@ -899,4 +900,36 @@ def hs_search_cases(hs: pl.DataFrame) -> list[Case]:
             )
 
         cases.append(Case(f"hs-search-{word}", "hs", f"Which HS code is used for {word}?", check))
+    return cases
+
+
+def more_negatives(flagged: pl.DataFrame, sanctions: pl.DataFrame) -> list[Case]:
+    """Questions whose right answer is that nothing matches."""
+    first_year = min(p.year for p in flagged["period"].to_list()) - 5
+
+    def no_flows(a: dict) -> str:
+        got = _call(a, "top_anomalies").get("answer", {})
+        return _ok(
+            got.get("flow_ids") == [] and "No flagged flow" in a["text"], f"listed {got.get('flow_ids')}"
+        )
+
+    cases = [
+        Case("top-none", "top", f"What are the top 3 anomalies in {first_year}?", no_flows, negative=True)
+    ]
+    named = set(sanctions.explode("countries")["countries"].drop_nulls().to_list())
+    empty = next(c for c in ("ISL", "NZL", "URY", "MLT") if c not in named)
+
+    def no_parties(a: dict) -> str:
+        got = _call(a, "listed_parties").get("answer", {})
+        return _ok(got.get("entries") == [] and "No " in a["text"], f"listed {got.get('entries')}")
+
+    cases.append(
+        Case(
+            f"parties-none-{empty}",
+            "parties",
+            f"Which companies in {_name(empty)} are sanctioned?",
+            no_parties,
+            negative=True,
+        )
+    )
     return cases

@@ -74,7 +74,12 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     """A question for the assistant, with the previous turns of the conversation (newest last)."""
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION, description="Plain-language question.")
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION,
+        description=f"Plain-language question, 1 to {MAX_QUESTION} characters, not blank.",
+        json_schema_extra={"pattern": r"\S"},
+    )
     history: list[Turn] = Field(
         default_factory=list, max_length=20, description="Previous answers' `turn` objects, oldest first."
     )
@@ -83,5 +88,5 @@ class AskRequest(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("the question is blank")
+            raise ValueError(f"the question is blank: ask 1 to {MAX_QUESTION} characters of text")
         return value

@@ -10,6 +10,7 @@ instruction is noted and never followed; a question outside the assistant's doma
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -224,48 +225,41 @@ def slots_json(slots: Slots) -> dict[str, Any]:
     return out
 
 
+def _is_hs_question(q: str, s: Slots) -> bool:
+    asks_more = _EXPLAIN.search(q) or _COUNT.search(q) or _TOP.search(q)
+    return bool(s.hs_codes and _HS.search(q) and not asks_more)
+
+
+def _screens(q: str, s: Slots) -> bool:
+    return bool(s.identifiers or (s.names and _SCREEN.search(q) and not _EVASION.search(q)))
+
+
+Rule = Callable[[str, Slots], object]
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("explain", lambda q, s: s.flow_id),
+    ("parties", lambda q, s: s.countries and _PARTIES.search(q) and _SCREEN.search(q)),
+    ("screen", _screens),
+    ("hs_search", lambda q, s: s.product and not s.hs_codes),
+    ("hs", _is_hs_question),
+    ("evasion", lambda q, s: _EVASION.search(q)),
+    ("explain", lambda q, s: _EXPLAIN.search(q)),
+    ("count", lambda q, s: _COUNT.search(q)),
+    ("total", lambda q, s: _TOTAL.search(q)),
+    ("news", lambda q, s: _NEWS.search(q)),
+    ("corridor", lambda q, s: _CORRIDOR.search(q) and s.countries),
+    ("top", lambda q, s: _TOP.search(q) or s.k),
+    ("hs", lambda q, s: s.hs_codes and not s.countries and not s.period_from),
+    ("corridor", lambda q, s: len(s.countries) >= 2 or (s.reporter and s.flow)),
+    ("top", lambda q, s: _TRADE.search(q) or s.hs_codes or s.kind),
+    ("top", lambda q, s: s.countries and len(q.split()) <= 3),  # "Kazakhstan?": its anomalies
+    ("screen", lambda q, s: s.names or s.identifiers),
+)
+"""The intent rules, in order: the first that holds names the intent (none: off topic)."""
+
+
 def intent_of(question: str, slots: Slots) -> str:
-    """The intent a question asks for, from its words and slots (first rule that applies)."""
-    named = bool(slots.names or slots.identifiers)
-    if slots.flow_id:
-        return "explain"
-    if slots.countries and _PARTIES.search(question) and _SCREEN.search(question):
-        return "parties"
-    if slots.identifiers or (named and _SCREEN.search(question) and not _EVASION.search(question)):
-        return "screen"
-    if slots.product and not slots.hs_codes:
-        return "hs_search"
-    if (
-        slots.hs_codes
-        and _HS.search(question)
-        and not (_EXPLAIN.search(question) or _COUNT.search(question) or _TOP.search(question))
-    ):
-        return "hs"
-    if _EVASION.search(question):
-        return "evasion"
-    if _EXPLAIN.search(question):
-        return "explain"
-    if _COUNT.search(question):
-        return "count"
-    if _TOTAL.search(question):
-        return "total"
-    if _NEWS.search(question):
-        return "news"
-    if _CORRIDOR.search(question) and slots.countries:
-        return "corridor"
-    if _TOP.search(question) or slots.k:
-        return "top"
-    if slots.hs_codes and not slots.countries and not slots.period_from:
-        return "hs"
-    if len(slots.countries) >= 2 or (slots.reporter and slots.flow):
-        return "corridor"
-    if _TRADE.search(question) or slots.hs_codes or slots.kind:
-        return "top"
-    if slots.countries and len(question.split()) <= 3:  # "Kazakhstan?": its anomalies
-        return "top"
-    if named:
-        return "screen"
-    return "off_topic"
+    """The intent a question asks for, from its words and slots (the first rule that applies)."""
+    return next((intent for intent, rule in RULES if rule(question, slots)), "off_topic")
 
 
 def anomaly_query(slots: Slots) -> AnomalyQuery:
@@ -288,67 +282,80 @@ def anomaly_query(slots: Slots) -> AnomalyQuery:
     return AnomalyQuery.of(**fields)
 
 
-def calls_for(intent: str, slots: Slots, question: str) -> tuple[Call, ...]:
-    """The tool calls that answer `intent` with these slots."""
-    if intent == "screen":
-        targets = list(slots.identifiers) or list(slots.names[:2])
-        return tuple(Call(tool="screen", args={"name": t}) for t in targets)
-    if intent == "parties":
-        what = (_PARTIES.search(question) or {"what": ""})["what"].lower()
-        entity = next((v for k, v in _ENTITY_TYPES.items() if what.startswith(k)), None)
-        return tuple(
-            Call(tool="listed_parties", args={"country_code": c, "entity_type": entity})
-            for c in slots.countries[:2]
-        )
-    if intent == "hs":
-        return tuple(Call(tool="hs_code", args={"code": c}) for c in slots.hs_codes[:3])
-    if intent == "hs_search":
-        return (Call(tool="hs_search", args={"words": slots.product}),)
-    if intent == "news":
-        return (
-            Call(
-                tool="news",
-                args={
-                    "countries": slots.countries[:2],
-                    "period_from": slots.period_from,
-                    "period_to": slots.period_to,
-                    "names": slots.names[:2],
-                },
-            ),
-        )
-    if intent == "explain":
-        args: dict[str, Any] = {
-            "hs_code": slots.hs_codes[0] if slots.hs_codes else None,
-            "period_from": slots.period_from,
-            "period_to": slots.period_to,
+def _screen_calls(slots: Slots, question: str) -> tuple[Call, ...]:
+    targets = list(slots.identifiers) or list(slots.names[:2])
+    return tuple(Call(tool="screen", args={"name": t}) for t in targets)
+
+
+def _parties_calls(slots: Slots, question: str) -> tuple[Call, ...]:
+    what = (_PARTIES.search(question) or {"what": ""})["what"].lower()
+    entity = next((v for k, v in _ENTITY_TYPES.items() if what.startswith(k)), None)
+    return tuple(
+        Call(tool="listed_parties", args={"country_code": c, "entity_type": entity})
+        for c in slots.countries[:2]
+    )
+
+
+def _explain_calls(slots: Slots, question: str) -> tuple[Call, ...]:
+    if slots.flow_id:
+        return (Call(tool="explain_flow", args={"flow_id": slots.flow_id}),)
+    args: dict[str, Any] = {
+        "hs_code": slots.hs_codes[0] if slots.hs_codes else None,
+        "period_from": slots.period_from,
+        "period_to": slots.period_to,
+    }
+    if slots.reporter or slots.partner:
+        args |= {"reporter": slots.reporter, "partner": slots.partner, "flow": slots.flow}
+    elif slots.origin or slots.destination:
+        args |= {"origin": slots.origin, "destination": slots.destination}
+    elif len(slots.countries) == 2 and not slots.pair:
+        args |= {"origin": slots.countries[0], "destination": slots.countries[1]}
+    elif slots.countries:
+        args |= {
+            "country": slots.countries[0],
+            "counterpart": slots.countries[1] if len(slots.countries) > 1 else None,
         }
-        if slots.reporter or slots.partner:
-            args |= {"reporter": slots.reporter, "partner": slots.partner, "flow": slots.flow}
-        elif slots.origin or slots.destination:
-            args |= {"origin": slots.origin, "destination": slots.destination}
-        elif len(slots.countries) == 2 and not slots.pair:
-            args |= {"origin": slots.countries[0], "destination": slots.countries[1]}
-        elif slots.countries:
-            args |= {
-                "country": slots.countries[0],
-                "counterpart": slots.countries[1] if len(slots.countries) > 1 else None,
-            }
-        return (Call(tool="explain_flow", args={k: v for k, v in args.items() if v is not None}),)
-    query = anomaly_query(slots)
-    if intent == "count":
-        return (Call(tool="count_anomalies", args={"query": query, "top_of": slots.top_of}),)
-    if intent == "total":
-        return (Call(tool="total_value", args={"query": query}),)
-    if intent == "evasion":
-        return (Call(tool="evasion_patterns", args={"query": query, "k": slots.k or 5}),)
-    if intent == "corridor":
-        return (Call(tool="corridor", args={"query": query}),)
-    return (
+    return (Call(tool="explain_flow", args={k: v for k, v in args.items() if v is not None}),)
+
+
+def _news_calls(slots: Slots, question: str) -> tuple[Call, ...]:
+    args = {
+        "countries": slots.countries[:2],
+        "period_from": slots.period_from,
+        "period_to": slots.period_to,
+        "names": slots.names[:2],
+    }
+    return (Call(tool="news", args=args),)
+
+
+CALLS: dict[str, Callable[[Slots, str], tuple[Call, ...]]] = {
+    "screen": _screen_calls,
+    "parties": _parties_calls,
+    "hs": lambda slots, q: tuple(Call(tool="hs_code", args={"code": c}) for c in slots.hs_codes[:3]),
+    "hs_search": lambda slots, q: (Call(tool="hs_search", args={"words": slots.product}),),
+    "news": _news_calls,
+    "explain": _explain_calls,
+    "count": lambda slots, q: (
+        Call(tool="count_anomalies", args={"query": anomaly_query(slots), "top_of": slots.top_of}),
+    ),
+    "total": lambda slots, q: (Call(tool="total_value", args={"query": anomaly_query(slots)}),),
+    "evasion": lambda slots, q: (
+        Call(tool="evasion_patterns", args={"query": anomaly_query(slots), "k": slots.k or 5}),
+    ),
+    "corridor": lambda slots, q: (Call(tool="corridor", args={"query": anomaly_query(slots)}),),
+    "top": lambda slots, q: (
         Call(
             tool="top_anomalies",
-            args={"query": query, "k": slots.k or 5, "offset": 0, "by_value": slots.by_value},
+            args={"query": anomaly_query(slots), "k": slots.k or 5, "offset": 0, "by_value": slots.by_value},
         ),
-    )
+    ),
+}
+"""The calls that answer each intent, from the question's slots."""
+
+
+def calls_for(intent: str, slots: Slots, question: str) -> tuple[Call, ...]:
+    """The tool calls that answer `intent` with these slots."""
+    return CALLS.get(intent, CALLS["top"])(slots, question)
 
 
 def _is_followup(question: str, slots: Slots, intent: str) -> bool:

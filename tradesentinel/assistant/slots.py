@@ -117,56 +117,58 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() else _NUMBER_WORDS[text.lower()]
 
 
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_TO, _FROM = r"\b(?:to|into)\s*$", r"\bfrom\s*$"
+ONE_COUNTRY: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
+    ("before", _rx(rf"{_RE_X}\s+(?:\w+\s+){{0,4}}(?:to|into)\s*$"), {"partner": "{c}", "flow": "RX"}),
+    ("before", _rx(rf"{_FLOW_X}\s+(?:\w+\s+){{0,4}}(?:to|into|for)\s*$"), {"destination": "{c}"}),
+    ("before", _rx(rf"{_FLOW_M}\s+(?:\w+\s+){{0,4}}from\s*$"), {"origin": "{c}"}),
+    ("after", _rx(rf"^\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_RE_X}"), {"reporter": "{c}", "flow": "RX"}),
+    ("after", _rx(rf"^\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_FLOW_X}"), {"reporter": "{c}", "flow": "X"}),
+    ("after", _rx(rf"^\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_FLOW_M}"), {"reporter": "{c}", "flow": "M"}),
+)
+"""One country: where its name sits against the flow words says its role."""
+TWO_COUNTRIES: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], dict[str, object]], ...] = (
+    (_rx(r"\bbetween\s*$"), _rx(r"^\s*(?:and|&)\s*$"), {"pair": True}),
+    (None, _rx(rf"{_RE_X}.*{_TO}"), {"reporter": "{a}", "partner": "{b}", "flow": "RX"}),
+    (None, _rx(rf"{_FLOW_X}.*\b(?:to|into|for)\s*$"), {"reporter": "{a}", "partner": "{b}", "flow": "X"}),
+    (None, _rx(rf"{_FLOW_M}.*{_FROM}"), {"reporter": "{a}", "partner": "{b}", "flow": "M"}),
+    (
+        _rx(r"\bexport(?:s|ed)?\s+(?:\w+\s+){0,4}from\s*$"),
+        _rx(_TO),
+        {"reporter": "{a}", "partner": "{b}", "flow": "X"},
+    ),
+    (
+        _rx(rf"{_FLOW_M}\s+(?:\w+\s+){{0,4}}(?:of|into|to|by)\s*$"),
+        _rx(_FROM),
+        {"reporter": "{a}", "partner": "{b}", "flow": "M"},
+    ),
+    (_rx(_FROM), _rx(_TO), {"origin": "{a}", "destination": "{b}"}),
+    (None, _rx(r"(?:->|→|>|\bto\b)\s*$"), {"origin": "{a}", "destination": "{b}"}),
+)
+"""Two countries: (words before the first, words between the two) -> their roles; the first rule wins."""
+
+
+def _fill(roles: dict[str, object], **codes: str) -> dict[str, object]:
+    return {k: v.format(**codes) if isinstance(v, str) else v for k, v in roles.items()}
+
+
 def _direction(question: str, spans: list[tuple[int, int, str]]) -> dict[str, object]:
     """Who ships to whom, from the words between and around the first two countries."""
-    if not spans:
-        return {}
     if len(spans) == 1:
         start, end, code = spans[0]
-        before, after = question[:start], question[end:]
-        if re.search(rf"{_RE_X}\s+(?:\w+\s+){{0,4}}(?:to|into)\s*$", before, re.IGNORECASE):
-            return {"partner": code, "flow": "RX"}
-        if re.search(rf"{_FLOW_X}\s+(?:\w+\s+){{0,4}}(?:to|into|for)\s*$", before, re.IGNORECASE):
-            return {"destination": code}
-        if re.search(rf"{_FLOW_M}\s+(?:\w+\s+){{0,4}}from\s*$", before, re.IGNORECASE):
-            return {"origin": code}
-        if re.match(rf"\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_RE_X}", after, re.IGNORECASE):
-            return {"reporter": code, "flow": "RX"}
-        if re.match(rf"\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_FLOW_X}", after, re.IGNORECASE):
-            return {"reporter": code, "flow": "X"}
-        if re.match(rf"\W*(?:'s\s+)?(?:\w+\s+){{0,2}}{_FLOW_M}", after, re.IGNORECASE):
-            return {"reporter": code, "flow": "M"}
-        return {}
-    (s1, e1, c1), (s2, _, c2) = spans[0], spans[1]
-    between, before = question[e1:s2], question[:s1]
-    if re.search(r"\bbetween\s*$", before, re.IGNORECASE) and re.fullmatch(
-        r"\s*(?:and|&)\s*", between, re.IGNORECASE
-    ):
-        return {"pair": True}
-    if re.search(rf"{_RE_X}", between, re.IGNORECASE) and re.search(
-        r"\b(?:to|into)\s*$", between, re.IGNORECASE
-    ):
-        return {"reporter": c1, "partner": c2, "flow": "RX"}
-    if re.search(rf"{_FLOW_X}", between, re.IGNORECASE) and re.search(
-        r"\b(?:to|into|for)\s*$", between, re.IGNORECASE
-    ):
-        return {"reporter": c1, "partner": c2, "flow": "X"}
-    if re.search(rf"{_FLOW_M}", between, re.IGNORECASE) and re.search(r"\bfrom\s*$", between, re.IGNORECASE):
-        return {"reporter": c1, "partner": c2, "flow": "M"}
-    if re.search(rf"{_FLOW_X}\s+(?:\w+\s+){{0,4}}from\s*$", before, re.IGNORECASE) and re.search(
-        r"\b(?:to|into)\s*$", between, re.IGNORECASE
-    ):
-        return {"reporter": c1, "partner": c2, "flow": "X"}
-    if re.search(rf"{_FLOW_M}\s+(?:\w+\s+){{0,4}}(?:of|into|to|by)\s*$", before, re.IGNORECASE) and re.search(
-        r"\bfrom\s*$", between, re.IGNORECASE
-    ):
-        return {"reporter": c1, "partner": c2, "flow": "M"}
-    if re.search(r"\bfrom\s*$", before, re.IGNORECASE) and re.search(
-        r"\b(?:to|into)\s*$", between, re.IGNORECASE
-    ):
-        return {"origin": c1, "destination": c2}
-    if re.search(r"(?:->|→|>|\bto\b)\s*$", between):
-        return {"origin": c1, "destination": c2}
+        text = {"before": question[:start], "after": question[end:]}
+        found = next((roles for side, rule, roles in ONE_COUNTRY if rule.search(text[side])), {})
+        return _fill(found, c=code)
+    if len(spans) >= 2:
+        (s1, e1, c1), (s2, _, c2) = spans[0], spans[1]
+        before, between = question[:s1], question[e1:s2]
+        for prefix, middle, roles in TWO_COUNTRIES:
+            if (prefix is None or prefix.search(before)) and middle.search(between):
+                return _fill(roles, a=c1, b=c2)
     return {}
 
 

@@ -143,24 +143,20 @@ def top_anomalies(
 def count_anomalies(ctx: Context, query: AnomalyQuery, *, top_of: int | None = None) -> ToolResult:
     """How many flagged flows match the query (within the first `top_of` of the default ranking, if given)."""
     args = {"query": query.model_dump(mode="json", exclude_defaults=True), "top_of": top_of}
+    scope = query_words(query)
+    all_rows = anomalies.count(ctx.tables, query)
     if top_of:
         ranked = ranking.flagged(ctx.tables, AnomalyQuery()).head(top_of)
         n = ranked.filter(query.predicate()).height
-        scope = f"of the top {min(top_of, ranked.height):,} flagged flows ({ranking.describe(ctx.tables)}), {n:,} match {query_words(query)}"
-        sentence = (
-            f"Of the top {min(top_of, ranked.height):,} flagged flows, {n:,} match {query_words(query)}"
-        )
+        sentence = f"Of the top {ranked.height:,} flagged flows, {n:,} {'is' if n == 1 else 'are'} {scope}"
     else:
-        frame = ranking.flagged(ctx.tables, query)
-        n = frame.height
-        scope = f"{n:,} flagged flows match {query_words(query)} ({ranking.describe(ctx.tables)})"
-        sentence = f"{n:,} flagged {'flow matches' if n == 1 else 'flows match'} {query_words(query)}"
-    all_rows = anomalies.count(ctx.tables, query)
-    if not top_of:
-        sentence += f" (out of {all_rows:,} scored flows matching)"
+        n = ranking.flagged(ctx.tables, query).height
+        among = f"scored flows {scope}" if query.predicate_fields() else "scored flows"
+        sentence = f"{n:,} of the {all_rows:,} {among} {'is' if n == 1 else 'are'} flagged"
     fact = Fact(
         sentence=sentence,
-        source=_query_source(query, scope),
+        source=_query_source(query, f"{sentence} ({ranking.describe(ctx.tables)})."),
+        polarity=Polarity.FLAGGED if n else Polarity.NOT_FOUND,
         data={"kind": "count", "count": n, "scored": all_rows},
     )
     return ToolResult(tool="count_anomalies", args=args, facts=(fact,), answer={"count": n, "top_of": top_of})
@@ -171,14 +167,14 @@ def total_value(ctx: Context, query: AnomalyQuery) -> ToolResult:
     frame = ranking.flagged(ctx.tables, query)
     value = float(frame["value_usd"].sum() or 0.0)
     stake = float(frame["value_at_stake_usd"].sum() or 0.0) if "value_at_stake_usd" in frame.columns else None
-    sentence = (
-        f"The {frame.height:,} flagged flows matching {query_words(query)} are worth {usd(value)} in total"
-    )
+    scope = f" {query_words(query)}" if query.predicate_fields() else ""
+    sentence = f"The {frame.height:,} flagged flows{scope} are worth {usd(value)} in total"
     if stake is not None:
         sentence += f", {usd(stake)} of it at stake"
     fact = Fact(
         sentence=sentence,
         source=_query_source(query, sentence + "."),
+        polarity=Polarity.FLAGGED if frame.height else Polarity.NOT_FOUND,
         data={"kind": "total", "value_usd": value, "count": frame.height},
     )
     return ToolResult(
@@ -340,6 +336,7 @@ def corridor_summary(ctx: Context, query: AnomalyQuery) -> ToolResult:
         Fact(
             sentence=sentence,
             source=_query_source(query, sentence + "."),
+            polarity=Polarity.FLAGGED if flagged.height else Polarity.NOT_FLAGGED,
             data={"kind": "corridor", "flows": every.height, "flagged": flagged.height},
         )
     ]

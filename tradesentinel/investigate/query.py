@@ -8,6 +8,7 @@ tools all build; later features only add fields to it. It validates itself (a ba
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -106,35 +107,42 @@ class AnomalyQuery(BaseModel):
     def predicate(self) -> pl.Expr:
         """One polars predicate for all the given filters."""
         expr = pl.col("score") >= self.min_score
-        if self.country:
-            expr &= (pl.col("reporter") == self.country) | (pl.col("partner") == self.country)
-        if self.reporter:
-            expr &= pl.col("reporter") == self.reporter
-        if self.partner:
-            expr &= pl.col("partner") == self.partner
-        if self.counterpart:
-            expr &= (pl.col("reporter") == self.counterpart) | (pl.col("partner") == self.counterpart)
+        for field, condition in FILTERS.items():
+            value = getattr(self, field)
+            if value:
+                expr &= condition(self, value)
         if self.origin or self.destination:
             expr &= _goods_direction(self.origin, self.destination)
-        if self.flow:
-            expr &= pl.col("flow") == self.flow
-        if self.hs:
-            expr &= pl.col("hs_code").str.starts_with(self.hs)
-        if self.period_from:
-            expr &= pl.col("period") >= self.period_from
-        if self.period_to:
-            expr &= pl.col("period") <= self.period_to
-        if self.kind:
-            expr &= pl.col("kind").is_in(kinds_for(self.kind))
-        if self.label:
-            expr &= pl.col("label") == self.label
         return expr
+
+    def predicate_fields(self) -> list[str]:
+        """The filters this query sets (empty: every scored flow)."""
+        return [f for f in (*FILTERS, "origin", "destination") if getattr(self, f)]
 
     def descending(self) -> bool:
         """Whether the sort runs high to low (rank runs low to high unless asked otherwise)."""
         if self.order is not None:
             return self.order == "desc"
         return self.sort != "rank"
+
+
+def _either_side(country: str) -> pl.Expr:
+    return (pl.col("reporter") == country) | (pl.col("partner") == country)
+
+
+FILTERS: dict[str, Callable[[AnomalyQuery, Any], pl.Expr]] = {
+    "country": lambda q, v: _either_side(v),
+    "reporter": lambda q, v: pl.col("reporter") == v,
+    "partner": lambda q, v: pl.col("partner") == v,
+    "counterpart": lambda q, v: _either_side(v),
+    "flow": lambda q, v: pl.col("flow") == v,
+    "hs": lambda q, v: pl.col("hs_code").str.starts_with(v),
+    "period_from": lambda q, v: pl.col("period") >= v,
+    "period_to": lambda q, v: pl.col("period") <= v,
+    "kind": lambda q, v: pl.col("kind").is_in(kinds_for(v)),
+    "label": lambda q, v: pl.col("label") == v,
+}
+"""Each filter field of a query and the condition it adds when set."""
 
 
 def _goods_direction(origin: str | None, destination: str | None) -> pl.Expr:
