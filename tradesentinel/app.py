@@ -25,7 +25,7 @@ def create_app(
     and, with `ui`, the Gradio UI at /. `assistant`: "default" builds one from the settings, None serves
     without one (/ask answers 503), or pass your own (tests pass doubles honouring its contract)."""
     tables = TableStore(settings)
-    helper = Assistant(settings) if assistant == "default" else assistant
+    helper = Assistant(settings, tables) if assistant == "default" else assistant
     app = create_api(settings, tables, helper)
 
     @app.get("/static/topojson/{name}.json", include_in_schema=False)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,6 +19,8 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.investigate.kinds import kind_column
 from tradesentinel.schema import BUILT_BY
+
+T = TypeVar("T")
 
 FLOW_COLUMNS = (
     "flow_id",
@@ -72,6 +76,7 @@ class TableStore:
         self._snapshot: tuple[tuple, Snapshot] | None = None
         self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
         self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
+        self._derived: dict[tuple[str, str], tuple[tuple[float, int] | None, object]] = {}
 
     def table(self, name: str) -> pl.DataFrame | None:
         """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
@@ -94,6 +99,20 @@ class TableStore:
         if name == "features":  # only the columns explanations show
             lazy = lazy.select([c for c in FLOW_COLUMNS if c in lazy.collect_schema().names()])
         return lazy.collect()
+
+    def derived(self, name: str, what: str, build: Callable[[pl.DataFrame | None], T]) -> T:
+        """`build(table)` for table `name`, computed once per version of its file (an index, a lookup)."""
+        stamp = _stamp(self.settings.table_path(name))
+        cached = self._derived.get((name, what))
+        if cached is not None and cached[0] == stamp:
+            return cached[1]  # type: ignore[return-value]
+        value = build(self.table(name))
+        self._derived[(name, what)] = (stamp, value)
+        return value
+
+    def stamp(self, name: str) -> tuple[float, int] | None:
+        """(modification time, size) of table `name`'s file, or None when it has not been built."""
+        return _stamp(self.settings.table_path(name))
 
     def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
         """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""

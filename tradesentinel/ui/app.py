@@ -57,7 +57,7 @@ def build_ui(store: TableStore, assistant: Assistant | None) -> gr.Blocks:
         banner = gr.HTML()
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                chat.tab(assistant)
+                chat.tab(assistant, ui)
             with gr.Tab("Map", id="map"):
                 period = map.tab(store)
             with gr.Tab("Timeline", id="timeline"):
