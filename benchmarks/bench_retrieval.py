@@ -142,7 +142,7 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
         [
             {
                 "detector": "statistical",
-                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4])),
+                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4], strict=True)),
                 "observed": float(o),
                 "expected": float(o / rng.uniform(3, 30)),
                 "magnitude": float(rng.uniform(3, 50)),
@@ -224,7 +224,7 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     rng = np.random.default_rng(1)
     noisy = base[np.arange(n_docs) % sample] + rng.normal(0, 0.03, (n_docs, base.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy))))
+    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy, strict=True))))
     started = time.perf_counter()
     store.sync(docs, "anomalies")
     sync_seconds = time.perf_counter() - started
@@ -269,7 +269,7 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     def pct(values: list[float]) -> dict:
         return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
-    total = [a + b for a, b in zip(embed_ms, ours_ms)]
+    total = [a + b for a, b in zip(embed_ms, ours_ms, strict=True)]
     return {
         "n_docs": n_docs,
         "n_queries": n_queries,

@@ -76,6 +76,7 @@ def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     )  # reused: indexing is slow
     for name in ("none", "llamacpp"):
         result[name].pop("rows").write_csv(RESULTS / f"assistant_{name}.csv")
+    (RESULTS / "assistant.json").write_text(json.dumps(result, indent=2, default=str))
     return "Assistant", bench.markdown(result)
 
 

@@ -32,7 +32,7 @@ def create_app(
     (default: the settings'). With the UI, the case database is opened now to learn whether the UI
     needs a login (a user's first named key takes a restart to guard the UI; the API sees it at once)."""
     tables = TableStore(settings)
-    helper = Assistant(settings) if assistant == "default" else assistant
+    helper = Assistant(settings, tables) if assistant == "default" else assistant
     db = db or Database(settings)
     app = create_api(settings, tables, helper, db)
 

@@ -242,17 +242,21 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="A question about the trade anomalies and their evidence.")],
+    question: Annotated[
+        str, typer.Argument(help="A question about the anomalies, HS codes, sanctions or news.")
+    ],
     backend: Annotated[
-        str | None, typer.Option(help="Answer model: llamacpp, ollama or none (default from settings).")
+        str | None, typer.Option(help="Framing model: llamacpp, ollama or none (default from settings).")
     ] = None,
-    k: Annotated[int | None, typer.Option(min=1, max=50, help="Evidence passages to retrieve.")] = None,
 ) -> None:
-    """Answer a question with sentences verified against numbered, cited evidence."""
+    """Answer a question from the tables: facts stated and cited [n], the model only phrases."""
     from tradesentinel.assistant.cli_view import print_answer_stream
+    from tradesentinel.assistant.types import MAX_QUESTION
 
+    if not question.strip() or len(question) > MAX_QUESTION:
+        raise InvalidArgumentError("question", f"must be 1 to {MAX_QUESTION} characters, not blank")
     settings = load_settings()
-    print_answer_stream(question, settings, backend_name=backend, k=k)
+    print_answer_stream(question, settings, backend_name=backend)
 
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -57,7 +57,24 @@ def test_chat_answer_cites_evidence(page):
     citation = page.locator("#chatbot a.cite").nth(1)
     citation.wait_for()
     assert page.locator("#evidence details").count() == 2
-    assert page.locator("#ev-2").evaluate("e => e.open") is False
+    assert page.locator("#ev-1-2").evaluate("e => e.open") is False
     citation.click()
-    assert page.locator("#ev-2").evaluate("e => e.open") is True
-    assert "Customs probe" in page.locator("#ev-2").inner_text()
+    assert page.locator("#ev-1-2").evaluate("e => e.open") is True
+    assert "Customs probe" in page.locator("#ev-1-2").inner_text()
+
+
+def test_each_answer_keeps_its_own_citations_and_the_chat_survives_a_reload(browser, base_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base_url)
+    for n, question in enumerate(("Who is listed?", "And its news?"), 1):
+        page.locator("#question textarea").fill(question)
+        page.locator("#ask").click()
+        page.locator(f"#chatbot a.cite[href='#ev-{n}-1']").first.wait_for()
+    first = page.locator("#chatbot a.cite[href='#ev-1-2']").first
+    first.click()
+    assert page.locator("#ev-1-2").evaluate("e => e.open") is True
+    assert page.locator("#ev-2-2").evaluate("e => e.open") is False
+    page.reload()
+    page.locator("#chatbot a.cite[href='#ev-2-1']").first.wait_for()
+    assert page.locator("#chatbot").inner_text().count("Test Trading LLC is listed") == 2
+    page.close()

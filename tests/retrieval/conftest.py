@@ -1,4 +1,5 @@
-"""Fixtures for retrieval tests: a small evidence world, a fast stand-in embedder, the real model once."""
+"""Fixtures for retrieval tests: a small evidence world and a fast stand-in embedder (the real model is
+the session-wide `minilm` of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -39,12 +40,6 @@ class HashEmbedding(MiniLMEmbedding):
                 out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % DIMENSION] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
-
-
-@pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedding:
-    """The real local model, loaded once per test session."""
-    return MiniLMEmbedding()
 
 
 def demo_labels() -> pl.DataFrame:
@@ -183,7 +178,7 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     ]
     scores = pl.DataFrame(
         [
-            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
+            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x, strict=True)) for x in why])
             for fid, p, r, pa, fl, hs, s, rank, why in rows
         ],
         schema={

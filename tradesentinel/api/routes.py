@@ -87,7 +87,7 @@ def explain_anomaly(
 @router.post("/ask", response_model=AskAnswer, tags=["assistant"], dependencies=[AskLimit])
 def ask(assistant: AssistantDep, body: AskRequest) -> AskAnswer:
     """A verified, cited answer from the evidence (the model's text only where its citations check out)."""
-    return answer_view(assistant.ask(body.question))
+    return answer_view(assistant.ask(body.question, [t.model_dump() for t in body.history]))
 
 
 @router.post(
@@ -99,7 +99,7 @@ def ask(assistant: AssistantDep, body: AskRequest) -> AskAnswer:
 )
 def ask_stream(assistant: AssistantDep, body: AskRequest) -> StreamingResponse:
     """NDJSON lines: {"type": "token", "text": ...} as the model writes, then {"type": "answer", ...}."""
-    parts = assistant.stream(body.question)
+    parts = assistant.stream(body.question, [t.model_dump() for t in body.history])
     first = next(parts, None)  # fail before the 200 when the index or the model is missing
 
     def lines() -> Iterator[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from tradesentinel.errors import NotFoundError, echo
@@ -45,6 +47,38 @@ def page(tables: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
     """The query's page of the matching anomalies (offset, limit) and how many matched in all."""
     rows = order(tables, query)
     return tables.snapshot().anomalies[rows.slice(query.offset, query.limit)], rows.len()
+
+
+def total_value(tables: TableStore, query: AnomalyQuery, column: str = "value_usd") -> float:
+    """The sum of `column` (value_usd, or value_at_stake_usd where scored) over the matching anomalies."""
+    frame = tables.snapshot().anomalies
+    if column not in frame.columns:
+        column = "value_usd"
+    return float(frame.filter(query.predicate()).select(pl.col(column).sum()).item() or 0.0)
+
+
+def find_flows(
+    tables: TableStore,
+    *,
+    reporter: str | None = None,
+    partner: str | None = None,
+    flow: str | None = None,
+    hs_code: str | None = None,
+    period_from: date | None = None,
+    period_to: date | None = None,
+) -> pl.DataFrame:
+    """Scored flows matching the given key parts exactly (HS: the code or its subcodes), best rank first."""
+    expr = pl.lit(True)
+    for column, value in (("reporter", reporter), ("partner", partner), ("flow", flow)):
+        if value:
+            expr &= pl.col(column) == value
+    if hs_code:
+        expr &= pl.col("hs_code").str.starts_with(hs_code)
+    if period_from:
+        expr &= pl.col("period") >= period_from
+    if period_to:
+        expr &= pl.col("period") <= period_to
+    return tables.snapshot().anomalies.filter(expr)
 
 
 def summaries(frame: pl.DataFrame) -> list[Anomaly]:

@@ -8,6 +8,7 @@ tools all build; later features only add fields to it. It validates itself (a ba
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -123,6 +124,14 @@ class AnomalyQuery(BaseModel):
     country: Country = Field(None, description="Reporter or partner (ISO3, any case).")
     reporter: Country = Field(None, description="Reporting country (ISO3, any case).")
     partner: Country = Field(None, description="Partner country (ISO3, any case).")
+    counterpart: Country = Field(
+        None, description="With `country`: the other side of the trade (flows between the two, either way)."
+    )
+    origin: Country = Field(
+        None, description="Goods shipped from (ISO3): the exporter's or the importer's report."
+    )
+    destination: Country = Field(None, description="Goods shipped to (ISO3), either side's report.")
+    flow: Literal["X", "M", "RX", "RM"] | None = Field(None, description="Flow code of the report.")
     hs: HsCode = Field(None, description="HS code or prefix (2, 4 or 6 digits), e.g. 8542.")
     period_from: Month = Field(None, description="First month, YYYY-MM (or YYYY: its January), inclusive.")
     period_to: EndMonth = Field(None, description="Last month, YYYY-MM (or YYYY: its December), inclusive.")
@@ -167,22 +176,12 @@ class AnomalyQuery(BaseModel):
     def predicate(self) -> pl.Expr:
         """One polars predicate for all the given filters."""
         expr = pl.col("score") >= self.min_score
-        if self.country:
-            expr &= (pl.col("reporter") == self.country) | (pl.col("partner") == self.country)
-        if self.reporter:
-            expr &= pl.col("reporter") == self.reporter
-        if self.partner:
-            expr &= pl.col("partner") == self.partner
-        if self.hs:
-            expr &= pl.col("hs_code").str.starts_with(self.hs)
-        if self.period_from:
-            expr &= pl.col("period") >= self.period_from
-        if self.period_to:
-            expr &= pl.col("period") <= self.period_to
-        if self.kind:
-            expr &= pl.col("kind").is_in(kinds_for(self.kind))
-        if self.label:
-            expr &= pl.col("label") == self.label
+        for field, condition in FILTERS.items():
+            value = getattr(self, field)
+            if value:
+                expr &= condition(self, value)
+        if self.origin or self.destination:
+            expr &= _goods_direction(self.origin, self.destination)
         return expr
 
     def sort_keys(self, columns: list[str] | tuple[str, ...]) -> list[str]:
@@ -193,8 +192,45 @@ class AnomalyQuery(BaseModel):
             return ["value_at_stake_usd" if "value_at_stake_usd" in columns else "value_usd", "rank"]
         return [self.sort] if self.sort == "rank" else [self.sort, "rank"]
 
+    def predicate_fields(self) -> list[str]:
+        """The filters this query sets (empty: every scored flow)."""
+        return [f for f in (*FILTERS, "origin", "destination") if getattr(self, f)]
+
     def descending(self) -> bool:
         """Whether the sort runs high to low (rank runs low to high unless asked otherwise)."""
         if self.order is not None:
             return self.order == "desc"
         return self.sort not in ("rank", "corridor")
+
+
+def _either_side(country: str) -> pl.Expr:
+    return (pl.col("reporter") == country) | (pl.col("partner") == country)
+
+
+FILTERS: dict[str, Callable[[AnomalyQuery, Any], pl.Expr]] = {
+    "country": lambda q, v: _either_side(v),
+    "reporter": lambda q, v: pl.col("reporter") == v,
+    "partner": lambda q, v: pl.col("partner") == v,
+    "counterpart": lambda q, v: _either_side(v),
+    "flow": lambda q, v: pl.col("flow") == v,
+    "hs": lambda q, v: pl.col("hs_code").str.starts_with(v),
+    "period_from": lambda q, v: pl.col("period") >= v,
+    "period_to": lambda q, v: pl.col("period") <= v,
+    "kind": lambda q, v: pl.col("kind").is_in(kinds_for(v)),
+    "label": lambda q, v: pl.col("label") == v,
+}
+"""Each filter field of a query and the condition it adds when set."""
+
+
+def _goods_direction(origin: str | None, destination: str | None) -> pl.Expr:
+    """Flows carrying goods from `origin` to `destination` as either side reports them: the exporter's
+    X/RX row (reporter = origin) or the importer's M/RM row (reporter = destination)."""
+    exported = pl.col("flow").is_in(["X", "RX"])
+    imported = pl.col("flow").is_in(["M", "RM"])
+    if origin:
+        exported &= pl.col("reporter") == origin
+        imported &= pl.col("partner") == origin
+    if destination:
+        exported &= pl.col("partner") == destination
+        imported &= pl.col("reporter") == destination
+    return exported | imported

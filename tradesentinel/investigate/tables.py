@@ -21,6 +21,8 @@ from tradesentinel.errors import TableNotFoundError
 from tradesentinel.investigate.kinds import kind_column
 from tradesentinel.schema import BUILT_BY
 
+T = TypeVar("T")
+
 FLOW_COLUMNS = (
     "flow_id",
     "freq",
@@ -93,6 +95,7 @@ class TableStore:
             while len(self._memo) > MEMO:
                 self._memo.popitem(last=False)
         return value
+        self._derived: dict[tuple[str, str], tuple[tuple[float, int] | None, object]] = {}
 
     def table(self, name: str) -> pl.DataFrame | None:
         """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
@@ -115,6 +118,20 @@ class TableStore:
         if name == "features":  # only the columns explanations show
             lazy = lazy.select([c for c in FLOW_COLUMNS if c in lazy.collect_schema().names()])
         return lazy.collect()
+
+    def derived(self, name: str, what: str, build: Callable[[pl.DataFrame | None], T]) -> T:
+        """`build(table)` for table `name`, computed once per version of its file (an index, a lookup)."""
+        stamp = _stamp(self.settings.table_path(name))
+        cached = self._derived.get((name, what))
+        if cached is not None and cached[0] == stamp:
+            return cached[1]  # type: ignore[return-value]
+        value = build(self.table(name))
+        self._derived[(name, what)] = (stamp, value)
+        return value
+
+    def stamp(self, name: str) -> tuple[float, int] | None:
+        """(modification time, size) of table `name`'s file, or None when it has not been built."""
+        return _stamp(self.settings.table_path(name))
 
     def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
         """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""

@@ -104,7 +104,7 @@ class Evidence(BaseModel):
 class Narrative(BaseModel):
     """A short account of the anomaly whose every [n] was checked against the evidence list."""
 
-    mode: Literal["llm", "evidence", "none"]
+    mode: Literal["facts", "llm", "evidence", "none"]
     text: str
     cited: list[int]
     notes: list[str] = []

@@ -115,7 +115,10 @@ def content_hashes(docs: pl.DataFrame) -> list[str]:
     cols = [
         docs[c].to_list() for c in ("text", "kind", "countries", "hs_code", "date", "source", "url", "extra")
     ]
-    return [hashlib.sha1(json.dumps(row, default=str).encode()).hexdigest()[:20] for row in zip(*cols)]
+    return [
+        hashlib.sha1(json.dumps(row, default=str).encode()).hexdigest()[:20]
+        for row in zip(*cols, strict=True)
+    ]
 
 
 def chroma_metadata(row: dict[str, Any]) -> dict[str, Any]:
@@ -214,10 +217,10 @@ class EvidenceStore:
             log.warning("%s: rebuilding it from scratch", exc)
             old = None
         collection = self.collection(name, create=True)
-        stored = dict(zip(old["doc_id"], old["content_hash"])) if old is not None else {}
+        stored = dict(zip(old["doc_id"], old["content_hash"], strict=True)) if old is not None else {}
         in_chroma = set(collection.get(include=[])["ids"])
         ids, hashes = docs["doc_id"].to_list(), docs["content_hash"].to_list()
-        fresh = [i for i, (d, h) in enumerate(zip(ids, hashes)) if stored.get(d) != h]
+        fresh = [i for i, (d, h) in enumerate(zip(ids, hashes, strict=True)) if stored.get(d) != h]
         keep = set(ids)
         gone = sorted((set(stored) | in_chroma) - keep)
         fresh_rows = set(fresh)
@@ -230,7 +233,7 @@ class EvidenceStore:
             old_vectors = old["embedding"].to_numpy()
             reuse = [(i, position[d]) for i, d in enumerate(ids) if d in position and i not in fresh_rows]
             if reuse:
-                rows, src = map(list, zip(*reuse))
+                rows, src = map(list, zip(*reuse, strict=True))
                 vectors[rows] = old_vectors[src]
         embed_started = time.perf_counter()
         if fresh:

@@ -126,7 +126,7 @@ def build_ui(store: TableStore, assistant: Assistant | None, db: Database | None
         location = gr.Textbox(visible="hidden", elem_id="location")
         with gr.Tabs(selected="chat", elem_id="tabs") as tabs:
             with gr.Tab("Chat", id="chat") as chat_tab:
-                chat.tab(assistant)
+                chat.tab(assistant, ui)
             with gr.Tab("Map", id="map") as map_tab:
                 period = map.tab(store)
             with gr.Tab("Timeline", id="timeline") as timeline_tab:

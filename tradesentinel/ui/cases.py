@@ -111,9 +111,85 @@ def _fields(case: Case) -> tuple:
     return case.status, case.disposition or "none", case.assignee or "", ", ".join(case.tags)
 
 
+def guarded(fn):
+    """`fn` with domain errors shown to the analyst as a gr.Error (a bug stays a bug)."""
+
+    @functools.wraps(fn)  # gradio reads the signature (gr.Request parameters) through __wrapped__
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TradeSentinelError as exc:
+            raise gr.Error(str(exc)) from None
+
+    return call
+
+
+class CaseActions:
+    """What the Cases tab's buttons do, as the logged-in user (each returns the outputs it updates)."""
+
+    def __init__(self, store: TableStore, db: Database):
+        self.store = store
+        self.cases, self.watch = CaseStore(db, store), Watchlists(db, store)
+
+    def show(self, number):
+        if not number:
+            return "<p>Pick a case number from the list, or open one.</p>", *(gr.update(),) * 4
+        case = self.cases.get(int(number))
+        return case_view(case), *_fields(case)
+
+    def opened(self, t, f, r, p, state_filter, request: gr.Request):
+        new = CaseOpen(
+            title=t or "untitled", flow_id=f.strip() or None, reporter=r or None, partner=p or None
+        )
+        case = self.cases.open(new, user_of(request))
+        return case.id, case_view(case), *_fields(case), case_rows(self.cases, state_filter)
+
+    def saved(self, number, st, dis, who, tag_text, state_filter, request: gr.Request):
+        change = CaseChange(
+            status=st,
+            disposition=None if dis == "none" else dis,
+            assignee=who.strip() or None,
+            tags=[t for t in (tag_text or "").split(",") if t.strip()],
+        )
+        case = self.cases.change(int(number), change, user_of(request))
+        return case_view(case), *_fields(case), case_rows(self.cases, state_filter)
+
+    def noted(self, number, text, request: gr.Request):
+        return case_view(self.cases.note(int(number), text.strip(), user_of(request))), ""
+
+    def attached(self, number, fid, request: gr.Request):
+        return case_view(self.cases.attach(int(number), fid.strip(), user_of(request))), ""
+
+    def markdown(self, number):
+        return _write(case_markdown(self.store, self.cases.get(int(number))), ".md", int(number))
+
+    def html(self, number):
+        return _write(case_html(self.store, self.cases.get(int(number))), ".html", int(number))
+
+    def watched(self, k, v, request: gr.Request):
+        user = user_of(request)
+        self.watch.add(user, WatchIn(kind=k, value=v))
+        return self.my_list(user), ""
+
+    def my_list(self, user: str) -> str:
+        entries = self.watch.entries(user)
+        return "My watchlist: " + (", ".join(f"{e.kind} {e.value}" for e in entries) or "empty")
+
+    def load_side(self, state_filter, request: gr.Request):
+        user = user_of(request)
+        return hits_html(self.watch, user), self.my_list(user), case_rows(self.cases, state_filter)
+
+    def mark_seen(self, request: gr.Request) -> str:
+        self.watch.mark_seen(user_of(request))
+        return hits_html(self.watch, user_of(request))
+
+
+def _pick(evt: gr.SelectData) -> int:
+    return int(evt.row_value[0])
+
+
 def tab(store: TableStore, db: Database) -> CasesTab:
     """The Cases tab's components and events."""
-    cases, watch = CaseStore(db, store), Watchlists(db, store)
     with gr.Row():
         with gr.Column(scale=1):
             gr.Markdown("### New for you")
@@ -159,86 +235,21 @@ def tab(store: TableStore, db: Database) -> CasesTab:
     view = gr.HTML(elem_id="case-view")
     shown = [view, status, disposition, assignee, tags]
 
-    def guarded(fn):
-        @functools.wraps(fn)  # gradio reads the signature (gr.Request parameters) through __wrapped__
-        def call(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except TradeSentinelError as exc:
-                raise gr.Error(str(exc)) from None
-
-        return call
-
-    def show(number):
-        if not number:
-            return "<p>Pick a case number from the list, or open one.</p>", *(gr.update(),) * 4
-        case = cases.get(int(number))
-        return case_view(case), *_fields(case)
-
-    def opened(t, f, r, p, state_filter, request: gr.Request):
-        new = CaseOpen(
-            title=t or "untitled", flow_id=f.strip() or None, reporter=r or None, partner=p or None
-        )
-        case = cases.open(new, user_of(request))
-        return case.id, case_view(case), *_fields(case), case_rows(cases, state_filter)
-
-    def saved(number, st, dis, who, tag_text, state_filter, request: gr.Request):
-        change = CaseChange(
-            status=st,
-            disposition=None if dis == "none" else dis,
-            assignee=who.strip() or None,
-            tags=[t for t in (tag_text or "").split(",") if t.strip()],
-        )
-        case = cases.change(int(number), change, user_of(request))
-        return case_view(case), *_fields(case), case_rows(cases, state_filter)
-
-    def noted(number, text, request: gr.Request):
-        return case_view(cases.note(int(number), text.strip(), user_of(request))), ""
-
-    def attached(number, fid, request: gr.Request):
-        return case_view(cases.attach(int(number), fid.strip(), user_of(request))), ""
-
-    def watched(k, v, request: gr.Request):
-        user = user_of(request)
-        watch.add(user, WatchIn(kind=k, value=v))
-        return my_list(user), ""
-
-    def my_list(user: str) -> str:
-        entries = watch.entries(user)
-        return "My watchlist: " + (", ".join(f"{e.kind} {e.value}" for e in entries) or "empty")
-
-    def load_side(state_filter, request: gr.Request):
-        user = user_of(request)
-        return hits_html(watch, user), my_list(user), case_rows(cases, state_filter)
-
-    def pick(evt: gr.SelectData):
-        return int(evt.row_value[0])
-
-    case_id.change(guarded(show), [case_id], shown)
-    listing.select(pick, None, [case_id])
+    act = CaseActions(store, db)
+    case_id.change(guarded(act.show), [case_id], shown)
+    listing.select(_pick, None, [case_id])
     open_button.click(
-        guarded(opened), [title, flow_id, reporter, partner, status_filter], [case_id, *shown, listing]
+        guarded(act.opened), [title, flow_id, reporter, partner, status_filter], [case_id, *shown, listing]
     )
     save.click(
-        guarded(saved), [case_id, status, disposition, assignee, tags, status_filter], [*shown, listing]
+        guarded(act.saved), [case_id, status, disposition, assignee, tags, status_filter], [*shown, listing]
     )
-    add_note.click(guarded(noted), [case_id, note], [view, note])
-    attach_button.click(guarded(attached), [case_id, attach], [view, attach])
-    as_md.click(
-        guarded(lambda n: _write(case_markdown(store, cases.get(int(n))), ".md", int(n))),
-        [case_id],
-        [document],
-    )
-    as_html.click(
-        guarded(lambda n: _write(case_html(store, cases.get(int(n))), ".html", int(n))), [case_id], [document]
-    )
-    add.click(guarded(watched), [kind, value], [mine, value])
-
-    def mark_seen(request: gr.Request) -> str:
-        watch.mark_seen(user_of(request))
-        return hits_html(watch, user_of(request))
-
-    seen.click(mark_seen, None, [news])
+    add_note.click(guarded(act.noted), [case_id, note], [view, note])
+    attach_button.click(guarded(act.attached), [case_id, attach], [view, attach])
+    as_md.click(guarded(act.markdown), [case_id], [document])
+    as_html.click(guarded(act.html), [case_id], [document])
+    add.click(guarded(act.watched), [kind, value], [mine, value])
+    seen.click(act.mark_seen, None, [news])
     for event in (refresh.click, status_filter.change):
-        event(guarded(load_side), [status_filter], [news, mine, listing])
-    return CasesTab(case_id, view, flow_id, (guarded(load_side), [status_filter], [news, mine, listing]))
+        event(guarded(act.load_side), [status_filter], [news, mine, listing])
+    return CasesTab(case_id, view, flow_id, (guarded(act.load_side), [status_filter], [news, mine, listing]))
