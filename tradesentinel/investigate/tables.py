@@ -42,7 +42,6 @@ FLOW_COLUMNS = (
 """Feature columns an explanation shows beside the scores."""
 
 
-T = TypeVar("T")
 MEMO = 16
 """How many query orders (row-number lists) a store remembers."""
 
@@ -82,6 +81,7 @@ class TableStore:
         self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
         self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
         self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        self._derived: dict[tuple[str, str], tuple[tuple[float, int] | None, object]] = {}
 
     def remembered(self, key: Hashable, build: Callable[[], T]) -> T:
         """`build()`, remembered under `key` among the last MEMO results (keys name their snapshot)."""
@@ -95,7 +95,6 @@ class TableStore:
             while len(self._memo) > MEMO:
                 self._memo.popitem(last=False)
         return value
-        self._derived: dict[tuple[str, str], tuple[tuple[float, int] | None, object]] = {}
 
     def table(self, name: str) -> pl.DataFrame | None:
         """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
