@@ -122,9 +122,18 @@ def stream_answer(
             notes.append("the model chose the tools: " + ", ".join(c.tool for c in chosen))
     if not the_plan.calls:
         yield OFF_TOPIC
-        yield Answer(question=question, text=OFF_TOPIC, evidence=[], cited=[], mode="none", backend=backend.name,
-                     notes=notes, intent=the_plan.intent, turn={"question": question, "intent": the_plan.intent},
-                     seconds_total=time.perf_counter() - started)  # fmt: skip
+        yield Answer(
+            question=question,
+            text=OFF_TOPIC,
+            evidence=[],
+            cited=[],
+            mode="none",
+            backend=backend.name,
+            notes=notes,
+            intent=the_plan.intent,
+            turn={"question": question, "intent": the_plan.intent},
+            seconds_total=time.perf_counter() - started,
+        )
         return
     results = act(ctx, the_plan.calls)
     composed = compose(results)

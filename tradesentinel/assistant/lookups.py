@@ -22,6 +22,7 @@ def _lists_words(lists: list[screening.ListStatus]) -> str:
     return ", ".join(
         f"{s.list} ({s.entries:,} entries"
         + (f", newest listing {s.newest_listing}" if s.newest_listing else "")
+        + (f", loaded {s.loaded_on}" if s.loaded_on else "")
         + ")"
         for s in lists
     )
