@@ -134,3 +134,9 @@ def test_a_tool_calling_model_may_choose_tools_for_what_the_parser_cannot_plan(q
     a = _ask("Poems aside, surprise me", qs_world, ctx, Chooser())
     assert a.intent == "model_tools" and [c["tool"] for c in a.calls] == ["top_anomalies"]
     assert len([f for f in a.facts if f["kind"] == "flow"]) == 2 and "the model chose the tools" in a.notes[0]
+
+
+def test_a_code_no_flow_can_have_is_said_not_raised(qs_world, ctx):
+    a = _ask("What are the top anomalies in HS 0000?", qs_world, ctx)
+    assert a.mode == "facts" and "No flow can match" in a.text and "unknown HS code '0000'" in a.text
+    assert "Value error" not in a.text

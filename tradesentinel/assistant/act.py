@@ -14,7 +14,21 @@ from tradesentinel.errors import TradeSentinelError
 
 log = logging.getLogger(__name__)
 
+
+def invalid(ctx: Context, problem: str) -> ToolResult:
+    """What a question named that no flow can have (an unknown HS code or country), as a fact."""
+    sentence = f"No flow can match: {problem}"
+    fact = Fact(
+        sentence=sentence,
+        source=source("service", "invalid:" + problem[:60], sentence + "."),
+        polarity=Polarity.NOT_FOUND,
+        data={"kind": "not_found"},
+    )
+    return ToolResult(tool="invalid", args={"problem": problem}, facts=(fact,), answer={"problem": problem})
+
+
 TOOLS: dict[str, Callable[..., ToolResult]] = {
+    "invalid": invalid,
     "top_anomalies": tools.top_anomalies,
     "count_anomalies": tools.count_anomalies,
     "total_value": tools.total_value,

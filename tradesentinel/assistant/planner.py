@@ -17,6 +17,7 @@ from typing import Any
 
 from tradesentinel.assistant.prompt import instruction_like
 from tradesentinel.assistant.slots import Slots, slots_of
+from tradesentinel.errors import TradeSentinelError
 from tradesentinel.investigate.query import AnomalyQuery
 
 INTENTS = (
@@ -431,4 +432,8 @@ def plan(question: str, history: list[Turn] | None = None) -> Plan:
             )
     if intent == "off_topic":
         return Plan(intent=intent, slots=slots, notes=tuple(notes))
-    return Plan(intent=intent, slots=slots, calls=calls_for(intent, slots, question), notes=tuple(notes))
+    try:
+        calls = calls_for(intent, slots, question)
+    except TradeSentinelError as exc:  # a code or country the data cannot have: say so, as a fact
+        calls = (Call(tool="invalid", args={"problem": str(exc)}),)
+    return Plan(intent=intent, slots=slots, calls=calls, notes=tuple(notes))

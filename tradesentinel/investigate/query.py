@@ -170,7 +170,8 @@ class AnomalyQuery(BaseModel):
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "query"
             raise InvalidArgumentError(
-                field, f"{echo(first.get('input'))} is not valid: {first['msg']}"
+                field,
+                f"{echo(first.get('input'))} is not valid: {first['msg'].removeprefix('Value error, ')}",
             ) from None
 
     def predicate(self) -> pl.Expr:
