@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.retrieval.embed import MiniLMEmbedding
+from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
 QUICK_DETECTORS = ["statistical", "sanctions", "lightgbm"]
 
@@ -85,15 +85,19 @@ def quality(root: Path, scale: float = 0.2, top: int = 1000, data_dir: Path | No
     }
 
 
-class StoredVectors(MiniLMEmbedding):
+class StoredVectors:
     """Hands out vectors computed beforehand (by text), so 200k documents need not all go through the model."""
 
-    def __init__(self, vectors: dict[str, np.ndarray]):
-        super().__init__()
-        self.vectors = vectors
+    def __init__(self, vectors: dict[str, np.ndarray], name: str, dimension: int = 384):
+        self.vectors, self.name, self.dimension = vectors, name, dimension
 
-    def embed(self, texts, progress=None):  # same signature as the model
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.empty((0, 384), np.float32)
+    def embed(self, texts, progress=None):  # the Embedder protocol
+        return (
+            np.stack([self.vectors[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
+        )
+
+    def embed_one(self, text):
+        return self.vectors[text]
 
 
 def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -224,7 +228,7 @@ def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int
     rng = np.random.default_rng(1)
     noisy = base[np.arange(n_docs) % sample] + rng.normal(0, 0.03, (n_docs, base.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy))))
+    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy)), model.name))
     started = time.perf_counter()
     store.sync(docs, "anomalies")
     sync_seconds = time.perf_counter() - started

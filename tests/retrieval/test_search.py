@@ -12,7 +12,7 @@ import pytest
 from tests.retrieval.conftest import HashEmbedding
 from tradesentinel.config import Settings
 from tradesentinel.errors import InvalidArgumentError
-from tradesentinel.retrieval import search as search_module
+from tradesentinel.retrieval import collection as collection_module
 from tradesentinel.retrieval.hits import SearchFilters
 from tradesentinel.retrieval.index import build_index
 from tradesentinel.retrieval.search import HybridSearcher, open_searcher
@@ -93,7 +93,7 @@ def test_large_candidate_sets_go_through_chroma_with_the_same_filters(
     searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
-    monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)  # force the HNSW path
+    monkeypatch.setattr(collection_module, "EXACT_LIMIT", 0)  # force the HNSW path
     via_chroma = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
     assert ids(via_chroma) == ids(exact)
 
