@@ -189,7 +189,8 @@ class EvidenceStore:
         """Make collection `name` hold exactly `docs`: embed and write new or changed ones, delete vanished ones."""
         started = time.perf_counter()
         docs = docs.unique("doc_id", keep="last", maintain_order=True)
-        docs = docs.with_columns(pl.Series("content_hash", content_hashes(docs), dtype=pl.String))
+        if "content_hash" not in docs.columns:
+            docs = docs.with_columns(pl.Series("content_hash", content_hashes(docs), dtype=pl.String))
         old, switched = self._previous(name)
         collection, dropped = self._writable(name)
         switched = switched or dropped
@@ -217,6 +218,16 @@ class EvidenceStore:
             if reuse:
                 rows, src = map(list, zip(*reuse))
                 vectors[rows] = old["embedding"].to_numpy()[src]
+        if old is not None and fresh:  # metadata changed but not the text: keep the vector, only re-write
+            same_text = docs[fresh].join(
+                old.select("doc_id", pl.col("text").alias("was")), on="doc_id", how="left"
+            )
+            kept = (same_text["text"] == same_text["was"]).fill_null(False).to_list()
+            rewrite = [i for i, k in zip(fresh, kept) if k]
+            lost, fresh = lost + rewrite, [i for i, k in zip(fresh, kept) if not k]
+            updated_only = len(rewrite)
+        else:
+            updated_only = 0
         embed_seconds = self._write(collection, docs, vectors, fresh, lost, progress)
         self._delete(collection, sorted(gone))
         catalog = docs.with_columns(pl.Series("embedding", vectors, dtype=pl.Array(pl.Float32, dimension)))
@@ -226,9 +237,9 @@ class EvidenceStore:
             name,
             docs.height,
             n_added,
-            len(fresh) - n_added,
+            len(fresh) - n_added + updated_only,
             len(gone.intersection(stored)),
-            len(lost),
+            len(lost) - updated_only,
             embed_seconds,
             started,
             switched,
