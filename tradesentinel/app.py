@@ -19,14 +19,22 @@ ASSETS = Path(__file__).resolve().parent / "ui" / "assets"
 
 
 def create_app(
-    settings: Settings, *, ui: bool = True, assistant: Assistant | Literal["default"] | None = "default"
+    settings: Settings,
+    *,
+    ui: bool = True,
+    assistant: Assistant | Literal["default"] | None = "default",
+    warm_up: bool = False,
 ) -> FastAPI:
     """The whole service for `settings` (no I/O until a request arrives): the API, the offline map asset
     and, with `ui`, the Gradio UI at /. `assistant`: "default" builds one from the settings, None serves
-    without one (/ask answers 503), or pass your own (tests pass doubles honouring its contract)."""
+    without one (/ask answers 503), or pass your own (tests pass doubles honouring its contract).
+    `warm_up` (what `serve` sets): when the server starts, the assistant loads its searcher and models
+    in a background thread, so the first question does not pay for them."""
     tables = TableStore(settings)
     helper = Assistant(settings) if assistant == "default" else assistant
     app = create_api(settings, tables, helper)
+    if warm_up and helper is not None and hasattr(helper, "warm_up"):
+        app.router.on_startup.append(helper.warm_up)
 
     @app.get("/static/topojson/{name}.json", include_in_schema=False)
     def topojson(name: str) -> FileResponse:

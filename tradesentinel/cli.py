@@ -289,7 +289,10 @@ def serve(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )
     uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        create_app(settings, warm_up=True),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
     )
 
 
