@@ -119,22 +119,20 @@ def static_vectors(raw: np.ndarray) -> np.ndarray:
 
 def distil_static(source: Path, target: Path) -> None:
     """Write the static model (vectors.npy, tokenizer.json) of `source` into `target`."""
-    vectors = static_vectors(token_vectors(source))
-    if REFINEMENT.exists():
-        with np.load(REFINEMENT) as refined:
-            rows, learnt = refined["rows"], refined["vectors"].astype(np.float32) * refined["scale"]
-        vectors = np.asarray(refined_space(vectors, rows, learnt), dtype=np.float32)
+    vectors = refined(static_vectors(token_vectors(source)))
     np.save(target / "vectors.npy", vectors.astype(np.float16))
     shutil.copy(source / "tokenizer.json", target / "tokenizer.json")
 
 
-def refined_space(vectors: np.ndarray, rows: np.ndarray, learnt: np.ndarray) -> np.ndarray:
-    """The distilled vectors with the learnt rows put in; rows not learnt are mapped into the
-    learnt space by the least-squares linear map between the two on the learnt rows."""
-    mapping, *_ = np.linalg.lstsq(vectors[rows], learnt, rcond=None)
-    out = vectors @ mapping
-    out[rows] = learnt
-    return out
+def refined(vectors: np.ndarray) -> np.ndarray:
+    """The distilled vectors with the shipped refinement put in (the learnt word pieces replaced, the
+    others scaled alike); the plain distilled vectors when no refinement ships."""
+    if not REFINEMENT.exists():
+        return vectors
+    with np.load(REFINEMENT) as fitted:
+        out = vectors * float(fitted["prior_scale"])
+        out[fitted["rows"]] = fitted["vectors"].astype(np.float32) * fitted["row_scale"][:, None]
+    return out.astype(np.float32)
 
 
 def export_onnx_int8(source: Path, target: Path) -> None:
