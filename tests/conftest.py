@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,15 @@ import pytest
 from tradesentinel.config import Settings, get_settings
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models dir for the whole session: derived embedding models (the static vectors, the ONNX
+    export) are made once, not once per data dir; made offline like everything else."""
+    path = Path(os.environ.get("TRADESENTINEL_MODELS_DIR") or tmp_path_factory.mktemp("models"))
+    os.environ["TRADESENTINEL_MODELS_DIR"] = str(path)
+    return path
 
 
 @pytest.fixture

@@ -47,12 +47,6 @@ class HashEmbedding:
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One models dir per test session: each derived model is made once (no hub: HF_HUB_OFFLINE=1)."""
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture(scope="session")
 def minilm() -> MiniLMEmbedding:
     """The real local model, loaded once per test session."""
     return MiniLMEmbedding()
