@@ -4,8 +4,8 @@
   through the transformer once ([CLS] piece [SEP], mean-pooled), the vectors are centred and
   rotated onto their principal axes (PCA, all 384 kept) and weighted down by Zipf frequency
   (SIF), as model2vec's `distill` does; then the shipped refinement (`static_refine.npz`,
-  fitted offline to MiniLM's own sentence vectors, see docs/retrieval.md) replaces the vectors
-  of the pieces it learnt. model2vec's own `distill` needs an older transformers than ours and
+  fitted offline to MiniLM's own sentence vectors by benchmarks/fit_static.py) maps them into
+  MiniLM's sentence space and replaces the vectors of the pieces it learnt. model2vec's own `distill` needs an older transformers than ours and
   would ask the hub for the model card; this does the same arithmetic on the local files.
 - `onnx-int8`: MiniLM with its mean pooling and normalisation exported to ONNX, then its matrix
   products quantised to int8 per channel (ONNX Runtime's dynamic quantisation).
@@ -125,12 +125,13 @@ def distil_static(source: Path, target: Path) -> None:
 
 
 def refined(vectors: np.ndarray) -> np.ndarray:
-    """The distilled vectors with the shipped refinement put in (the learnt word pieces replaced, the
-    others scaled alike); the plain distilled vectors when no refinement ships."""
+    """The distilled vectors with the shipped refinement put in: every word piece mapped into MiniLM's
+    sentence space by the fitted linear map (and bias), and the learnt word pieces replaced by their
+    fitted vectors; the plain distilled vectors when no refinement ships."""
     if not REFINEMENT.exists():
         return vectors
     with np.load(REFINEMENT) as fitted:
-        out = vectors * float(fitted["prior_scale"])
+        out = vectors @ fitted["prior_map"] + fitted["prior_bias"]
         out[fitted["rows"]] = fitted["vectors"].astype(np.float32) * fitted["row_scale"][:, None]
     return out.astype(np.float32)
 
