@@ -16,6 +16,7 @@ import polars as pl
 from tradesentinel.detectors.base import amount_words
 from tradesentinel.detectors.signals import Signal, classify, describe
 from tradesentinel.reference import country_name
+from tradesentinel.retrieval.doc_exprs import country_words, hs_words_expr, names_of, present
 
 DOCS: dict[str, pl.DataType] = {
     "doc_id": pl.String(),
@@ -160,49 +161,7 @@ def hs_in_use(hs_codes: pl.DataFrame, traded: pl.Series) -> pl.DataFrame:
     return hs_codes.filter(pl.col("hs_code").is_in(sorted(prefixes)))
 
 
-def _lookup(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
-    """`mapping[value]` for each value of `expr`, null where the value is not a key."""
-    return expr.replace_strict(mapping, default=None, return_dtype=pl.String)
-
-
-def hs_words_expr(code: pl.Expr, descriptions: dict[str, str]) -> pl.Expr:
-    """`_hs_words` as a polars expression: 'HS 854231 (desc), heading 8542 (desc), chapter 85 (desc)'."""
-    own = pl.concat_str(
-        pl.lit("HS "), code, pl.lit(" (") + _lookup(code, descriptions) + pl.lit(")"), ignore_nulls=True
-    )
-    parents = []
-    for size, word in ((4, "heading"), (2, "chapter")):
-        head = code.str.slice(0, size)
-        parents.append(
-            pl.when(code.str.len_chars() > size).then(
-                pl.lit(f", {word} ") + head + pl.lit(" (") + _lookup(head, descriptions) + pl.lit(")")
-            )
-        )
-    return (
-        pl.when(code.fill_null("") == "")
-        .then(pl.lit("HS code unknown"))
-        .otherwise(pl.concat_str(own, *parents, ignore_nulls=True))
-    )
-
-
-def _country_words(countries: pl.Expr, names: dict[str, str]) -> pl.Expr:
-    """'Kazakhstan (KAZ), Russia (RUS)' for a list column of ISO3 codes."""
-    return countries.list.eval(
-        _lookup(pl.element(), names).fill_null(pl.element()) + pl.lit(" (") + pl.element() + pl.lit(")")
-    ).list.join(", ")
-
-
-def _names_of(countries: pl.Series) -> dict[str, str]:
-    """Country names for every code in a list column (one lookup per distinct code, not per row)."""
-    return {c: country_name(c) for c in countries.explode().drop_nulls().unique().to_list()}
-
-
-def _present(column: str) -> pl.Expr:
-    """A list column that is neither null nor empty."""
-    return pl.col(column).list.len().fill_null(0) > 0
-
-
-def _as_docs(frame: pl.DataFrame) -> pl.DataFrame:
+def as_docs(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame`'s DOCS columns in order and with their types."""
     return frame.select([pl.col(c).cast(t) for c, t in DOCS.items()])
 
@@ -228,7 +187,7 @@ def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
         pl.when(level > 2).then(pl.lit(" Part of ") + hs_words_expr(parent, descriptions) + pl.lit(".")),
         ignore_nulls=True,
     )
-    return _as_docs(
+    return as_docs(
         hs_codes.with_columns(
             pl.concat_str(pl.lit("hs:"), code).alias("doc_id"),
             pl.lit("hs_codes").alias("collection"),
@@ -250,11 +209,11 @@ def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
     frame = sanctions.with_columns(
         pl.col("countries").list.eval(pl.element().filter(pl.element().fill_null("") != "")).fill_null([])
     )
-    names = _names_of(frame["countries"])
+    names = names_of(frame["countries"])
 
     def listed(column: str, label: str, separator: str, most: int | None = None) -> pl.Expr:
         values = pl.col(column).list.head(most) if most else pl.col(column)
-        return pl.when(_present(column)).then(pl.lit(label) + values.list.join(separator) + pl.lit("."))
+        return pl.when(present(column)).then(pl.lit(label) + values.list.join(separator) + pl.lit("."))
 
     demo = pl.col("list") == "DEMO"
     text = pl.concat_str(
@@ -262,8 +221,8 @@ def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
         pl.format("{} sanctions list entry {}: {} ({}).", "list", "entry_id", "name", "entity_type"),
         listed("aliases", " Also known as: ", "; ", 20),
         listed("programmes", " Programmes: ", ", "),
-        pl.when(_present("countries")).then(
-            pl.lit(" Countries: ") + _country_words(pl.col("countries"), names) + pl.lit(".")
+        pl.when(present("countries")).then(
+            pl.lit(" Countries: ") + country_words(pl.col("countries"), names) + pl.lit(".")
         ),
         listed("addresses", " Addresses: ", " | ", 5),
         listed("identifiers", " Identifiers: ", "; ", 5),
@@ -284,7 +243,7 @@ def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
         pl.col("programmes").list.join(", ").fill_null("").alias("programmes"),
         pl.lit("listed").alias("status"),
     ).struct.json_encode()
-    return _as_docs(
+    return as_docs(
         frame.with_columns(
             pl.format("sanctions:{}:{}", "list", "entry_id").alias("doc_id"),
             pl.lit("sanctions").alias("collection"),
@@ -309,7 +268,7 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
     frame = news.with_columns(
         pl.col("countries").list.eval(pl.element().filter(pl.element().fill_null("") != "")).fill_null([])
     ).join(named, on="news_id", how="left", maintain_order="left")
-    names = _names_of(frame["countries"])
+    names = names_of(frame["countries"])
     text = pl.concat_str(
         pl.when(pl.col("source") == "demo").then(pl.lit("FICTITIOUS DEMO news item. ")).otherwise(pl.lit("")),
         pl.lit("News "),
@@ -317,10 +276,10 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
         pl.lit(": "),
         pl.col("title").str.strip_chars_end("."),
         pl.lit("."),
-        pl.when(_present("countries")).then(
-            pl.lit(" Countries: ") + _country_words(pl.col("countries"), names) + pl.lit(".")
+        pl.when(present("countries")).then(
+            pl.lit(" Countries: ") + country_words(pl.col("countries"), names) + pl.lit(".")
         ),
-        pl.when(_present("named")).then(
+        pl.when(present("named")).then(
             pl.lit(" Names matching sanctions entries: ") + pl.col("named").list.join("; ") + pl.lit(".")
         ),
         ignore_nulls=True,
@@ -328,7 +287,7 @@ def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = N
     extra = pl.struct(
         "news_id", "title", "tone", pl.col("named").list.join("; ").fill_null("").alias("sanctions_matches")
     ).struct.json_encode()
-    return _as_docs(
+    return as_docs(
         frame.with_columns(
             pl.concat_str(pl.lit("news:"), pl.col("news_id")).alias("doc_id"),
             pl.lit("news").alias("collection"),

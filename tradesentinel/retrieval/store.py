@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,13 +27,13 @@ from tradesentinel.retrieval.catalog import (
     IndexCorruptError,
     IndexNotFoundError,
     catalog_path,
-    chroma_metadata,
     chroma_name,
     content_hashes,
     read_manifest,
     record,
     recorded_embedder,
 )
+from tradesentinel.retrieval.chroma_write import delete, write
 from tradesentinel.retrieval.documents import DOCS
 from tradesentinel.retrieval.embed import ChromaEmbedding, Embedder, open_embedder
 from tradesentinel.storage import write_table
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 HNSW = {"space": "cosine", "ef_construction": 64, "max_neighbors": 12}
 """Chroma's graph: lighter than its default (100, 16), about twice as fast to build; the searcher
 ranks small or filtered candidate sets exactly and oversamples what it asks Chroma for."""
-WRITE_ROWS = 4096
-"""Documents embedded and written per step: Chroma writes one step while the next is embedded."""
 
 
 @dataclass(frozen=True)
@@ -228,8 +225,9 @@ class EvidenceStore:
             updated_only = len(rewrite)
         else:
             updated_only = 0
-        embed_seconds = self._write(collection, docs, vectors, fresh, lost, progress)
-        self._delete(collection, sorted(gone))
+        batch = self.client.get_max_batch_size()
+        embed_seconds = write(collection, self.embedder, docs, vectors, fresh, lost, batch, progress)
+        delete(collection, sorted(gone), batch)
         catalog = docs.with_columns(pl.Series("embedding", vectors, dtype=pl.Array(pl.Float32, dimension)))
         write_table(catalog, catalog_path(self.settings, name))
         n_added = sum(1 for i in fresh if ids[i] not in stored)
@@ -273,60 +271,6 @@ class EvidenceStore:
             self.embedder.name,
             switched,
         )
-
-    def _write(
-        self,
-        collection: Any,
-        docs: pl.DataFrame,
-        vectors: np.ndarray,
-        fresh: list[int],
-        lost: list[int],
-        progress: Callable[[float], None] | None,
-    ) -> float:
-        """Embed the fresh rows into `vectors` and write them (and the lost ones) to Chroma, one step of
-        WRITE_ROWS at a time, Chroma writing a step while the next one is embedded; returns embedding seconds."""
-        steps = [fresh[s : s + WRITE_ROWS] for s in range(0, len(fresh), WRITE_ROWS)]
-        steps += [lost[s : s + WRITE_ROWS] for s in range(0, len(lost), WRITE_ROWS)]
-        texts = docs["text"]
-        total, done, embed_seconds = max(len(fresh) + len(lost), 1), 0, 0.0
-        fresh_set = set(fresh)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
-            pending: Future[None] | None = None
-            for rows in steps:
-                todo = [r for r in rows if r in fresh_set]
-                if todo:
-                    begin = time.perf_counter()
-                    vectors[todo] = self.embedder.embed(texts.gather(todo).to_list())
-                    embed_seconds += time.perf_counter() - begin
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(self._upsert, collection, docs, vectors, sorted(rows))
-                done += len(rows)
-                if progress:
-                    progress(min(0.99, done / total))
-            if pending is not None:
-                pending.result()
-        if progress:
-            progress(1.0)
-        return embed_seconds
-
-    def _upsert(self, collection: Any, docs: pl.DataFrame, vectors: np.ndarray, rows: list[int]) -> None:
-        """Upsert the given rows with their vectors, in batches Chroma accepts."""
-        batch = self.client.get_max_batch_size()
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            part = docs[chunk]
-            collection.upsert(
-                ids=part["doc_id"].to_list(),
-                embeddings=vectors[chunk],
-                documents=part["text"].to_list(),
-                metadatas=chroma_metadata(part),
-            )
-
-    def _delete(self, collection: Any, gone: list[str]) -> None:
-        batch = self.client.get_max_batch_size()
-        for start in range(0, len(gone), batch):
-            collection.delete(ids=gone[start : start + batch])
 
     def drop(self, name: str) -> None:
         """Remove a collection and its catalog (used when its source table is gone)."""
