@@ -268,24 +268,41 @@ def link_by_country(anomalies: pl.DataFrame, sanctions: pl.DataFrame, per_anomal
     """Per anomaly (flow_id, reporter, partner): listed parties located in either country, entities first.
 
     Returns flow_id, n_linked and `linked` (up to `per_anomaly` strings "LIST ENTRY_ID NAME (ISO3)").
+    Each country's first `per_anomaly` entries are ranked once; a flow merges its two countries' lists
+    (a real list names thousands of parties in a few countries: no join of every flow with every one).
     """
-    by_country = entries_by_country(sanctions).with_columns(
-        (pl.col("entity_type") != "entity").alias("_not_entity"),
-        pl.format("{} {} {} ({})", "list", "entry_id", "name", "country").alias("label"),
+    keys = ["_not_entity", "listed_on", "list", "entry_id", "country"]
+    descending = [False, True, False, False, False]
+    ranked = (
+        entries_by_country(sanctions)
+        .with_columns(
+            (pl.col("entity_type") != "entity").alias("_not_entity"),
+            pl.format("{} {} {} ({})", "list", "entry_id", "name", "country").alias("label"),
+        )
+        .sort(keys, descending=descending, nulls_last=True)
     )
-    sides = anomalies.select("flow_id", pl.concat_list("reporter", "partner").alias("country")).explode(
-        "country"
+    per_country = ranked.group_by("country", maintain_order=True).agg(
+        pl.len().alias("n"), pl.struct(*keys, "label").head(per_anomaly).alias("top")
     )
-    joined = sides.join(by_country, on="country", how="inner").sort(
-        ["flow_id", "_not_entity", "listed_on", "entry_id"],
-        descending=[False, False, True, False],
-        nulls_last=True,
+    sides = (
+        anomalies.select(
+            "flow_id", pl.concat_list("reporter", "partner").list.unique(maintain_order=True).alias("country")
+        )
+        .explode("country")
+        .join(per_country, on="country", how="inner")
     )
-    linked = joined.group_by("flow_id", maintain_order=True).agg(
-        pl.len().alias("n_linked"), pl.col("label").head(per_anomaly).alias("linked")
+    counts = sides.group_by("flow_id").agg(pl.col("n").sum().cast(pl.UInt32).alias("n_linked"))
+    linked = (
+        sides.select("flow_id", "top")
+        .explode("top")
+        .unnest("top")
+        .sort(["flow_id", *keys], descending=[False, *descending], nulls_last=True)
+        .group_by("flow_id", maintain_order=True)
+        .agg(pl.col("label").head(per_anomaly).alias("linked"))
     )
     return (
         anomalies.select("flow_id")
+        .join(counts, on="flow_id", how="left")
         .join(linked, on="flow_id", how="left")
         .with_columns(
             pl.col("n_linked").fill_null(0), pl.col("linked").fill_null(pl.lit([], dtype=pl.List(pl.String)))
