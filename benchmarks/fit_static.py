@@ -15,6 +15,10 @@ vectors to Y; pieces the corpus never shows keep E0 W + b. Solved by conjugate g
 scale per row (a few MB); `derive.distil_static` puts them into the distilled table on first use.
 
     python -m benchmarks.fit_static --texts 30000 --lam 0.01
+
+The shipped file came from this recipe: 30,000 texts, lam 0.01, 90 iterations, 11,329 word pieces
+learnt; its teacher vectors were computed with MiniLM exported to ONNX in fp32 (cosine to
+sentence-transformers' vectors 0.9999996), which was faster on the shared machine that day.
 """
 
 from __future__ import annotations

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         None, description="Chroma server host; None = embedded store under data/chroma."
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    chroma_text: bool = Field(
+        False,
+        description="Store document texts in Chroma too (its full-text index halves write speed); "
+        "the catalog beside it always holds them.",
+    )
     index_top_anomalies: int = Field(
         1000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )

@@ -1,7 +1,8 @@
 """Writing a collection's documents to Chroma: embedded and written in steps, the two overlapping.
 
-Chroma's graph insert is the slow part of indexing once the embedder is fast, so it runs in one
-worker thread while the next step is embedded (both release the GIL in their native code).
+Chroma's insert is the slow part of indexing once the embedder is fast: it runs in a worker thread
+while the next step is embedded. Texts go to Chroma only when asked (`chroma_text`): its full-text
+index on them halves the write speed, and the searcher reads texts from the catalog.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def write(
     kept: list[int],
     batch: int,
     progress: Callable[[float], None] | None = None,
+    with_text: bool = False,
 ) -> float:
     """Embed the `fresh` rows into `vectors` and write them, and the `kept` rows with the vectors they
-    have, to Chroma in batches of at most `batch`; returns the seconds spent embedding."""
+    have, to Chroma in batches of at most `batch` (texts too `with_text`); returns the seconds spent embedding."""
     steps = [fresh[s : s + WRITE_ROWS] for s in range(0, len(fresh), WRITE_ROWS)]
     steps += [kept[s : s + WRITE_ROWS] for s in range(0, len(kept), WRITE_ROWS)]
     texts, fresh_set = docs["text"], set(fresh)
@@ -47,7 +49,7 @@ def write(
                 embed_seconds += time.perf_counter() - begin
             if pending is not None:
                 pending.result()
-            pending = writer.submit(upsert, collection, docs, vectors, sorted(rows), batch)
+            pending = writer.submit(upsert, collection, docs, vectors, sorted(rows), batch, with_text)
             done += len(rows)
             if progress:
                 progress(min(0.99, done / total))
@@ -58,16 +60,18 @@ def write(
     return embed_seconds
 
 
-def upsert(collection: Any, docs: pl.DataFrame, vectors: np.ndarray, rows: list[int], batch: int) -> None:
-    """Upsert the given rows with their vectors, in batches Chroma accepts."""
+def upsert(
+    collection: Any, docs: pl.DataFrame, vectors: np.ndarray, rows: list[int], batch: int, with_text: bool
+) -> None:
+    """Upsert the given rows with their vectors and metadata (and texts), in batches Chroma accepts."""
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         part = docs[chunk]
         collection.upsert(
             ids=part["doc_id"].to_list(),
             embeddings=vectors[chunk],
-            documents=part["text"].to_list(),
             metadatas=chroma_metadata(part),
+            **({"documents": part["text"].to_list()} if with_text else {}),
         )
 
 

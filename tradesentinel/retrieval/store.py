@@ -226,7 +226,9 @@ class EvidenceStore:
         else:
             updated_only = 0
         batch = self.client.get_max_batch_size()
-        embed_seconds = write(collection, self.embedder, docs, vectors, fresh, lost, batch, progress)
+        embed_seconds = write(
+            collection, self.embedder, docs, vectors, fresh, lost, batch, progress, self.settings.chroma_text
+        )
         delete(collection, sorted(gone), batch)
         catalog = docs.with_columns(pl.Series("embedding", vectors, dtype=pl.Array(pl.Float32, dimension)))
         write_table(catalog, catalog_path(self.settings, name))
