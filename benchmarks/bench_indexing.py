@@ -116,11 +116,14 @@ def first_ask(
         text=True,
     )
     warmed: list[float] = []
+    log = data_dir.parent / "serve.log"
 
     def watch() -> None:
-        for line in server.stderr or []:
-            if "warmed up" in line and not warmed:
-                warmed.append(time.perf_counter() - started)
+        with open(log, "w") as out:
+            for line in server.stderr or []:
+                out.write(f"{time.perf_counter() - started:7.2f} {line}")
+                if "warmed" in line and not warmed:
+                    warmed.append(time.perf_counter() - started)
 
     threading.Thread(target=watch, daemon=True).start()
     base = f"http://127.0.0.1:{port}"

@@ -22,8 +22,10 @@ import json
 import logging
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -161,16 +163,9 @@ def export_onnx_int8(source: Path, target: Path) -> None:
     dummy = torch.ones((2, 16), dtype=torch.long)
     full = target / "model_fp32.onnx"
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    torch.onnx.export(
-        model,
-        (dummy, torch.ones_like(dummy)),
-        str(full),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["embedding"],
-        dynamic_axes={**axes, "embedding": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():  # the tracer's notes on the pooling code, and its own deprecation
+        warnings.simplefilter("ignore")
+        _export(model, dummy, full, axes)
     quantize_dynamic(
         str(full),
         str(target / "model.onnx"),
@@ -180,3 +175,19 @@ def export_onnx_int8(source: Path, target: Path) -> None:
     )
     full.unlink()
     shutil.copy(source / "tokenizer.json", target / "tokenizer.json")
+
+
+def _export(model: Any, dummy: Any, target: Path, axes: dict[str, dict[int, str]]) -> None:
+    """torch's (TorchScript) ONNX export of the pooled model, batch and length dynamic."""
+    import torch
+
+    torch.onnx.export(
+        model,
+        (dummy, torch.ones_like(dummy)),
+        str(target),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["embedding"],
+        dynamic_axes={**axes, "embedding": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
