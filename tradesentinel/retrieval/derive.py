@@ -166,13 +166,17 @@ def export_onnx_int8(source: Path, target: Path) -> None:
     with warnings.catch_warnings():  # the tracer's notes on the pooling code, and its own deprecation
         warnings.simplefilter("ignore")
         _export(model, dummy, full, axes)
-    quantize_dynamic(
-        str(full),
-        str(target / "model.onnx"),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],  # int8 embeddings (Gather) cost too much accuracy
-    )
+    logging.disable(logging.WARNING)  # the quantiser advises pre-processing on the root logger
+    try:
+        quantize_dynamic(
+            str(full),
+            str(target / "model.onnx"),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],  # int8 embeddings (Gather) cost too much accuracy
+        )
+    finally:
+        logging.disable(logging.NOTSET)
     full.unlink()
     shutil.copy(source / "tokenizer.json", target / "tokenizer.json")
 
