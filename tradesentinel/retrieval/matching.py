@@ -202,6 +202,23 @@ class NameIndex:
             )
         return out
 
+    def any_match(self, queries: list[str], threshold: float) -> list[bool]:
+        """Per query: whether some listed name or alias scores >= threshold against it (in either view);
+        one matrix computation for all queries, so a text's many word windows are screened at once."""
+        norms = [normalise_name(q) for q in queries]
+        hit = np.zeros(len(queries), dtype=bool)
+        if not queries or not self._listed:
+            return hit.tolist()
+        for needles, haystack in (
+            ([_sorted(n) for n in norms], self._norm),
+            ([_sorted(fold_name(n)) for n in norms], self._fold),
+        ):
+            matrix = process.cdist(
+                needles, haystack, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
+            )
+            hit |= matrix.max(axis=1) > 0
+        return hit.tolist()
+
     def best_scores(self, queries: list[str], threshold: float) -> np.ndarray:
         """Per entry: the best score (0..100; 0 below threshold) of any name or alias against any query."""
         best = np.zeros(self._entries.height)
@@ -242,8 +259,10 @@ def mentioned_names(
     words = _window_pattern().findall(text or "")
     windows = {" ".join(words[i : i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)}
     found: dict[tuple[str, str], NameMatch] = {}
-    for window in windows:
-        if len(normalise_name(window)) < 5:
+    windows = {w for w in windows if len(normalise_name(w)) >= 5}
+    screened = sorted(windows)
+    for window, hit in zip(screened, index.any_match(screened, threshold)):
+        if not hit:  # no listed name near it: skip the ranked match
             continue
         for m in index.match(window, threshold, limit=3):
             key = (m.list, m.entry_id)
