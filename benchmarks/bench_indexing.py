@@ -138,7 +138,12 @@ def first_ask(
                 time.sleep(0.2)
         ready = time.perf_counter() - started
         asks = []
-        for _ in range(2):
+        for attempt in range(3):
+            if attempt == 2:  # the third question waits until the warm-up said it was done
+                log_file = data_dir / "logs" / "tradesentinel.log"
+                while time.perf_counter() - started < 300 and "warmed up" not in log_file.read_text():
+                    time.sleep(0.2)
+                warmed.append(time.perf_counter() - started)
             request = urllib.request.Request(
                 f"{base}/ask",
                 data=json.dumps({"question": question}).encode(),

@@ -338,11 +338,12 @@ def _indexing_markdown(figures: dict) -> list[str]:
         ]
     if "first_ask" in figures:
         f = figures["first_ask"]
-        warmed = f"{f['warmed_seconds']:.1f} s" if f["warmed_seconds"] else "not seen"
         lines += [
             (
-                f"`serve` on that index: /health answers after {f['ready_seconds']:.1f} s, warm-up done at {warmed}; "
-                f"**first /ask {f['asks'][0]:.2f} s**, second {f['asks'][1]:.2f} s."
+                f"`serve` on that index: /health answers {f['ready_seconds']:.1f} s after the start; a question asked "
+                f"then: **{f['asks'][0]:.2f} s** (it waits for the warm-up), the next {f['asks'][1]:.2f} s; the "
+                f"warm-up had finished by {f['warmed_seconds']:.1f} s; a first question from a new client after it: "
+                f"{f['asks'][2]:.2f} s."
             ),
             "",
         ]
