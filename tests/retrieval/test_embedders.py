@@ -71,7 +71,7 @@ def test_fast_embedders_are_made_offline_and_agree_with_minilm(name: str, models
     assert isinstance(embedder, Embedder) and not embedder.loaded
     vectors = embedder.embed(TEXTS)
     assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    assert float(embedder.embed_one(TEXTS[0]) @ vectors[0]) > 0.995  # int8: activations quantised per batch
+    assert float(embedder.embed_one(TEXTS[0]) @ vectors[0]) > 0.98  # int8: activations quantised per batch
     reference = minilm.embed(TEXTS)
     agreement = (vectors * reference).sum(axis=1)
     if name == "onnx-int8":  # the same model, quantised: nearly the same vectors

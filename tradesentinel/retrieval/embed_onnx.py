@@ -1,6 +1,7 @@
 """MiniLM in ONNX Runtime, int8: the same model as the baseline, exported and quantised locally.
 
-Vectors agree with sentence-transformers' to a cosine of about 0.99; it runs without torch at
+Vectors agree with sentence-transformers' to a cosine of about 0.99; activations are quantised per
+batch, so a text embedded alone and in a batch differ by about as much. It runs without torch at
 query time (torch is needed once, to export). Texts are sorted by length before batching, so a
 batch pads little, and each text is cut at `max_tokens` word pieces as the baseline does.
 """
