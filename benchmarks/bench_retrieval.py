@@ -148,7 +148,7 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
         [
             {
                 "detector": "statistical",
-                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4])),
+                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4], strict=True)),
                 "observed": float(o),
                 "expected": float(o / rng.uniform(3, 30)),
                 "magnitude": float(rng.uniform(3, 50)),
@@ -229,7 +229,7 @@ def latency(data_dir: Path, n_queries: int = 200, k: int = 8) -> dict:
         "open_seconds": open_seconds,
         "ours": pct(ours_ms),
         "query_embed": pct(embed_ms),
-        "ours_total": pct([a + b for a, b in zip(embed_ms, ours_ms)]),
+        "ours_total": pct([a + b for a, b in zip(embed_ms, ours_ms, strict=True)]),
     }
 
 
@@ -305,7 +305,8 @@ def _embedders_markdown(rows: list[dict]) -> list[str]:
         hybrid = r["results"]["hybrid"].select("kind", "recall_at_5").rows()
         vector = r["results"]["vector only"]["recall_at_5"].to_list()
         lines.append(
-            f"- {r['setting']}: " + ", ".join(f"{k} {h:.2f}/{v:.2f}" for (k, h), v in zip(hybrid, vector))
+            f"- {r['setting']}: "
+            + ", ".join(f"{k} {h:.2f}/{v:.2f}" for (k, h), v in zip(hybrid, vector, strict=True))
         )
     return lines
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tradesentinel.cli_cases import refresh_watchlists, users_app, watch_app
 from tradesentinel.cli_common import HandledGroup, load_settings, progress_bar
 from tradesentinel.cli_ingest import ingest_app
 from tradesentinel.config import Settings
@@ -22,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(users_app, name="users")
+app.add_typer(watch_app, name="watch")
 log = logging.getLogger("tradesentinel")
 
 
@@ -138,14 +141,16 @@ def score(
         out.print(f"  {name:<12} {seconds:7.1f} s")
     if report.run_id:
         out.print(f"MLflow run {report.run_id}")
+    refresh_watchlists(settings)
 
 
 @app.command()
 def evaluate(
     labels: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="CSV of period, reporter, partner, flow, hs_code, kind; default: the demo world's labels."
+            help="`cases` (analysts' dispositions: true hits), or a CSV of period, reporter, partner, flow, "
+            "hs_code, kind; default: the demo world's labels."
         ),
     ] = None,
     budget: Annotated[
@@ -157,7 +162,21 @@ def evaluate(
     from tradesentinel.detectors.stages import evaluate_scores
 
     settings = load_settings()
-    table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
+    if labels == "cases":
+        from tradesentinel.cases.db import Database
+        from tradesentinel.cases.labels import case_labels
+        from tradesentinel.cases.store import CaseStore
+        from tradesentinel.investigate.tables import TableStore
+
+        frame, counts = case_labels(CaseStore(Database(settings), TableStore(settings)))
+        Console().print(
+            "analyst labels: " + ", ".join(f"{n} {d.replace('_', ' ')}" for d, n in sorted(counts.items()))
+        )
+        table, run_id = evaluate_scores(settings, frame, budget=budget, track=track, labels_name="cases")
+    else:
+        table, run_id = evaluate_scores(
+            settings, Path(labels) if labels else None, budget=budget, track=track
+        )
     view = Table(title=f"detection quality (recall at a {budget:.1%} inspection budget)")
     for column in (
         "detector",
@@ -261,30 +280,50 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="A question about the trade anomalies and their evidence.")],
+    question: Annotated[
+        str, typer.Argument(help="A question about the anomalies, HS codes, sanctions or news.")
+    ],
     backend: Annotated[
-        str | None, typer.Option(help="Answer model: llamacpp, ollama or none (default from settings).")
+        str | None, typer.Option(help="Framing model: llamacpp, ollama or none (default from settings).")
     ] = None,
-    k: Annotated[int | None, typer.Option(min=1, max=50, help="Evidence passages to retrieve.")] = None,
 ) -> None:
-    """Answer a question with sentences verified against numbered, cited evidence."""
+    """Answer a question from the tables: facts stated and cited [n], the model only phrases."""
     from tradesentinel.assistant.cli_view import print_answer_stream
+    from tradesentinel.assistant.types import MAX_QUESTION
 
+    if not question.strip() or len(question) > MAX_QUESTION:
+        raise InvalidArgumentError("question", f"must be 1 to {MAX_QUESTION} characters, not blank")
     settings = load_settings()
-    print_answer_stream(question, settings, backend_name=backend, k=k)
+    print_answer_stream(question, settings, backend_name=backend)
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,
+    insecure: Annotated[
+        bool, typer.Option(help="Serve on a non-loopback address without any API key (anyone can read).")
+    ] = False,
 ) -> None:
     """Serve the web app and API on http://127.0.0.1:7860."""
     import uvicorn
 
     from tradesentinel.app import create_app
+    from tradesentinel.cases.db import Database
+    from tradesentinel.cases.users import KeyRing
 
     settings = load_settings()
+    bind = host or settings.host
+    if bind not in LOOPBACK and not insecure and not KeyRing(Database(settings)).required():
+        raise InvalidArgumentError(
+            "--host",
+            f"refusing to serve on {echo(bind)} without an API key: anyone who reaches it could read the "
+            "data and change cases",
+            hint="set TRADESENTINEL_API_KEY or run `tradesentinel users add NAME` (or pass --insecure)",
+        )
     log.info(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )

@@ -112,7 +112,28 @@ class Settings(BaseSettings):
 
     # app (docs/app.md)
     api_key: str | None = Field(
-        None, description="When set, every endpoint but /health needs header X-API-Key (the UI: password)."
+        None,
+        description="One unnamed key for a single user (named keys: `tradesentinel users add`); with any "
+        "key, every endpoint but /health needs header X-API-Key and the UI asks for a login.",
+    )
+    api_user: str = Field(
+        "analyst", min_length=1, max_length=64, description="The user name of the unnamed api_key."
+    )
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the case database; default: SQLite at data_dir/tradesentinel.db."
+    )
+    rate_ask_per_minute: int = Field(
+        30, ge=1, le=100_000, description="Questions (/ask, /ask/stream) one key may ask per minute."
+    )
+    rate_export_per_minute: int = Field(
+        10, ge=1, le=100_000, description="CSV/Parquet exports one key may start per minute."
+    )
+    watch_min_score: float = Field(
+        0.99,
+        ge=0.0,
+        le=1.0,
+        description="Score from which an anomaly on a watchlist counts as new for its owner "
+        "(scores with a risk tier: high and medium tiers count).",
     )
 
     # assistant (docs/assistant.md)

@@ -20,7 +20,7 @@ def test_one_strong_family_beats_mild_agreement_and_noise_averages_out():
     c = np.array([0.0, 0, 9, 0, 0, 0])  # the sanctions rule: row 2
     score, rank = combine({"a": a, "b": b, "c": c}, {"a": "value", "b": "value", "c": "sanctions"})
     assert rank[2] == 1  # the sanctions family alone is the strongest signal
-    assert 0 <= score.min() and score.max() < 1
+    assert score.min() >= 0 and score.max() < 1
     assert sorted(rank.tolist()) == list(range(1, 7))
 
 

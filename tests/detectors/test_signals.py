@@ -193,7 +193,7 @@ def test_statistical_comparisons_name_the_real_reference(small_world):
     features, _ = small_world
     detector = StatisticalDetector().fit(features)
     rows = np.argsort(-detector.score(features))[:300]
-    for row, reasons in zip(rows, detector.explain(features, rows, top=7)):
+    for row, reasons in zip(rows, detector.explain(features, rows, top=7), strict=True):
         at = features.row(int(row), named=True)
         said = {r.feature: r.comparison for r in reasons}
         if "z_hs_month" in said:

@@ -1,4 +1,5 @@
-"""Fixtures for retrieval tests: a small evidence world, a fast stand-in embedder, the real model once."""
+"""Fixtures for retrieval tests: a small evidence world and a fast stand-in embedder (the real model is
+the session-wide `minilm` of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from tradesentinel.config import Settings
 from tradesentinel.detectors.base import REASON_DTYPE
 from tradesentinel.pipeline.demo_evidence import demo_news, demo_sanctions
 from tradesentinel.retrieval.embed import RecentQueries, unit_rows
-from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 from tradesentinel.storage import write_table
 
 
@@ -44,12 +44,6 @@ class HashEmbedding:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self._recent.vector(text, self.embed)
-
-
-@pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedding:
-    """The real local model, loaded once per test session."""
-    return MiniLMEmbedding()
 
 
 def demo_labels() -> pl.DataFrame:
@@ -188,7 +182,7 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     ]
     scores = pl.DataFrame(
         [
-            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
+            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x, strict=True)) for x in why])
             for fid, p, r, pa, fl, hs, s, rank, why in rows
         ],
         schema={

@@ -88,7 +88,7 @@ def anomaly_documents(
     )
     if links is not None:
         ranked = ranked.join(links, on="flow_id", how="left")
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     rows = []
     for r in ranked.iter_rows(named=True):
         reasons = [x for x in (r["reasons"] or []) if x["signal"] != Signal.CONTEXT]
@@ -162,7 +162,7 @@ def hs_in_use(hs_codes: pl.DataFrame, traded: pl.Series) -> pl.DataFrame:
 
 def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
     """One document per HS2/HS4/HS6 code: its description and its parents' descriptions."""
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     names = {2: "chapter", 4: "heading", 6: "subheading"}
     rows = []
     for r in hs_codes.iter_rows(named=True):

@@ -21,7 +21,7 @@ def same_documents(ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
     """Equal frames, comparing `extra` as JSON (key order and spacing aside; `status` is new)."""
     assert ours.columns == theirs.columns and ours.height == theirs.height
     assert ours.drop("extra").equals(theirs.drop("extra"))
-    for mine, old in zip(ours["extra"], theirs["extra"]):
+    for mine, old in zip(ours["extra"], theirs["extra"], strict=True):
         decoded = json.loads(mine)
         decoded.pop("status", None)
         assert decoded == json.loads(old)

@@ -105,7 +105,6 @@ def test_a_damaged_chroma_store_says_to_run_index(small_world: Settings) -> None
         open_searcher(small_world, HashEmbedding())
 
 
-@pytest.mark.slow  # loads torch and the model: ~10 s of CPU, minutes on a busy machine
 def test_real_model_finds_evidence_by_meaning(small_world: Settings, minilm) -> None:
     build_index(small_world, collections=["news"], store=EvidenceStore(small_world, minilm))
     searcher = open_searcher(small_world, minilm)

@@ -109,7 +109,7 @@ def scores_frame(
     reasons: dict[int, list[dict]] = {int(row): [] for row in top}
     for detector in detectors:
         rows = top[tails[detector.name][top] <= REASON_P]
-        for row, row_reasons in zip(rows, detector.explain(features, rows)):
+        for row, row_reasons in zip(rows, detector.explain(features, rows), strict=True):
             reasons[int(row)].extend(r.as_dict() for r in row_reasons)
     return features.select(*KEY_COLUMNS, "flow_id").with_columns(
         pl.Series("score", ensemble),

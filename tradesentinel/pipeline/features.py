@@ -17,7 +17,7 @@ import polars as pl
 
 from tradesentinel.errors import SchemaError, TradeSentinelError
 from tradesentinel.pipeline import kernels
-from tradesentinel.schema import FEATURES, FLOW_CODES
+from tradesentinel.schema import FEATURES, FLOW_CODES, optional_nulls
 
 CANONICAL_ORDER = ("hs_code", "flow", "reporter", "partner", "period")
 """The row order flows are stored in and features are computed in."""
@@ -163,6 +163,7 @@ def build_features(
     the mirror value is the partner's report of the same trade, CIF/FOB-adjusted to this side.
     """
     frame = flows.collect() if isinstance(flows, pl.LazyFrame) else flows
+    frame = frame.with_columns(optional_nulls(frame.columns, "flows"))  # flows stored before them
     e = _encode(frame)
     key = e.key
     perm = None if kernels.is_sorted(key) else pl.Series(key).arg_sort().to_numpy().astype(np.int64)
@@ -206,7 +207,10 @@ def build_features(
         "_mirror",
         "onward_to_sanctioned",
     )
-    columns = {name: (col if perm is None else kernels.scatter(col, perm)) for name, col in zip(names, out)}
+    columns = {
+        name: (col if perm is None else kernels.scatter(col, perm))
+        for name, col in zip(names, out, strict=True)
+    }
     mirror = columns.pop("_mirror")  # a position in canonical order: map it to an input row
     if perm is not None:
         mirror = np.where(mirror >= 0, perm[np.maximum(mirror, 0)], -1)

@@ -36,7 +36,7 @@ def run_starts(keys, shift):
 @njit(cache=True, error_model="numpy")
 def is_sorted(keys):
     """Whether keys never decrease (then no sort is needed)."""
-    for i in range(1, len(keys)):
+    for i in range(1, len(keys)):  # noqa: SIM110 -- numba compiles no generator expressions (all(...))
         if keys[i] < keys[i - 1]:
             return False
     return True
@@ -70,22 +70,25 @@ def scatter(values, perm):
 
 
 @njit(cache=True, error_model="numpy")
-def _median(buf, k):
-    """Median of buf[:k]; reorders buf (insertion sort when short, quickselect otherwise)."""
-    if k == 0:
-        return np.nan
+def _sorted_median(buf, k):
+    """Median of buf[:k] (k >= 1) by insertion sort, the fastest way for a short run; sorts buf[:k]."""
+    for i in range(1, k):
+        x = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > x:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = x
     half = k // 2
-    if k <= 16:
-        for i in range(1, k):
-            x = buf[i]
-            j = i - 1
-            while j >= 0 and buf[j] > x:
-                buf[j + 1] = buf[j]
-                j -= 1
-            buf[j + 1] = x
-        return buf[half] if k % 2 == 1 else 0.5 * (buf[half - 1] + buf[half])
+    return buf[half] if k % 2 == 1 else 0.5 * (buf[half - 1] + buf[half])
+
+
+@njit(cache=True, error_model="numpy")
+def _selected_median(buf, k):
+    """Median of buf[:k] (k >= 2) by Hoare quickselect, for long runs; reorders buf."""
+    half = k // 2
     left, right = 0, k - 1
-    while left < right:  # Hoare quickselect: afterwards buf[:half] <= buf[half]
+    while left < right:  # afterwards buf[:half] <= buf[half]
         pivot = buf[(left + right) // 2]
         i, j = left, right
         while i <= j:
@@ -110,6 +113,16 @@ def _median(buf, k):
     for i in range(1, half):
         lower = max(lower, buf[i])
     return 0.5 * (lower + upper)
+
+
+@njit(cache=True, error_model="numpy")
+def _median(buf, k):
+    """Median of buf[:k], NaN when k is 0; reorders buf (insertion sort when short, quickselect otherwise)."""
+    if k == 0:
+        return np.nan
+    if k <= 16:
+        return _sorted_median(buf, k)
+    return _selected_median(buf, k)
 
 
 @njit(cache=True, error_model="numpy")
@@ -230,6 +243,94 @@ def _counting_sort_by_month(local, shift, n_months):
 
 
 @njit(cache=True, error_model="numpy")
+def _local_keys(a, b, key, bc, bm, flow_sem, since, local, ships):
+    """Fill local[i - a] with the row's month | flow | reporter | partner key, and ships[:n] with
+    country << bm | month for each row where a country under a programme ships goods out; returns n."""
+    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
+    n_ships = 0
+    for i in range(a, b):
+        month = key[i] & mmask
+        partner = (key[i] >> bm) & cmask
+        reporter = (key[i] >> (bm + bc)) & cmask
+        flow = (key[i] >> (bm + 2 * bc)) & 3
+        local[i - a] = (((month << 2 | flow) << bc | reporter) << bc) | partner
+        sem = flow_sem[i]
+        if sem in (EXPORT, REEXPORT) and month >= since[partner]:
+            ships[n_ships] = reporter << bm | month
+            n_ships += 1
+        elif sem in (IMPORT, REIMPORT) and month >= since[reporter]:
+            ships[n_ships] = partner << bm | month
+            n_ships += 1
+    return n_ships
+
+
+@njit(cache=True, error_model="numpy")
+def _month_flow_z(skey, rows, bc, log_value, log_uv, z_hs, z_uv_hs, buf, run_lo, run_hi):
+    """Robust z of value and unit value within each month x flow run of the sorted local keys; records
+    where each run starts and ends (run_lo, run_hi) for the mirror lookup."""
+    n = len(skey)
+    start = 0
+    for t in range(1, n + 1):
+        if t == n or (skey[t] >> (2 * bc)) != (skey[start] >> (2 * bc)):
+            _robust_z(rows[start:t], log_value, z_hs, buf)
+            _robust_z(rows[start:t], log_uv, z_uv_hs, buf)
+            run = skey[start] >> (2 * bc)
+            run_lo[run], run_hi[run] = start, t
+            start = t
+
+
+@njit(cache=True, error_model="numpy")
+def _market_shares(skey, rows, bc, bilateral, value, share):
+    """Each bilateral row's share of its month x flow x reporter total (the market-month total)."""
+    n = len(skey)
+    start = 0
+    for t in range(1, n + 1):
+        if t == n or (skey[t] >> bc) != (skey[start] >> bc):
+            total = 0.0
+            for u in range(start, t):
+                if bilateral[rows[u]]:
+                    total += value[rows[u]]
+            if total > 0:
+                for u in range(start, t):
+                    if bilateral[rows[u]]:
+                        share[rows[u]] = value[rows[u]] / total
+            start = t
+
+
+@njit(cache=True, error_model="numpy")
+def _mirrors(skey, rows, bc, flow_sem, sem_rank, run_lo, run_hi, mirror):
+    """The mirror row of each export or import: same month, opposite flow, reporter and partner swapped."""
+    cmask = (1 << bc) - 1
+    for t in range(len(skey)):
+        i = rows[t]
+        sem = flow_sem[i]
+        if sem > IMPORT or sem_rank[1 - sem] < 0:
+            continue
+        month = skey[t] >> (2 * bc + 2)
+        reporter = (skey[t] >> bc) & cmask
+        partner = skey[t] & cmask
+        run = month << 2 | sem_rank[1 - sem]
+        target = ((run << bc | partner) << bc) | reporter
+        lo, hi = run_lo[run], run_hi[run]
+        pos = lo + np.searchsorted(skey[lo:hi], target)
+        if pos < hi and skey[pos] == target:
+            mirror[i] = rows[pos]
+
+
+@njit(cache=True, error_model="numpy")
+def _onward(a, b, key, bc, bm, flow_sem, shipped, onward):
+    """Whether the goods' destination (partner of an export, reporter of an import) ships on that month,
+    from the sorted country << bm | month list `shipped`."""
+    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
+    for i in range(a, b):
+        sem = flow_sem[i]
+        shift = bm if sem in (EXPORT, REEXPORT) else bm + bc
+        wanted = ((key[i] >> shift) & cmask) << bm | (key[i] & mmask)
+        pos = np.searchsorted(shipped, wanted)
+        onward[i] = pos < len(shipped) and shipped[pos] == wanted
+
+
+@njit(cache=True, error_model="numpy")
 def _hs_month_block(
     a,
     b,
@@ -251,74 +352,19 @@ def _hs_month_block(
 ):
     """HS x month z, partner shares, mirror values and onward-to-sanctioned flags of one HS block."""
     n = b - a
-    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
     local = np.empty(n, np.int64)
     ships = np.empty(n, np.int64)
-    n_ships = 0
-    for i in range(a, b):  # local key: month | flow | reporter | partner
-        month = key[i] & mmask
-        partner = (key[i] >> bm) & cmask
-        reporter = (key[i] >> (bm + bc)) & cmask
-        flow = (key[i] >> (bm + 2 * bc)) & 3
-        local[i - a] = (((month << 2 | flow) << bc | reporter) << bc) | partner
-        sem = flow_sem[i]
-        if (sem == EXPORT or sem == REEXPORT) and month >= since[partner]:
-            ships[n_ships] = reporter << bm | month
-            n_ships += 1
-        elif (sem == IMPORT or sem == REIMPORT) and month >= since[reporter]:
-            ships[n_ships] = partner << bm | month
-            n_ships += 1
+    n_ships = _local_keys(a, b, key, bc, bm, flow_sem, since, local, ships)
     order = _counting_sort_by_month(local, 2 * bc + 2, 1 << bm)
     skey = local[order]
     rows = order + a
-    buf = np.empty(n)
     run_lo = np.zeros((1 << bm) * 4, np.int64)  # where each month x flow run starts and ends
     run_hi = np.zeros((1 << bm) * 4, np.int64)
-    start = 0
-    for t in range(1, n + 1):  # runs of month x flow: robust z
-        if t == n or (skey[t] >> (2 * bc)) != (skey[start] >> (2 * bc)):
-            _robust_z(rows[start:t], log_value, z_hs, buf)
-            _robust_z(rows[start:t], log_uv, z_uv_hs, buf)
-            run = skey[start] >> (2 * bc)
-            run_lo[run], run_hi[run] = start, t
-            start = t
-    start = 0
-    for t in range(1, n + 1):  # runs of month x flow x reporter: the market-month total
-        if t == n or (skey[t] >> bc) != (skey[start] >> bc):
-            total = 0.0
-            for u in range(start, t):
-                if bilateral[rows[u]]:
-                    total += value[rows[u]]
-            if total > 0:
-                for u in range(start, t):
-                    if bilateral[rows[u]]:
-                        share[rows[u]] = value[rows[u]] / total
-            start = t
-    for t in range(n):  # mirror: same month, opposite flow, reporter and partner swapped
-        i = rows[t]
-        sem = flow_sem[i]
-        if sem > IMPORT or sem_rank[1 - sem] < 0:
-            continue
-        month = skey[t] >> (2 * bc + 2)
-        reporter = (skey[t] >> bc) & cmask
-        partner = skey[t] & cmask
-        run = month << 2 | sem_rank[1 - sem]
-        target = ((run << bc | partner) << bc) | reporter
-        lo, hi = run_lo[run], run_hi[run]
-        pos = lo + np.searchsorted(skey[lo:hi], target)
-        if pos < hi and skey[pos] == target:
-            mirror[i] = rows[pos]
-    if n_ships == 0:
-        return
-    shipped = np.sort(ships[:n_ships])
-    for i in range(
-        a, b
-    ):  # does the goods' destination (partner of an export, reporter of an import) ship on?
-        sem = flow_sem[i]
-        shift = bm if sem == EXPORT or sem == REEXPORT else bm + bc
-        wanted = ((key[i] >> shift) & cmask) << bm | (key[i] & mmask)
-        pos = np.searchsorted(shipped, wanted)
-        onward[i] = pos < n_ships and shipped[pos] == wanted
+    _month_flow_z(skey, rows, bc, log_value, log_uv, z_hs, z_uv_hs, np.empty(n), run_lo, run_hi)
+    _market_shares(skey, rows, bc, bilateral, value, share)
+    _mirrors(skey, rows, bc, flow_sem, sem_rank, run_lo, run_hi, mirror)
+    if n_ships > 0:
+        _onward(a, b, key, bc, bm, flow_sem, np.sort(ships[:n_ships]), onward)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")

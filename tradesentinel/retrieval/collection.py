@@ -149,7 +149,7 @@ class CollectionIndex:
             return []
         records = self.catalog[[row for *_, row in picked]].to_dicts()
         out = []
-        for (score, vector, keyword, _), r in zip(picked, records):
+        for (score, vector, keyword, _), r in zip(picked, records, strict=True):
             metadata = {
                 "kind": r["kind"],
                 "countries": list(r["countries"] or []),

@@ -89,7 +89,7 @@ def anomaly_documents(
     )
     if links is not None:
         ranked = ranked.join(links, on="flow_id", how="left")
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     rows = []
     for r in ranked.iter_rows(named=True):
         reasons = [x for x in (r["reasons"] or []) if x["signal"] != Signal.CONTEXT]
@@ -170,7 +170,7 @@ def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
     """One document per HS2/HS4/HS6 code: its description and its parents' descriptions."""
     if hs_codes.height == 0:
         return pl.DataFrame(schema=DOCS)
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     code, level = pl.col("hs_code"), pl.col("level").cast(pl.Int64)
     word = level.replace_strict(
         {2: "chapter", 4: "heading", 6: "subheading"}, default="code", return_dtype=pl.String

@@ -93,7 +93,7 @@ def news_mentions(
     )
     if todo.height or known is None:
         write_table(table, path)
-    return {k: v for k, v in zip(table["news_id"], table["named"]) if v is not None and len(v)}
+    return {k: v for k, v in zip(table["news_id"], table["named"], strict=True) if v is not None and len(v)}
 
 
 def build_documents(

@@ -134,6 +134,7 @@ class NameMatch:
     is_alias: bool
     score: float  # 0..100
     view: str  # "normalised" or "transliteration"
+    row: int = -1  # the entry's row in the indexed sanctions table
 
     def explain(self) -> str:
         """One line an analyst can check: query, matched string, entry, score, view."""
@@ -158,6 +159,7 @@ class NameIndex:
         )
         table = pl.concat([names, aliases]).filter(pl.col("listed").str.strip_chars() != "")
         self._entries = rows
+        self._sanctions = sanctions
         self._row = table["_row"].to_numpy()
         self._listed = table["listed"].to_list()
         self._is_alias = table["is_alias"].to_numpy()
@@ -173,10 +175,10 @@ class NameIndex:
         if not norm:
             return []
         best: dict[int, tuple[float, int, str]] = {}
-        for view, needle, haystack in (
-            ("normalised", _sorted(norm), self._norm),
-            ("transliteration", _sorted(fold_name(norm)), self._fold),
-        ):
+        views = [("normalised", _sorted(norm), self._norm)]
+        if " " in norm or len(norm) >= 6:  # folding a short single word ("waad" -> "vad") invents matches
+            views.append(("transliteration", _sorted(fold_name(norm)), self._fold))
+        for view, needle, haystack in views:
             found = process.extract(
                 needle, haystack, scorer=fuzz.ratio, score_cutoff=threshold, limit=max(limit * 5, 50)
             )  # tokens pre-sorted: token-sort ratio
@@ -198,6 +200,7 @@ class NameIndex:
                     bool(self._is_alias[i]),
                     score,
                     view,
+                    entry,
                 )
             )
         return out
@@ -218,6 +221,10 @@ class NameIndex:
             )
             hit |= matrix.max(axis=1) > 0
         return hit.tolist()
+
+    def entry(self, match: NameMatch) -> dict:
+        """The whole sanctions row a match points at (programmes, countries, identifiers...)."""
+        return self._sanctions.row(match.row, named=True)
 
     def best_scores(self, queries: list[str], threshold: float) -> np.ndarray:
         """Per entry: the best score (0..100; 0 below threshold) of any name or alias against any query."""
@@ -261,7 +268,7 @@ def mentioned_names(
     found: dict[tuple[str, str], NameMatch] = {}
     windows = {w for w in windows if len(normalise_name(w)) >= 5}
     screened = sorted(windows)
-    for window, hit in zip(screened, index.any_match(screened, threshold)):
+    for window, hit in zip(screened, index.any_match(screened, threshold), strict=True):
         if not hit:  # no listed name near it: skip the ranked match
             continue
         for m in index.match(window, threshold, limit=3):

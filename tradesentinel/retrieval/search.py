@@ -38,6 +38,10 @@ from tradesentinel.retrieval.store import EvidenceStore
 log = logging.getLogger(__name__)
 
 
+Scored = tuple[float, float, float | None, CollectionIndex, int]
+"""A candidate row: fused, cosine and keyword score (None: no keyword match), its collection, its row."""
+
+
 class HybridSearcher:
     """Searcher over the evidence collections: vector + BM25, filters outside Chroma, scores on every hit."""
 
@@ -92,46 +96,71 @@ class HybridSearcher:
         chosen = [c for c in collections if c in self.collections]
         tokens = query_tokens(query)
         known = [t for t in tokens if any(t in c.keywords.vocab for c in self.collections.values())]
-        scored: list[tuple[float, float, float | None, CollectionIndex, int]] = []
+        scored: list[Scored] = []
         depth = max(self.depth, 4 * k)
         for name in chosen:
-            index = self.collections[name]
-            mask = index.mask(filters)
-            if mask is not None and not mask.any():
-                continue
-            rows = index.vector_candidates(vector, mask, depth)
-            if known:
-                bm25 = index.keywords.scores(known)
-                if mask is not None:
-                    bm25 = np.where(mask, bm25, 0.0)
-                hits = np.flatnonzero(bm25 > 0)
-                if hits.size > depth:
-                    hits = hits[np.argpartition(-bm25[hits], depth - 1)[:depth]]
-                rows = np.union1d(rows, hits)
-                # 1.0 = the collection's best match, or an ideal doc holding every query word once if none is as good
-                scale = max(index.keywords.ideal(known), float(bm25.max()), 1e-9)
-                keyword = bm25[rows] / scale
-            else:
-                keyword = np.zeros(rows.size)
-            if index.names is not None:  # names spelt another way: fuzzy, transliteration-tolerant match
-                named = index.names.best_scores(query_windows(query), self.match_threshold) / 100.0
-                if mask is not None:
-                    named = np.where(mask, named, 0.0)
-                extra = np.setdiff1d(np.flatnonzero(named), rows)
-                rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
-                keyword = np.maximum(keyword, named[rows])
-            cosine = index.vectors[rows] @ vector
-            fused = self.vector_weight * np.clip(cosine, 0.0, 1.0) + (1 - self.vector_weight) * keyword
-            for row, f, c, kw in zip(rows, fused, cosine, keyword):
-                scored.append((float(f), float(c), float(kw) if kw > 0 else None, index, int(row)))
+            scored += self._scored(self.collections[name], query, vector, known, filters, depth)
         scored.sort(key=lambda s: -s[0])
-        top = scored[:k]
+        return self._hits(scored[:k])
+
+    def _scored(
+        self,
+        index: CollectionIndex,
+        query: str,
+        vector: np.ndarray,
+        known: list[str],
+        filters: SearchFilters | None,
+        depth: int,
+    ) -> list[Scored]:
+        """The candidates of one collection (nearest vectors, best keyword and name matches), each with its
+        fused, cosine and keyword scores."""
+        mask = index.mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        rows = index.vector_candidates(vector, mask, depth)
+        if known:
+            rows, keyword = _with_keyword_matches(index, rows, known, mask, depth)
+        else:
+            keyword = np.zeros(rows.size)
+        if index.names is not None:  # names spelt another way: fuzzy, transliteration-tolerant match
+            named = index.names.best_scores(query_windows(query), self.match_threshold) / 100.0
+            if mask is not None:
+                named = np.where(mask, named, 0.0)
+            extra = np.setdiff1d(np.flatnonzero(named), rows)
+            rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
+            keyword = np.maximum(keyword, named[rows])
+        cosine = index.vectors[rows] @ vector
+        fused = self.vector_weight * np.clip(cosine, 0.0, 1.0) + (1 - self.vector_weight) * keyword
+        return [
+            (float(f), float(c), float(kw) if kw > 0 else None, index, int(row))
+            for row, f, c, kw in zip(rows, fused, cosine, keyword, strict=True)
+        ]
+
+    def _hits(self, top: list[Scored]) -> list[Hit]:
+        """The hits of the scored rows, in their order (each collection builds its own hits at once)."""
         built: dict[tuple[str, int], Hit] = {}
         for name in {index.name for *_, index, _ in top}:
             mine = [(f, c, kw, row) for f, c, kw, index, row in top if index.name == name]
-            for (*_, row), hit in zip(mine, self.collections[name].hits(mine)):
+            for (*_, row), hit in zip(mine, self.collections[name].hits(mine), strict=True):
                 built[(name, row)] = hit
         return [built[(index.name, row)] for *_, index, row in top]
+
+
+def _with_keyword_matches(
+    index: CollectionIndex, rows: np.ndarray, known: list[str], mask: np.ndarray | None, depth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`rows` joined by the `depth` best BM25 matches of the known query words (within the mask), and each
+    row's keyword score: 1.0 is the collection's best match, or an ideal doc holding every query word once
+    if none is as good."""
+    bm25 = index.keywords.scores(known)
+    if mask is not None:
+        bm25 = np.where(mask, bm25, 0.0)
+    hits = np.flatnonzero(bm25 > 0)
+    if hits.size > depth:
+        hits = hits[np.argpartition(-bm25[hits], depth - 1)[:depth]]
+    rows = np.union1d(rows, hits)
+    scale = max(index.keywords.ideal(known), float(bm25.max()), 1e-9)
+    return rows, bm25[rows] / scale
 
 
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:

@@ -193,9 +193,9 @@ class EvidenceStore:
         switched = switched or dropped
         if dropped:
             old = None  # its vectors went with the Chroma collection: do not restore them
-        stored = dict(zip(old["doc_id"], old["content_hash"])) if old is not None else {}
+        stored = dict(zip(old["doc_id"], old["content_hash"], strict=True)) if old is not None else {}
         ids, hashes = docs["doc_id"].to_list(), docs["content_hash"].to_list()
-        fresh = [i for i, (d, h) in enumerate(zip(ids, hashes)) if stored.get(d) != h]
+        fresh = [i for i, (d, h) in enumerate(zip(ids, hashes, strict=True)) if stored.get(d) != h]
         gone = set(stored).difference(ids)
         lost: list[int] = []
         if collection.count() != len(stored):  # out of step: compare ids (else counts and hashes suffice)
@@ -213,15 +213,15 @@ class EvidenceStore:
             position = {d: i for i, d in enumerate(old["doc_id"].to_list())}
             reuse = [(i, position[d]) for i, d in enumerate(ids) if d in position]
             if reuse:
-                rows, src = map(list, zip(*reuse))
+                rows, src = map(list, zip(*reuse, strict=True))
                 vectors[rows] = old["embedding"].to_numpy()[src]
         if old is not None and fresh:  # metadata changed but not the text: keep the vector, only re-write
             same_text = docs[fresh].join(
                 old.select("doc_id", pl.col("text").alias("was")), on="doc_id", how="left"
             )
             kept = (same_text["text"] == same_text["was"]).fill_null(False).to_list()
-            rewrite = [i for i, k in zip(fresh, kept) if k]
-            lost, fresh = lost + rewrite, [i for i, k in zip(fresh, kept) if not k]
+            rewrite = [i for i, k in zip(fresh, kept, strict=True) if k]
+            lost, fresh = lost + rewrite, [i for i, k in zip(fresh, kept, strict=True) if not k]
             updated_only = len(rewrite)
         else:
             updated_only = 0
