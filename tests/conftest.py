@@ -15,7 +15,7 @@ from tradesentinel.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from tradesentinel.assistant.llm import LlamaCppBackend
-    from tradesentinel.retrieval.embed import MiniLMEmbedding
+    from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -88,7 +88,7 @@ def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def minilm() -> MiniLMEmbedding:
     """The real local embedding model, loaded once per test session (on first use) and shared."""
-    from tradesentinel.retrieval.embed import MiniLMEmbedding
+    from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
     return MiniLMEmbedding()
 
