@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,9 +15,18 @@ from tradesentinel.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from tradesentinel.assistant.llm import LlamaCppBackend
-    from tradesentinel.retrieval.embed import MiniLMEmbedding
+    from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models dir for the whole session: derived embedding models (the static vectors, the ONNX
+    export) are made once, not once per data dir; made offline like everything else."""
+    path = Path(os.environ.get("TRADESENTINEL_MODELS_DIR") or tmp_path_factory.mktemp("models"))
+    os.environ["TRADESENTINEL_MODELS_DIR"] = str(path)
+    return path
 
 
 @pytest.fixture
@@ -78,7 +88,7 @@ def scored_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def minilm() -> MiniLMEmbedding:
     """The real local embedding model, loaded once per test session (on first use) and shared."""
-    from tradesentinel.retrieval.embed import MiniLMEmbedding
+    from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
     return MiniLMEmbedding()
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tradesentinel.retrieval.embed import MiniLMEmbedding
+    from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
 
 
 @contextmanager
@@ -17,5 +17,5 @@ def sharing_embedder(model: MiniLMEmbedding) -> Iterator[MiniLMEmbedding]:
     """While open, every evidence store that the code under test opens itself (the CLI's, the app's)
     embeds with `model`: the session's real model instead of a fresh load per store."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tradesentinel.retrieval.store.MiniLMEmbedding", lambda *args, **kwargs: model)
+        patch.setattr("tradesentinel.retrieval.store.open_embedder", lambda *args, **kwargs: model)
         yield model

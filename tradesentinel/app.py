@@ -25,16 +25,21 @@ def create_app(
     ui: bool = True,
     assistant: Assistant | Literal["default"] | None = "default",
     db: Database | None = None,
+    warm_up: bool = False,
 ) -> FastAPI:
     """The whole service for `settings`: the API, the offline map asset and, with `ui`, the Gradio UI
     at /. `assistant`: "default" builds one from the settings, None serves without one (/ask answers
     503), or pass your own (tests pass doubles honouring its contract). `db`: the case database
     (default: the settings'). With the UI, the case database is opened now to learn whether the UI
-    needs a login (a user's first named key takes a restart to guard the UI; the API sees it at once)."""
+    needs a login (a user's first named key takes a restart to guard the UI; the API sees it at once).
+    `warm_up` (what `serve` sets): when the server starts, the assistant loads its searcher and models
+    in a background thread, so the first question does not pay for them."""
     tables = TableStore(settings)
     helper = Assistant(settings, tables) if assistant == "default" else assistant
     db = db or Database(settings)
     app = create_api(settings, tables, helper, db)
+    if warm_up and helper is not None and hasattr(helper, "warm_up"):
+        app.router.on_startup.append(helper.warm_up)
 
     @app.get("/static/topojson/{name}.json", include_in_schema=False)
     def topojson(name: str) -> FileResponse:

@@ -211,13 +211,51 @@ def index(
 ) -> None:
     """Turn scores, HS codes, sanctions and news into evidence documents in Chroma (incremental)."""
     from tradesentinel.retrieval.index import build_index
-    from tradesentinel.retrieval.report import index_table
+    from tradesentinel.retrieval.report import index_table, lists_table
 
     settings = load_settings()
     names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
     with progress_bar() as progress:
         report = build_index(settings, top=top, collections=names, progress=progress)
     Console().print(index_table(report))
+    if report.lists:
+        Console().print(lists_table(report.lists))
+
+
+@app.command()
+def refresh(
+    lists: Annotated[
+        str, typer.Option(help="Comma-separated sources to refresh: ofac,eu,un.")
+    ] = "ofac,eu,un",
+    ofac: Annotated[
+        Path | None, typer.Option(help="OFAC folder of CSVs or XML file (default: download).")
+    ] = None,
+    eu: Annotated[Path | None, typer.Option(help="EU FSF XML or CSV (default: download).")] = None,
+    un: Annotated[Path | None, typer.Option(help="UN consolidated XML (default: download).")] = None,
+) -> None:
+    """Ingest the sanctions lists, then update the evidence index; says what was added, updated, delisted.
+
+    For cron: exit 0 when every source was read, 1 when any failed (the others are still indexed)."""
+    from tradesentinel.retrieval.refresh import refresh as run_refresh
+    from tradesentinel.retrieval.report import index_table, lists_table
+
+    settings = load_settings()
+    files = {"ofac": ofac, "eu": eu, "un": un}
+    chosen = [s.strip() for s in lists.split(",") if s.strip()]
+    with progress_bar() as progress:
+        report = run_refresh(settings, {s: files.get(s) for s in chosen}, progress=progress)
+    out = Console()
+    if report.index:
+        out.print(index_table(report.index))
+    if report.lists:
+        out.print(lists_table(report.lists))
+    for source, count in report.read.items():
+        out.print(f"{source}: read {count:,} entries")
+    for source, why in report.failed.items():
+        out.print(f"[bold red]{source} failed:[/] {why}", highlight=False)
+    out.print(f"refresh {'done' if report.ok else 'incomplete'} in {report.seconds:.1f} s")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -290,7 +328,10 @@ def serve(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )
     uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        create_app(settings, warm_up=True),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
     )
 
 

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         None, description="Chroma server host; None = embedded store under data/chroma."
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    chroma_text: bool = Field(
+        False,
+        description="Store document texts in Chroma too (its full-text index halves write speed); "
+        "the catalog beside it always holds them.",
+    )
     index_top_anomalies: int = Field(
         1000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )
@@ -45,9 +50,23 @@ class Settings(BaseSettings):
         False,
         description="Index the whole HS nomenclature; default: only codes in the flows table and their parents.",
     )
+    embedder: Literal["static", "onnx-int8", "minilm"] = Field(
+        "static",
+        description="Embedding model: static (model2vec vectors distilled from MiniLM, fastest), onnx-int8 "
+        "(MiniLM in ONNX Runtime, int8) or minilm (sentence-transformers); switching re-embeds the index once.",
+    )
+    models_dir: Path | None = Field(
+        None, description="Where derived embedding models are made and kept; default: data_dir/models."
+    )
+    embed_static_tokens: int = Field(
+        64,
+        ge=8,
+        le=4096,
+        description="Word pieces of each text the static embedder reads (the start matters most).",
+    )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_threads: int = Field(
-        1, ge=1, le=64, description="Torch threads for embeddings (1: steady on busy CPUs)."
+        1, ge=1, le=64, description="Threads of the minilm and onnx-int8 embedders (1: steady on busy CPUs)."
     )
     match_threshold: float = Field(
         88.0,

@@ -4,6 +4,7 @@ CLI all ask through this, so the same question gets the same answer everywhere).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,9 @@ from tradesentinel.assistant.types import Answer
 from tradesentinel.config import Settings
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.retrieval.hits import Searcher
+
+log = logging.getLogger(__name__)
+WARM_UP_QUERY = "warm-up"
 
 
 class Assistant:
@@ -44,6 +48,27 @@ class Assistant:
             if self._backend is None:
                 self._backend = open_backend(self.settings)
         return self._backend
+
+    def warm_up(self) -> threading.Thread:
+        """Open the searcher, load the embedding model and the answer model in a background thread, so
+        the first question after `serve` does not wait for them (a question arriving meanwhile waits for
+        the same lock, never loads twice). A failure is logged; the first question reports it again."""
+
+        def work() -> None:
+            try:
+                embedder = getattr(self.searcher(), "embedder", None)
+                if embedder is not None:
+                    embedder.embed_one(WARM_UP_QUERY)
+                load = getattr(self.backend(), "load", None)
+                if load is not None:
+                    load()
+                log.info("assistant warmed up: searcher, embedder and answer model loaded")
+            except Exception as exc:  # noqa: BLE001 - a missing index must not stop the server
+                log.warning("assistant warm-up incomplete (%s); the first question will retry", exc)
+
+        thread = threading.Thread(target=work, name="assistant-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def context(self) -> Context:
         """What the tools run over."""
