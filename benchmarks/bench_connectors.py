@@ -1,10 +1,14 @@
-"""Connector parse throughput: the OFAC legacy triple and GDELT events, fast path vs a naive one.
+"""Connector parse throughput: the OFAC legacy triple, GDELT events and every real flows layout, fast
+path vs a naive one.
 
-Both baselines are what one writes first: the `csv` module, one Python dict per entry, `re` per
-row, doing the same linking (aliases, addresses, programmes, identifiers in the remarks) or the
-same event summaries and FIPS mapping. Both paths run in this process on the same real files
-(../shared/data); GDELT is also timed on the export repeated 50 times with fresh event ids
-(~105k rows, about a day of exports).
+The baselines are what one writes first: the `csv` module, one Python dict per entry, `re` per
+row, doing the same linking (aliases, addresses, programmes, identifiers in the remarks), the
+same event summaries and FIPS mapping, or (flows) the same field mapping and country-code lookups
+into the canonical columns, without the validation and quarantine the fast path also does. Both
+paths run in this process on the same real files (../shared/data); GDELT is also timed on the
+export repeated 50 times with fresh event ids (~105k rows, about a day of exports), and flows on a
+generated monthly Comtrade Plus file of 131,730 records (one HS6 code, all reporters, 2019-2023,
+with DX/FM components and area partners: the size of the file in issue #14).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.flows_baseline import FLOW_FILES, comtrade_monthly, naive_flows, read_and_clean
 from tradesentinel.pipeline.sources.gdelt import CAMEO_ROOTS, EVENT_COLUMNS, read_gdelt_events
 from tradesentinel.pipeline.sources.geo import fips_table, iso3_from_name
 from tradesentinel.pipeline.sources.ofac import ALIAS_PATTERN, read_ofac_csv
@@ -122,7 +127,15 @@ def run(workdir: Path, repeats: int = 5) -> dict[str, float]:
         "gdelt50_fast_s": _best(lambda: read_gdelt_events(big), max(1, repeats // 2)),
         "gdelt50_naive_s": _best(lambda: naive_gdelt(big), max(1, repeats // 2)),
     }
-    for name, rows in (("ofac", "ofac_entries"), ("gdelt", "gdelt_rows"), ("gdelt50", "gdelt50_rows")):
+    keys = [("ofac", "ofac_entries"), ("gdelt", "gdelt_rows"), ("gdelt50", "gdelt50_rows")]
+    flows = {name: SHARED / "real" / file for name, (file, _) in FLOW_FILES.items()}
+    flows["comtrade_monthly"] = comtrade_monthly(workdir / "comtrade_monthly_131730.csv.gz")
+    for name, path in flows.items():
+        figures[f"{name}_rows"] = read_and_clean(path)
+        figures[f"{name}_fast_s"] = _best(lambda p=path: read_and_clean(p), max(1, repeats // 2))
+        figures[f"{name}_naive_s"] = _best(lambda p=path, n=name: naive_flows(p, n), max(1, repeats // 2))
+        keys.append((name, f"{name}_rows"))
+    for name, rows in keys:
         figures[f"{name}_rows_per_s"] = figures[rows] / figures[f"{name}_fast_s"]
         figures[f"{name}_speedup"] = figures[f"{name}_naive_s"] / figures[f"{name}_fast_s"]
     return figures
@@ -134,6 +147,13 @@ def markdown(r: dict[str, float]) -> str:
         ("OFAC legacy triple (sdn+add+alt, linked by ent_num)", "ofac", "ofac_entries", "entries"),
         ("GDELT 2.0 events export (one 15-minute file)", "gdelt", "gdelt_rows", "events"),
         ("GDELT events, the export x50 (~a day)", "gdelt50", "gdelt50_rows", "events"),
+        *[(title, name, f"{name}_rows", "rows") for name, (_, title) in FLOW_FILES.items()],
+        (
+            "Comtrade Plus monthly, generated (131,730 records, .csv.gz)",
+            "comtrade_monthly",
+            "comtrade_monthly_rows",
+            "rows",
+        ),
     ]
     lines = [
         "| input | rows | fast path | rows/s | naive csv-module baseline | speed-up |",

@@ -1,17 +1,17 @@
-"""Evidence store and retrieval (issue: evidence store): quality on the demo world, latency at 200k documents.
+"""Evidence store and retrieval (issues: evidence store, #17): the embedders against MiniLM, and latency at 200k.
 
-Quality: the demo world (scale 0.2, quick detectors) is scored and indexed with the real model,
-then the labelled query set of `retrieval.evaluate` is run with the hybrid searcher and, as
-baselines in the same run, vector-only and keyword-only ranking (recall@5, MRR).
-Latency: 200,000 synthetic anomaly documents (real countries and HS codes, written by the same
-document builder). Embedding 200k texts on this machine would take hours, so the model embeds a
-sample (its throughput is reported) and the 200k vectors are that sample's vectors with noise;
-they go through the real index path (catalog + Chroma upsert). Queries carry filters; our
-filtering (masks outside Chroma) is timed against Chroma's own `where` filters on the same index.
+Embedders: in one run, each embedder (minilm, onnx-int8, static) embeds real sanctions-length
+documents (the shipped OFAC SDN and UN entries) for its throughput, then indexes the demo world
+(scale 0.2, quick detectors) and answers the labelled query set of `retrieval.evaluate` three
+ways: hybrid (what ships), vector only and keyword only (recall@5, MRR).
+Latency: 200,000 synthetic anomaly documents (real countries and HS codes, the same document
+builder), embedded for real with the selected embedder (bench_indexing.big_index); filtered
+queries timed with and without the query embedding.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -22,7 +22,6 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.retrieval.embed import MiniLMEmbedding
 
 QUICK_DETECTORS = ["statistical", "sanctions", "lightgbm"]
 
@@ -31,69 +30,76 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def quality(root: Path, scale: float = 0.2, top: int = 1000, data_dir: Path | None = None) -> dict:
-    """Recall@5 and MRR of hybrid, vector-only and keyword-only search on the demo world's query set.
+EMBEDDERS = ("minilm", "onnx-int8", "static")
 
-    With `data_dir` (a demo world already scored and indexed there), that index is used as it is.
-    """
-    from tradesentinel.detectors.stages import score_flows
-    from tradesentinel.pipeline.run import build_demo
+
+def sanctions_texts(n: int = 2000) -> list[str]:
+    """`n` real sanctions-length documents (OFAC SDN and UN entries), sampled."""
+    from benchmarks.bench_indexing import OFAC, UN
+    from tradesentinel.pipeline.sources.ofac import read_ofac_csv_checked
+    from tradesentinel.pipeline.sources.un import read_un_xml
+    from tradesentinel.retrieval.documents import sanctions_documents
+
+    entries = pl.concat([read_ofac_csv_checked(OFAC, list_name="OFAC-SDN")[0], read_un_xml(UN)])
+    return sanctions_documents(entries)["text"].sample(n, seed=3).to_list()
+
+
+def embedder_quality(world: Path, root: Path, name: str, texts: list[str], threads: int = 2) -> dict:
+    """One embedder: model made/loaded, throughput on `texts`, index of the demo world, recall@5 three ways."""
+    from benchmarks.bench_indexing import copy_world
+    from tradesentinel.retrieval.embed import open_embedder
     from tradesentinel.retrieval.evaluate import demo_queries, evaluate, summary
     from tradesentinel.retrieval.hits import COLLECTIONS
     from tradesentinel.retrieval.index import build_index
     from tradesentinel.retrieval.search import open_searcher
     from tradesentinel.retrieval.store import EvidenceStore
 
-    settings = Settings(data_dir=data_dir or root / "world")
-    if data_dir is None:
-        build_demo(settings, scale=scale)
-        score_flows(settings, QUICK_DETECTORS, track=False)
-    started, before = time.perf_counter(), _peak_mib()
-    report = build_index(settings, top=top)
+    settings = copy_world(world, root / name).model_copy(update={"embed_threads": threads})
+    embedder = open_embedder(settings, name)
+    started = time.perf_counter()
+    embedder.embed(["make or load the model"])
+    load_seconds = time.perf_counter() - started
+    sample = texts[: 300 if name == "minilm" else len(texts)]
+    started = time.perf_counter()
+    embedder.embed(sample)
+    rate = len(sample) / (time.perf_counter() - started)
+    query_ms = []
+    for text in texts[:100]:
+        begin = time.perf_counter()
+        embedder.embed([text[:80]])
+        query_ms.append((time.perf_counter() - begin) * 1e3)
+    store = EvidenceStore(settings, embedder)
+    started = time.perf_counter()
+    build_index(settings, store=store)
     index_seconds = time.perf_counter() - started
-    embedded = sum(r.added + r.updated for r in report.synced)
-    embed_seconds = sum(r.embed_seconds for r in report.synced)
-    searcher = open_searcher(settings)
-    store = EvidenceStore(settings)
-    catalogs = {name: store.read_catalog(name) for name in COLLECTIONS}
-    hs = pl.read_parquet(settings.table_path("hs_codes"))
-    queries = demo_queries(catalogs, hs)
+    searcher = open_searcher(settings, embedder)
+    catalogs = {c: store.read_catalog(c) for c in COLLECTIONS}
+    queries = demo_queries(catalogs, pl.read_parquet(settings.table_path("hs_codes")))
     results = {}
-    for name, weight in (
+    for ranking, weight in (
         ("hybrid", settings.search_vector_weight),
         ("vector only", 1.0),
         ("keyword only", 0.0),
     ):
         searcher.vector_weight = weight
-        per_query = evaluate(searcher, queries)
-        results[name] = summary(per_query)
-        if name == "hybrid":
-            misses = per_query.filter(pl.col("recall_at_5") < 1.0)
-    again = build_index(settings, top=top)
+        results[ranking] = summary(evaluate(searcher, queries))
     return {
-        "docs": {r.collection: r.n_docs for r in report.synced},
-        "embedded": embedded,
-        "embed_seconds": embed_seconds,
+        "name": embedder.name,
+        "setting": name,
+        "load_seconds": load_seconds,
+        "docs_per_s": rate,
+        "sample": len(sample),
+        "query_ms_p50": float(np.percentile(query_ms, 50)),
         "index_seconds": index_seconds,
-        "peak_mib": _peak_mib(),
-        "peak_before_mib": before,
-        "reindex_seconds": again.seconds,
-        "reindex_changed": any(r.changed for r in again.synced),
         "results": results,
-        "misses": misses,
         "n_queries": len(queries),
     }
 
 
-class StoredVectors(MiniLMEmbedding):
-    """Hands out vectors computed beforehand (by text), so 200k documents need not all go through the model."""
-
-    def __init__(self, vectors: dict[str, np.ndarray]):
-        super().__init__()
-        self.vectors = vectors
-
-    def embed(self, texts, progress=None):  # same signature as the model
-        return np.stack([self.vectors[t] for t in texts]) if texts else np.empty((0, 384), np.float32)
+def quality(world: Path, root: Path, threads: int = 2) -> list[dict]:
+    """Every embedder, one after the other, in the same run (MiniLM is the baseline)."""
+    texts = sanctions_texts()
+    return [embedder_quality(world, root, name, texts, threads) for name in EMBEDDERS]
 
 
 def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -142,7 +148,7 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
         [
             {
                 "detector": "statistical",
-                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4])),
+                **dict(zip(("signal", "label", "feature", "unit", "comparison"), kinds[i % 4], strict=True)),
                 "observed": float(o),
                 "expected": float(o / rng.uniform(3, 30)),
                 "magnitude": float(rng.uniform(3, 50)),
@@ -177,178 +183,211 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
     return scores, feats, hs
 
 
-def _where(filters) -> dict:
-    """The same filters in Chroma's own `where` language (the baseline)."""
-    parts: list[dict] = []
-    if filters.countries:
-        parts.append(
-            {"$or": [{"countries": {"$contains": c}} for c in filters.countries]}
-            if len(filters.countries) > 1
-            else {"countries": {"$contains": filters.countries[0]}}
-        )
-    if filters.hs_prefix:
-        parts.append(
-            {
-                f"hs{len(filters.hs_prefix)}"
-                if len(filters.hs_prefix) in (2, 4)
-                else "hs_code": filters.hs_prefix
-            }
-        )
-    if filters.period_from:
-        parts.append({"date": {"$gte": int(filters.period_from.strftime("%Y%m%d"))}})
-    if filters.period_to:
-        parts.append({"date": {"$lte": int(filters.period_to.strftime("%Y%m%d"))}})
-    if filters.kinds:
-        parts.append({"kind": {"$in": list(filters.kinds)}})
-    return parts[0] if len(parts) == 1 else {"$and": parts}
-
-
-def latency(root: Path, n_docs: int = 200_000, n_queries: int = 200, sample: int = 500, k: int = 8) -> dict:
-    """p50/p95 of filtered queries at `n_docs` documents: ours vs Chroma `where`; build throughput and memory."""
-    from tradesentinel.retrieval.documents import anomaly_documents, country_name
+def latency(data_dir: Path, n_queries: int = 200, k: int = 8) -> dict:
+    """p50/p95 of filtered hybrid queries on an index (the 200k one), with and without the query embedding."""
+    from tradesentinel.retrieval.documents import country_name
     from tradesentinel.retrieval.hits import SearchFilters
     from tradesentinel.retrieval.search import open_searcher
-    from tradesentinel.retrieval.store import EvidenceStore
 
-    settings = Settings(data_dir=root / "latency")
+    settings = Settings(data_dir=data_dir, models_dir=data_dir.parent / "models")
     started = time.perf_counter()
-    scores, feats, hs = synthetic_scores(n_docs)
-    docs = anomaly_documents(scores, feats, hs, top=n_docs)
-    doc_seconds = time.perf_counter() - started
-    model = MiniLMEmbedding(threads=settings.embed_threads)
-    model.embed(["warm up"])
-    texts = docs["text"].to_list()
-    started = time.perf_counter()
-    base = model.embed(texts[:sample])
-    embed_rate = sample / (time.perf_counter() - started)
-    rng = np.random.default_rng(1)
-    noisy = base[np.arange(n_docs) % sample] + rng.normal(0, 0.03, (n_docs, base.shape[1])).astype(np.float32)
-    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    store = EvidenceStore(settings, StoredVectors(dict(zip(texts, noisy))))
-    started = time.perf_counter()
-    store.sync(docs, "anomalies")
-    sync_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    searcher = open_searcher(settings, model)
+    searcher = open_searcher(settings)
     open_seconds = time.perf_counter() - started
-    peak = _peak_mib()
-    chroma = searcher.collections["anomalies"].chroma
-    rows = scores.sample(n_queries, seed=2)
-    kinds = ("spike", "unit_price", "mirror_gap", "value_outlier")
+    catalog = searcher.collections["anomalies"].catalog
+    rows = catalog.sample(n_queries, seed=2).with_columns(
+        pl.col("extra").str.json_path_match("$.reporter").alias("reporter"),
+        pl.col("extra").str.json_path_match("$.partner").alias("partner"),
+    )
+    kinds = ("spike", "unit_price", "mirror_gap", "model_residual")
     plan = []
     for i, r in enumerate(rows.iter_rows(named=True)):
-        text = f"{country_name(r['reporter'])} trade in HS {r['hs_code'][:4]} around {r['period']:%B %Y}"
+        text = f"{country_name(r['reporter'])} trade in HS {r['hs_code'][:4]} around {r['date']:%B %Y}"
         filters = (
             SearchFilters(countries=(r["reporter"],)),
             SearchFilters(countries=(r["reporter"],), hs_prefix=r["hs_code"][:4]),
-            SearchFilters(period_from=date(r["period"].year, 1, 1), period_to=date(r["period"].year, 12, 31)),
+            SearchFilters(period_from=date(r["date"].year, 1, 1), period_to=date(r["date"].year, 12, 31)),
             SearchFilters(kinds=(kinds[i % 4],), countries=(r["partner"],)),
         )[i % 4]
         plan.append((text, filters))
-    embed_ms, ours_ms, plain_ms, chroma_ms = [], [], [], []
+    embed_ms, ours_ms = [], []
     for text, filters in plan:
         t0 = time.perf_counter()
-        vector = model.embed_one(text)
+        vector = searcher.embedder.embed([text])[0]  # not the cache: every query embedded
         t1 = time.perf_counter()
         searcher.search_vector(text, vector, k=k, collections=["anomalies"], filters=filters)
         t2 = time.perf_counter()
-        searcher.search_vector(text, vector, k=k, collections=["anomalies"])
-        t3 = time.perf_counter()
-        chroma.query(
-            query_embeddings=[vector],
-            n_results=k,
-            where=_where(filters),
-            include=["documents", "metadatas", "distances"],
-        )
-        t4 = time.perf_counter()
         embed_ms.append((t1 - t0) * 1e3)
         ours_ms.append((t2 - t1) * 1e3)
-        plain_ms.append((t3 - t2) * 1e3)
-        chroma_ms.append((t4 - t3) * 1e3)
 
     def pct(values: list[float]) -> dict:
         return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
-    total = [a + b for a, b in zip(embed_ms, ours_ms)]
     return {
-        "n_docs": n_docs,
+        "n_docs": catalog.height,
         "n_queries": n_queries,
-        "doc_seconds": doc_seconds,
-        "embed_docs_per_s": embed_rate,
-        "sample": sample,
-        "sync_seconds": sync_seconds,
-        "sync_docs_per_s": n_docs / sync_seconds,
+        "embedder": searcher.embedder.name,
         "open_seconds": open_seconds,
-        "peak_mib": peak,
         "ours": pct(ours_ms),
-        "ours_total": pct(total),
         "query_embed": pct(embed_ms),
-        "unfiltered": pct(plain_ms),
-        "chroma_where": pct(chroma_ms),
+        "ours_total": pct([a + b for a, b in zip(embed_ms, ours_ms, strict=True)]),
     }
 
 
-def run(n_docs: int = 200_000, scale: float = 0.2, data_dir: Path | None = None) -> dict:
-    """Both parts, each in its own temporary data dir (quality: in `data_dir` when given)."""
+PARTS = ("embedders", "real", "scaled", "first_ask", "big", "latency")
+
+
+def run(
+    n_docs: int = 200_000,
+    scale: float = 0.2,
+    data_dir: Path | None = None,
+    root: Path | None = None,
+    parts: tuple[str, ...] = PARTS,
+) -> dict:
+    """The parts named, in one run, in `root` (a temporary folder by default); `data_dir`: a scored demo world."""
+    from benchmarks import bench_indexing
+
     with tempfile.TemporaryDirectory() as tmp:
-        figures = {"quality": quality(Path(tmp), scale, data_dir=data_dir)}
-    with tempfile.TemporaryDirectory() as tmp:
-        figures["latency"] = latency(Path(tmp), n_docs)
+        root = root or Path(tmp)
+        world = data_dir or root / "world"
+        if data_dir is None:
+            from tradesentinel.detectors.stages import score_flows
+            from tradesentinel.pipeline.run import build_demo
+
+            settings = Settings(data_dir=world)
+            build_demo(settings, scale=scale)
+            score_flows(settings, QUICK_DETECTORS, track=False)
+        figures: dict = {"load_before": os.getloadavg()}
+        if "embedders" in parts:
+            figures["embedders"] = quality(world, root)
+        if "real" in parts:
+            figures["real"] = bench_indexing.real_lists(world, root)
+        if "scaled" in parts:
+            figures["scaled"] = bench_indexing.scaled_sanctions(root)
+        if "first_ask" in parts and "real" in figures:
+            figures["first_ask"] = bench_indexing.first_ask(Path(figures["real"]["data_dir"]))
+        if "big" in parts:
+            figures["big"] = bench_indexing.big_index(root, n_docs)
+        if "latency" in parts and "big" in figures:
+            figures["latency"] = latency(Path(figures["big"]["data_dir"]))
+        figures["load_after"] = os.getloadavg()
     return figures
+
+
+def _recall(row: dict, ranking: str) -> float:
+    return row["results"][ranking].filter(pl.col("kind") == "all")["recall_at_5"][0]
+
+
+def _embedders_markdown(rows: list[dict]) -> list[str]:
+    base = next(r for r in rows if r["setting"] == "minilm")
+    lines = [
+        (
+            f"Embedders, one run, {rows[0]['n_queries']} labelled queries on the demo world (scale 0.2); "
+            "throughput on 2,000 real OFAC SDN / UN entries (minilm: 300), 2 threads for minilm and onnx-int8:"
+        ),
+        "",
+        (
+            "| embedder | docs/s | query ms p50 | made/loaded s | index demo s | recall@5 hybrid | vector only "
+            "| keyword only | hybrid within 1 pt | vector within 2 pts |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        hybrid, vector = _recall(r, "hybrid"), _recall(r, "vector only")
+        ok_h = hybrid >= _recall(base, "hybrid") - 0.01
+        ok_v = vector >= _recall(base, "vector only") - 0.02
+        lines.append(
+            f"| {r['setting']} (`{r['name']}`) | {r['docs_per_s']:,.0f} | {r['query_ms_p50']:.1f} "
+            f"| {r['load_seconds']:.1f} | {r['index_seconds']:.1f} | {hybrid:.3f} | {vector:.3f} "
+            f"| {_recall(r, 'keyword only'):.3f} | {'yes' if ok_h else 'no'} | {'yes' if ok_v else 'no'} |"
+        )
+    lines += ["", "recall@5 by query kind (hybrid / vector only):", ""]
+    for r in rows:
+        hybrid = r["results"]["hybrid"].select("kind", "recall_at_5").rows()
+        vector = r["results"]["vector only"]["recall_at_5"].to_list()
+        lines.append(
+            f"- {r['setting']}: "
+            + ", ".join(f"{k} {h:.2f}/{v:.2f}" for (k, h), v in zip(hybrid, vector, strict=True))
+        )
+    return lines
+
+
+def _indexing_markdown(figures: dict) -> list[str]:
+    lines: list[str] = []
+    if "real" in figures:
+        r = figures["real"]
+        per = ", ".join(
+            f"{c} {n:,} docs {s:.1f} s (embedding {e:.1f} s)" for c, (n, e, s) in r["collections"].items()
+        )
+        lines += [
+            (
+                f"Real lists + demo ({r['embedder']}): ingest OFAC SDN + UN {r['ingest_seconds']:.1f} s; model made or "
+                f"loaded {r['model_seconds']:.1f} s; **first index {r['index_seconds']:.1f} s** ({per}); "
+                f"**re-index with nothing changed {r['reindex_seconds']:.2f} s** "
+                f"({'changed something!' if r['reindex_changed'] else 'nothing re-embedded'}); "
+                f"peak RSS {r['peak_mib']:,.0f} MiB."
+            ),
+            "",
+        ]
+    if "scaled" in figures:
+        s = figures["scaled"]
+        lines += [
+            (
+                f"**{s['n']:,} sanctions-length documents from scratch: {s['seconds']:.1f} s** (documents "
+                f"{s['doc_seconds']:.1f} s, embedding {s['embed_seconds']:.1f} s, the rest hashing, Chroma and catalog)."
+            ),
+            "",
+        ]
+    if "first_ask" in figures:
+        f = figures["first_ask"]
+        lines += [
+            (
+                f"`serve` on that index: /health answers {f['ready_seconds']:.1f} s after the start; a question asked "
+                f"then: **{f['asks'][0]:.2f} s** (it waits for the warm-up), the next {f['asks'][1]:.2f} s; the "
+                f"warm-up had finished by {f['warmed_seconds']:.1f} s; a first question from a new client after it: "
+                f"{f['asks'][2]:.2f} s."
+            ),
+            "",
+        ]
+    if "big" in figures:
+        b = figures["big"]
+        lines += [
+            (
+                f"{b['n_docs']:,} anomaly documents indexed for real ({b['embedder']}): documents {b['doc_seconds']:.0f} s, "
+                f"embedding {b['embed_seconds']:.0f} s, sync in all {b['sync_seconds']:.0f} s; "
+                f"**peak RSS {b['peak_mib']:,.0f} MiB**."
+            ),
+            "",
+        ]
+    return lines
 
 
 def markdown(figures: dict) -> str:
     """Tables for docs/BENCHMARKS.md."""
-    q, lat = figures["quality"], figures["latency"]
     lines = [
-        f"Quality: demo world (scale 0.2), {q['n_queries']} labelled queries, documents "
-        + ", ".join(f"{k} {v:,}" for k, v in q["docs"].items())
-        + ".",
-        "",
-        "| ranking | recall@5 | MRR | recall@5 by query kind |",
-        "|---|---|---|---|",
-    ]
-    for name, table in q["results"].items():
-        overall = table.filter(pl.col("kind") == "all").row(0, named=True)
-        kinds = ", ".join(
-            f"{r['kind']} {r['recall_at_5']:.2f}"
-            for r in table.filter(pl.col("kind") != "all").iter_rows(named=True)
-        )
-        lines.append(f"| {name} | **{overall['recall_at_5']:.3f}** | {overall['mrr']:.3f} | {kinds} |")
-    lines += [
-        "",
         (
-            f"Index build (demo world, real model; 0 when the index was built beforehand): {q['embedded']:,} documents embedded in {q['embed_seconds']:.0f} s "
-            f"({q['embedded'] / max(q['embed_seconds'], 1e-9):.1f} docs/s), whole index {q['index_seconds']:.0f} s, "
-            f"peak RSS {q['peak_mib']:,.0f} MiB; re-index with nothing changed {q['reindex_seconds']:.1f} s "
-            f"({'changed something!' if q['reindex_changed'] else 'nothing re-embedded'})."
+            f"Load average (1, 5, 15 min) before {tuple(round(x, 1) for x in figures['load_before'])}, "
+            f"after {tuple(round(x, 1) for x in figures['load_after'])}, on 2 cores."
         ),
         "",
-        (
-            f"Latency at {lat['n_docs']:,} documents ({lat['n_queries']} queries, k=8, filters on every query: country, "
-            "country + HS4, one year, kind + partner):"
-        ),
-        "",
-        "| what | p50 ms | p95 ms |",
-        "|---|---|---|",
     ]
-    for label, key in (
-        ("hybrid retrieval with filters (ours: masks outside Chroma, vector + BM25)", "ours"),
-        ("Chroma `where` filters, vector only (baseline)", "chroma_where"),
-        ("hybrid retrieval without filters", "unfiltered"),
-        ("query embedding (MiniLM, 1 thread)", "query_embed"),
-        ("ours including the query embedding", "ours_total"),
-    ):
-        lines.append(f"| {label} | {lat[key]['p50']:.1f} | {lat[key]['p95']:.1f} |")
-    ratio = lat["chroma_where"]["p95"] / max(lat["ours"]["p95"], 1e-9)
-    lines += [
-        "",
-        (
-            f"Filtered p95: ours is {ratio:.1f}x faster than Chroma's `where` on the same index. "
-            f"Build at {lat['n_docs']:,}: document texts {lat['doc_seconds']:.0f} s; model throughput "
-            f"{lat['embed_docs_per_s']:.1f} docs/s on a {lat['sample']:,}-text sample (the 200k vectors are that sample's, "
-            f"with noise); catalog + Chroma upsert {lat['sync_seconds']:.0f} s ({lat['sync_docs_per_s']:,.0f} docs/s); "
-            f"searcher open (BM25, filter lists) {lat['open_seconds']:.1f} s; peak RSS {lat['peak_mib']:,.0f} MiB."
-        ),
-    ]
+    if "embedders" in figures:
+        lines += [*_embedders_markdown(figures["embedders"]), ""]
+    lines += _indexing_markdown(figures)
+    if "latency" in figures:
+        lat = figures["latency"]
+        lines += [
+            (
+                f"Latency at {lat['n_docs']:,} documents ({lat['n_queries']} queries, k=8, a filter on every query; "
+                f"embedder {lat['embedder']}; searcher open {lat['open_seconds']:.1f} s):"
+            ),
+            "",
+            "| what | p50 ms | p95 ms |",
+            "|---|---|---|",
+        ]
+        for label, key in (
+            ("hybrid retrieval with filters", "ours"),
+            ("query embedding", "query_embed"),
+            ("**hybrid with filters including the query embedding**", "ours_total"),
+        ):
+            lines.append(f"| {label} | {lat[key]['p50']:.1f} | {lat[key]['p95']:.1f} |")
     return "\n".join(lines)

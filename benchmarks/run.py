@@ -64,6 +64,13 @@ def _app(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     return "App (API + UI)", bench.markdown(figures)
 
 
+def _casework(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_casework")
+    figures = bench.run(tmp)
+    (RESULTS / "casework.json").write_text(json.dumps(figures, indent=2))
+    return "Casework: export, paging, map arcs", bench.markdown(figures)
+
+
 def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_assistant")
     result = bench.run(
@@ -71,6 +78,7 @@ def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     )  # reused: indexing is slow
     for name in ("none", "llamacpp"):
         result[name].pop("rows").write_csv(RESULTS / f"assistant_{name}.csv")
+    (RESULTS / "assistant.json").write_text(json.dumps(result, indent=2, default=str))
     return "Assistant", bench.markdown(result)
 
 
@@ -81,6 +89,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
     "retrieval": _retrieval,
     "dask": _dask,
     "app": _app,
+    "casework": _casework,
     "assistant": _assistant,
 }
 

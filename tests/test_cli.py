@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradesentinel.cli import app
+from tradesentinel.config import get_settings
 from tradesentinel.storage import read_table
 
 runner = CliRunner()
@@ -153,8 +154,9 @@ def test_unknown_detector_is_a_clear_error(settings):
     assert result.exit_code == 1 and "unknown detector(s) magic" in result.output
 
 
-@pytest.mark.slow
-def test_demo_indexes_its_evidence_for_search(settings):
+def test_demo_indexes_its_evidence_for_search(settings, real_embedder, monkeypatch):
+    monkeypatch.setenv("TRADESENTINEL_INDEX_TOP_ANOMALIES", "100")  # of 1000: a third of the embedding work
+    get_settings.cache_clear()
     result = _invoke("demo", "--scale", "0.05", "--detectors", "statistical,sanctions")
     assert result.exit_code == 0 and "evidence indexed" in result.output, result.output
     result = _invoke("search", "controlled goods re-exported to RUS", "--collection", "anomalies")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,6 +10,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+KEYED = {**os.environ, "TRADESENTINEL_API_KEY": "compose-test-key"}
+
+
+def _config(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["docker-compose", "config", *args],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +31,9 @@ def compose() -> dict:
         pytest.skip(
             "docker-compose is not installed (make test installs it with apt-get where apt is available)"
         )
-    check = subprocess.run(
-        ["docker-compose", "config", "-q"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    check = _config("-q", env=KEYED)
     assert check.returncode == 0, check.stderr
-    rendered = subprocess.run(
-        ["docker-compose", "config"], check=True, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    rendered = _config(env=KEYED)
     import yaml  # PyYAML comes with gradio
 
     return yaml.safe_load(rendered.stdout)
@@ -63,3 +73,12 @@ def test_every_setting_compose_passes_exists(compose):
         unknown -= ASSISTANT_SETTINGS  # the assistant's settings arrive with its module
     assert not unknown, f"docker-compose.yml sets unknown settings: {sorted(unknown)}"
     assert {"data_dir", "host", "api_key", "mlflow_uri", "chroma_host", "chroma_port"} <= names
+
+
+def test_compose_refuses_to_start_without_an_api_key(compose):
+    keyless = {k: v for k, v in os.environ.items() if k != "TRADESENTINEL_API_KEY"}
+    refused = _config("-q", env=keyless)
+    assert refused.returncode != 0 and "TRADESENTINEL_API_KEY" in refused.stderr
+    assert compose["services"]["app"]["environment"]["TRADESENTINEL_API_KEY"] == "compose-test-key"
+    example = (ROOT / ".env.example").read_text()
+    assert "TRADESENTINEL_API_KEY=" in example

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tradesentinel.cli_cases import refresh_watchlists, users_app, watch_app
 from tradesentinel.cli_common import HandledGroup, load_settings, progress_bar
 from tradesentinel.cli_ingest import ingest_app
 from tradesentinel.config import Settings
@@ -22,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(users_app, name="users")
+app.add_typer(watch_app, name="watch")
 log = logging.getLogger("tradesentinel")
 
 
@@ -140,14 +143,16 @@ def score(
         out.print(f"  skipped {name}: {reason}")
     if report.run_id:
         out.print(f"MLflow run {report.run_id}")
+    refresh_watchlists(settings)
 
 
 @app.command()
 def evaluate(
     labels: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="CSV of period, reporter, partner, flow, hs_code, kind; default: the demo world's labels."
+            help="`cases` (analysts' dispositions: true hits), or a CSV of period, reporter, partner, flow, "
+            "hs_code, kind; default: the demo world's labels."
         ),
     ] = None,
     budget: Annotated[
@@ -159,7 +164,21 @@ def evaluate(
     from tradesentinel.detectors.stages import evaluate_scores
 
     settings = load_settings()
-    table, run_id = evaluate_scores(settings, labels, budget=budget, track=track)
+    if labels == "cases":
+        from tradesentinel.cases.db import Database
+        from tradesentinel.cases.labels import case_labels
+        from tradesentinel.cases.store import CaseStore
+        from tradesentinel.investigate.tables import TableStore
+
+        frame, counts = case_labels(CaseStore(Database(settings), TableStore(settings)))
+        Console().print(
+            "analyst labels: " + ", ".join(f"{n} {d.replace('_', ' ')}" for d, n in sorted(counts.items()))
+        )
+        table, run_id = evaluate_scores(settings, frame, budget=budget, track=track, labels_name="cases")
+    else:
+        table, run_id = evaluate_scores(
+            settings, Path(labels) if labels else None, budget=budget, track=track
+        )
     view = Table(title=f"detection quality (recall at a {budget:.1%} inspection budget)")
     for column in (
         "detector",
@@ -194,13 +213,51 @@ def index(
 ) -> None:
     """Turn scores, HS codes, sanctions and news into evidence documents in Chroma (incremental)."""
     from tradesentinel.retrieval.index import build_index
-    from tradesentinel.retrieval.report import index_table
+    from tradesentinel.retrieval.report import index_table, lists_table
 
     settings = load_settings()
     names = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
     with progress_bar() as progress:
         report = build_index(settings, top=top, collections=names, progress=progress)
     Console().print(index_table(report))
+    if report.lists:
+        Console().print(lists_table(report.lists))
+
+
+@app.command()
+def refresh(
+    lists: Annotated[
+        str, typer.Option(help="Comma-separated sources to refresh: ofac,eu,un.")
+    ] = "ofac,eu,un",
+    ofac: Annotated[
+        Path | None, typer.Option(help="OFAC folder of CSVs or XML file (default: download).")
+    ] = None,
+    eu: Annotated[Path | None, typer.Option(help="EU FSF XML or CSV (default: download).")] = None,
+    un: Annotated[Path | None, typer.Option(help="UN consolidated XML (default: download).")] = None,
+) -> None:
+    """Ingest the sanctions lists, then update the evidence index; says what was added, updated, delisted.
+
+    For cron: exit 0 when every source was read, 1 when any failed (the others are still indexed)."""
+    from tradesentinel.retrieval.refresh import refresh as run_refresh
+    from tradesentinel.retrieval.report import index_table, lists_table
+
+    settings = load_settings()
+    files = {"ofac": ofac, "eu": eu, "un": un}
+    chosen = [s.strip() for s in lists.split(",") if s.strip()]
+    with progress_bar() as progress:
+        report = run_refresh(settings, {s: files.get(s) for s in chosen}, progress=progress)
+    out = Console()
+    if report.index:
+        out.print(index_table(report.index))
+    if report.lists:
+        out.print(lists_table(report.lists))
+    for source, count in report.read.items():
+        out.print(f"{source}: read {count:,} entries")
+    for source, why in report.failed.items():
+        out.print(f"[bold red]{source} failed:[/] {why}", highlight=False)
+    out.print(f"refresh {'done' if report.ok else 'incomplete'} in {report.seconds:.1f} s")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -225,35 +282,58 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="A question about the trade anomalies and their evidence.")],
+    question: Annotated[
+        str, typer.Argument(help="A question about the anomalies, HS codes, sanctions or news.")
+    ],
     backend: Annotated[
-        str | None, typer.Option(help="Answer model: llamacpp, ollama or none (default from settings).")
+        str | None, typer.Option(help="Framing model: llamacpp, ollama or none (default from settings).")
     ] = None,
-    k: Annotated[int | None, typer.Option(min=1, max=50, help="Evidence passages to retrieve.")] = None,
 ) -> None:
-    """Answer a question with sentences verified against numbered, cited evidence."""
+    """Answer a question from the tables: facts stated and cited [n], the model only phrases."""
     from tradesentinel.assistant.cli_view import print_answer_stream
+    from tradesentinel.assistant.types import MAX_QUESTION
 
+    if not question.strip() or len(question) > MAX_QUESTION:
+        raise InvalidArgumentError("question", f"must be 1 to {MAX_QUESTION} characters, not blank")
     settings = load_settings()
-    print_answer_stream(question, settings, backend_name=backend, k=k)
+    print_answer_stream(question, settings, backend_name=backend)
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 7860).")] = None,
+    insecure: Annotated[
+        bool, typer.Option(help="Serve on a non-loopback address without any API key (anyone can read).")
+    ] = False,
 ) -> None:
     """Serve the web app and API on http://127.0.0.1:7860."""
     import uvicorn
 
     from tradesentinel.app import create_app
+    from tradesentinel.cases.db import Database
+    from tradesentinel.cases.users import KeyRing
 
     settings = load_settings()
+    bind = host or settings.host
+    if bind not in LOOPBACK and not insecure and not KeyRing(Database(settings)).required():
+        raise InvalidArgumentError(
+            "--host",
+            f"refusing to serve on {echo(bind)} without an API key: anyone who reaches it could read the "
+            "data and change cases",
+            hint="set TRADESENTINEL_API_KEY or run `tradesentinel users add NAME` (or pass --insecure)",
+        )
     log.info(
         "serving the app on http://%s:%d (API docs at /docs)", host or settings.host, port or settings.port
     )
     uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        create_app(settings, warm_up=True),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
     )
 
 

@@ -10,9 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tradesentinel.cli_cases import refresh_watchlists
 from tradesentinel.cli_common import load_settings, progress_bar
 from tradesentinel.config import Settings
-from tradesentinel.pipeline.ingest import TableReport
+from tradesentinel.errors import InvalidArgumentError
+from tradesentinel.pipeline.ingest import FlowsReport, TableReport
 
 ingest_app = typer.Typer(help="Read a source into the canonical tables.", no_args_is_help=True)
 
@@ -34,10 +36,29 @@ def _run(name: str, work: Callable[[Settings], TableReport]) -> None:
         progress(name, 1.0)
     out = Console()
     out.print(
-        f"{name}: read {report.n_read:,} rows into {report.table}; table now {report.n_total:,} rows -> {report.path}"
+        f"{name}: read {report.n_read:,} rows into {report.table}; table now {report.n_total:,} rows -> {report.path}",
+        soft_wrap=True,
     )
     for note in report.notes:
-        out.print(f"  {note}", highlight=False)
+        out.print(f"  {note}", highlight=False, soft_wrap=True)
+    refresh_watchlists(settings)
+
+
+def _print_flows(name: str, report: FlowsReport) -> None:
+    """What a flows ingest stored, in the words `ingest csv` has always used, then its notes."""
+    out = Console()
+    out.print(
+        f"{name}: read {report.n_read:,} rows, kept {report.n_kept:,}, quarantined {report.n_quarantined:,}; "
+        f"flows table now {report.n_total:,} rows",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for note in report.notes:
+        out.print(f"  {note}", highlight=False, soft_wrap=True)
+    if report.quarantine_path:
+        out.print(
+            f"quarantined rows and their reasons: {report.quarantine_path}", highlight=False, soft_wrap=True
+        )
 
 
 @ingest_app.command("csv")
@@ -46,7 +67,7 @@ def ingest_csv(
         Path,
         typer.Argument(
             help="Import CSV: period, reporter, partner, flow, hs_code, value_usd, "
-            "net_weight_kg[, qty, qty_unit]"
+            "net_weight_kg[, qty, qty_unit]; or any layout `ingest file` knows (gz, zip)"
         ),
     ],
     replace: Annotated[
@@ -54,27 +75,83 @@ def ingest_csv(
     ] = False,
 ) -> None:
     """Read an import CSV into the flows table; rejected rows go to the quarantine table with a reason."""
-    from tradesentinel.pipeline.run import ingest_csv as run_ingest
+    from tradesentinel.pipeline.ingest_sources import ingest_flow_files
 
     settings = load_settings()
     with progress_bar() as progress:
         progress("ingest", 0.0)
-        report = run_ingest(settings, path, replace=replace)
+        report = ingest_flow_files(settings, [path], replace=replace)
         progress("ingest", 1.0)
-    out = Console()
-    out.print(
-        f"{report.file}: read {report.n_rows:,} rows, kept {report.n_kept:,}, "
-        f"quarantined {report.n_quarantined:,}; flows table now {report.n_flows_total:,} rows"
-    )
-    if report.quarantine_path:
-        out.print(f"quarantined rows and their reasons: {report.quarantine_path}")
+    _print_flows(str(path), report)
+
+
+@ingest_app.command("file")
+def ingest_file(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Flows files of any known layout (plain, .gz or .zip); one or more.")
+    ],
+    replace: Annotated[
+        bool, typer.Option(help="Replace the stored flows instead of merging into them.")
+    ] = False,
+    hs_version: Annotated[
+        str | None, typer.Option(help="HS edition of rows whose file does not say (H0..H6, HS92...).")
+    ] = None,
+) -> None:
+    """Flows from files whose layout is told by their content (Comtrade Plus, legacy Comtrade, comtradr,
+    BACI, US Census, the import CSV); says which layout each file was read as."""
+    from tradesentinel.pipeline.ingest_sources import ingest_flow_files
+    from tradesentinel.reference import hs_version_code
+
+    version = hs_version_code(hs_version) if hs_version else None
+    if hs_version and version is None:
+        raise InvalidArgumentError.choice(
+            "--hs-version", hs_version, ["H0", "H1", "H2", "H3", "H4", "H5", "H6"]
+        )
+    settings = load_settings()
+    with progress_bar() as progress:
+        progress("ingest", 0.0)
+        report = ingest_flow_files(settings, paths, replace=replace, hs_version=version)
+        progress("ingest", 1.0)
+    _print_flows(report.files, report)
+
+
+@ingest_app.command("baci")
+def baci(
+    file: Annotated[
+        list[Path],
+        typer.Option("--file", "-f", help="BACI_HS92_Y2021_V202301.csv (or .gz, .zip); repeatable."),
+    ],
+    hs_version: Annotated[
+        str | None, typer.Option(help="BACI release when the file name does not say (HS92, HS17...).")
+    ] = None,
+) -> None:
+    """CEPII BACI (t,i,j,k,v,q: v in thousand USD, q in tonnes) into flows, as the exporter's exports."""
+    from tradesentinel.pipeline.ingest_sources import ingest_baci
+
+    _run("baci", lambda s: ingest_baci(s, file, hs_version=hs_version))
+
+
+@ingest_app.command("census")
+def census(
+    file: Annotated[
+        list[Path], typer.Option("--file", "-f", help="US Census trade API answer (CSV or JSON); repeatable.")
+    ],
+) -> None:
+    """US Census international trade (HS6 by country, monthly) into flows; country groups left out."""
+    from tradesentinel.pipeline.ingest_sources import ingest_census
+
+    _run("census", lambda s: ingest_census(s, file))
 
 
 @ingest_app.command("comtrade")
 def comtrade(
     file: Annotated[
         list[Path] | None,
-        typer.Option("--file", "-f", help="Saved API JSON/CSV or bulk .txt[.gz]; repeatable."),
+        typer.Option(
+            "--file",
+            "-f",
+            help="A saved Comtrade file of any layout (API JSON/CSV, bulk, legacy, comtradr); repeatable.",
+        ),
     ] = None,
     reporter: Annotated[str | None, typer.Option(help="Reporters, ISO3, comma-separated (USA,CHN).")] = None,
     period: Annotated[
@@ -112,7 +189,11 @@ def hs(
 def ofac(
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="Folder of sdn/add/alt[/sdn_comments].csv, or an SLS XML file."),
+        typer.Option(
+            "--file",
+            "-f",
+            help="sdn.csv alone, a folder of sdn/add/alt[/sdn_comments].csv, an SLS XML file, or a zip/gz.",
+        ),
     ] = None,
     list_name: Annotated[
         str | None, typer.Option("--list", help="List name to store under (OFAC-SDN, OFAC-CONS).")

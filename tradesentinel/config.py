@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         None, description="Chroma server host; None = embedded store under data/chroma."
     )
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port (with chroma_host).")
+    chroma_text: bool = Field(
+        False,
+        description="Store document texts in Chroma too (its full-text index halves write speed); "
+        "the catalog beside it always holds them.",
+    )
     index_top_anomalies: int = Field(
         1000, ge=0, description="How many top-ranked flows `index` turns into documents."
     )
@@ -50,9 +55,23 @@ class Settings(BaseSettings):
         False,
         description="Index the whole HS nomenclature; default: only codes in the flows table and their parents.",
     )
+    embedder: Literal["static", "onnx-int8", "minilm"] = Field(
+        "static",
+        description="Embedding model: static (model2vec vectors distilled from MiniLM, fastest), onnx-int8 "
+        "(MiniLM in ONNX Runtime, int8) or minilm (sentence-transformers); switching re-embeds the index once.",
+    )
+    models_dir: Path | None = Field(
+        None, description="Where derived embedding models are made and kept; default: data_dir/models."
+    )
+    embed_static_tokens: int = Field(
+        64,
+        ge=8,
+        le=4096,
+        description="Word pieces of each text the static embedder reads (the start matters most).",
+    )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_threads: int = Field(
-        1, ge=1, le=64, description="Torch threads for embeddings (1: steady on busy CPUs)."
+        1, ge=1, le=64, description="Threads of the minilm and onnx-int8 embedders (1: steady on busy CPUs)."
     )
     match_threshold: float = Field(
         88.0,
@@ -98,7 +117,28 @@ class Settings(BaseSettings):
 
     # app (docs/app.md)
     api_key: str | None = Field(
-        None, description="When set, every endpoint but /health needs header X-API-Key (the UI: password)."
+        None,
+        description="One unnamed key for a single user (named keys: `tradesentinel users add`); with any "
+        "key, every endpoint but /health needs header X-API-Key and the UI asks for a login.",
+    )
+    api_user: str = Field(
+        "analyst", min_length=1, max_length=64, description="The user name of the unnamed api_key."
+    )
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the case database; default: SQLite at data_dir/tradesentinel.db."
+    )
+    rate_ask_per_minute: int = Field(
+        30, ge=1, le=100_000, description="Questions (/ask, /ask/stream) one key may ask per minute."
+    )
+    rate_export_per_minute: int = Field(
+        10, ge=1, le=100_000, description="CSV/Parquet exports one key may start per minute."
+    )
+    watch_min_score: float = Field(
+        0.99,
+        ge=0.0,
+        le=1.0,
+        description="Score from which an anomaly on a watchlist counts as new for its owner "
+        "(scores with a risk tier: high and medium tiers count).",
     )
 
     # assistant (docs/assistant.md)

@@ -105,6 +105,23 @@ class UnavailableError(TradeSentinelError):
     http_status = 503
 
 
+class UnauthorizedError(TradeSentinelError):
+    """The request carries no key, or one that no user holds."""
+
+    http_status = 401
+
+
+class RateLimitedError(TradeSentinelError):
+    """A user asked more often than the server allows; `retry_after` says in how many seconds to retry."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None):
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+        super().__init__(message, hint=hint)
+
+
 class ConflictError(TradeSentinelError):
     """Another process holds what this one needs (a table being written)."""
 

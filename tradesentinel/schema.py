@@ -23,13 +23,16 @@ FLOWS: dict[str, pl.DataType] = {
     "partner": pl.String(),  # ISO3, WLD for world
     "flow": pl.String(),  # X, M, RX, RM
     "hs_code": pl.String(),  # 2/4/6 digits, leading zeros kept
-    "hs_version": pl.String(),  # Comtrade codes: H5 = HS2017, H6 = HS2022
+    "hs_version": pl.String(),  # Comtrade codes: H0 = HS1992 ... H5 = HS2017, H6 = HS2022; null: not said
     "value_usd": pl.Float64(),
     "net_weight_kg": pl.Float64(),  # nullable
     "qty": pl.Float64(),  # nullable
     "qty_unit": pl.String(),  # nullable
     "source": pl.String(),  # demo, csv, comtrade, ...
     "flow_id": pl.String(),  # 16 hex chars, see pipeline.ids
+    "flow_code": pl.String(),  # the flow as published: X, M, RX, RM or a component DX, FM, MIP, XIP, MOP, XOP
+    "weight_estimated": pl.Boolean(),  # the source estimated net_weight_kg (Comtrade flags); null: not said
+    "qty_estimated": pl.Boolean(),  # the source estimated qty; null: not said
 }
 
 QUARANTINE: dict[str, pl.DataType] = {
@@ -74,6 +77,13 @@ FEATURE_COLUMNS: dict[str, pl.DataType] = {
 }
 
 FEATURES: dict[str, pl.DataType] = {**FLOWS, **FEATURE_COLUMNS}
+
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "flows": ("flow_code", "weight_estimated", "qty_estimated"),
+    "features": ("flow_code", "weight_estimated", "qty_estimated"),
+}
+"""Columns added to a table after tables were stored without them: `conform` reads such a table with
+the column null ("not said") instead of failing."""
 
 SANCTIONS: dict[str, pl.DataType] = {
     "list": pl.String(),  # OFAC-SDN, OFAC-CONS (non-SDN), EU-FSF, UN-SC, DEMO
@@ -197,12 +207,21 @@ BUILT_BY: dict[str, str] = {
 """The command that builds each table: what an error tells a user who needs a table not built yet."""
 
 
+def optional_nulls(columns: list[str], table: str) -> list[pl.Expr]:
+    """Typed null columns for the OPTIONAL columns of `table` that `columns` lacks."""
+    schema = TABLES[table]
+    return [pl.lit(None, schema[c]).alias(c) for c in OPTIONAL.get(table, ()) if c not in columns]
+
+
 def conform(frame: pl.DataFrame | pl.LazyFrame, table: str) -> pl.LazyFrame:
-    """Select and cast `frame` to the named canonical table; raise SchemaError naming missing columns."""
+    """Select and cast `frame` to the named canonical table; raise SchemaError naming missing columns
+    (an OPTIONAL column that is absent, as in a table stored before it existed, is read as null)."""
     schema = TABLES[table]
     lazy = frame.lazy()
     present = lazy.collect_schema().names()
-    missing = [c for c in schema if c not in present]
+    missing = [c for c in schema if c not in present and c not in OPTIONAL.get(table, ())]
     if missing:
         raise SchemaError(f"table {table!r} is missing column(s): {', '.join(missing)}")
-    return lazy.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    return lazy.with_columns(optional_nulls(present, table)).select(
+        [pl.col(name).cast(dtype) for name, dtype in schema.items()]
+    )

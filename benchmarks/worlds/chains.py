@@ -103,7 +103,9 @@ def diversion(
     typical = np.median(panel.level)
     index = {
         key: c
-        for c, key in enumerate(zip(panel.exporter.tolist(), panel.importer.tolist(), panel.hs.tolist()))
+        for c, key in enumerate(
+            zip(panel.exporter.tolist(), panel.importer.tolist(), panel.hs.tolist(), strict=True)
+        )
     }
     events: list[Event] = []
     for _ in range(n):
@@ -137,7 +139,7 @@ def diversion(
             parts.append((s, np.full(s.size, c), p + begin))
             level *= rng.uniform(0.7, 0.95) * rng.uniform(1.05, 1.3)
             uv *= rng.uniform(1.05, 1.3)
-        s, c, p = (np.concatenate(x) for x in zip(*parts))
+        s, c, p = (np.concatenate(x) for x in zip(*parts, strict=True))
         if s.size:
             events.append(Event("diversion", s, c, p))
     return events

@@ -148,13 +148,15 @@ def build_deflection_world(scale: float = 1.0) -> World:
     key = np.unique(np.stack([rep, par, hs], 1), axis=0)
     rep, par, hs = key.T
     level = 3e4 * weight[rep] * rng.lognormal(0, 1.5, len(rep))
-    rows = [(reporters[r], partners[p], codes[h], lv) for r, p, h, lv in zip(rep, par, hs, level)]
+    rows = [
+        (reporters[r], partners[p], codes[h], lv) for r, p, h, lv in zip(rep, par, hs, level, strict=True)
+    ]
     chips = CHIPS + OTHER_CONTROLLED
     for code in chips:  # every member exports the controlled codes to the CIS partners and a few others
         scale_code = 1.0 if code in CHIPS else 0.5
         for partner in ("RUS", "BLR", "KAZ", "ARM", "KGZ", "GEO", "UZB", "TUR", "CHN", "USA", "GBR", "CHE"):
             base = BEFORE.get(partner, 1.5e6 if partner not in ("BLR", "GEO", "UZB") else 8e4) / len(CHIPS)
-            for r, s in zip(reporters, share):
+            for r, s in zip(reporters, share, strict=True):
                 rows.append((r, partner, code, base * scale_code * s * rng.lognormal(0, 1.0)))
     reporter = np.array([r for r, _, _, _ in rows])
     partner = np.array([p for _, p, _, _ in rows])

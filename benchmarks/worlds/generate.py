@@ -152,7 +152,7 @@ def build_world(spec: Spec, scale: float = 1.0) -> World:
         "unit_error": inject.unit_errors,
     }
     events: list[inject.Event] = []
-    for kind, rng_kind in zip(KINDS, rng_kinds):
+    for kind, rng_kind in zip(KINDS, rng_kinds, strict=True):
         count = max(2, round(spec.events.get(kind, 0) * scale)) if spec.events.get(kind) else 0
         events += injectors[kind](panel, rng_kind, count, spec.difficulty, per_year)
     n_periods = panel.value.shape[2]
@@ -186,7 +186,7 @@ def _labels(
         parts.append((e.side, e.corridor, e.period))
     if not parts:
         return pl.DataFrame(schema=schema.LABELS)
-    side, c, p = (np.concatenate(x).astype(np.int64) for x in zip(*parts))
+    side, c, p = (np.concatenate(x).astype(np.int64) for x in zip(*parts, strict=True))
     if not panel.present[side, c, p].all():
         raise RuntimeError("world generator: a labelled row is not among the reported flows")
     frame = _rows(panel, side, c, p, periods, freq, hs_codes).with_columns(

@@ -16,9 +16,13 @@ HITS = [
 
 
 class FakeAssistant:
-    """Answers every question from two fixed hits (no model, no index)."""
+    """Answers every question from two fixed hits (no model, no index), recording the history it got."""
 
-    def ask(self, question: str) -> Answer:
+    def __init__(self):
+        self.histories: list[list[dict] | None] = []
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        self.histories.append(history)
         return Answer(
             question=question,
             text="Test Trading LLC is listed [1] and under a customs probe [2].",
@@ -27,9 +31,12 @@ class FakeAssistant:
             mode="llm",
             backend="fake",
             seconds_total=0.01,
+            intent="screen",
+            facts=[{"n": 1, "kind": "screening", "verdict": "match"}],
+            turn={"question": question, "intent": "screen", "slots": {"names": ["Test Trading LLC"]}},
         )
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
         yield "Test Trading "
         yield "LLC is listed"
-        yield self.ask(question)
+        yield self.ask(question, history)

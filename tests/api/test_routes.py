@@ -111,6 +111,22 @@ def test_ask_answers_with_citations_and_limits_the_question(client):
     )
 
 
+def test_ask_takes_the_conversation_and_returns_structured_facts(scored_world):
+    assistant = FakeAssistant()
+    app = create_app(scored_world, ui=False, assistant=assistant)
+    client = TestClient(app)
+    first = client.post("/ask", json={"question": "Is Test Trading LLC sanctioned?"}).json()
+    assert first["intent"] == "screen" and first["facts"][0]["verdict"] == "match" and first["turn"]["intent"]
+    second = client.post("/ask", json={"question": "and its news?", "history": [first["turn"]]})
+    assert second.status_code == 200 and assistant.histories[-1][0]["slots"] == {
+        "names": ["Test Trading LLC"]
+    }
+    blank = client.post("/ask", json={"question": "   "})
+    assert blank.status_code == 422 and "blank" in blank.text
+    too_many = client.post("/ask", json={"question": "q", "history": [first["turn"]] * 21})
+    assert too_many.status_code == 422
+
+
 def test_ask_stream_sends_tokens_then_the_answer(client):
     with client.stream("POST", "/ask/stream", json={"question": "Who is listed?"}) as response:
         events = [json.loads(line) for line in response.iter_lines() if line]

@@ -87,3 +87,20 @@ def evidence() -> list[Hit]:
 @pytest.fixture
 def searcher() -> ListSearcher:
     return ListSearcher(EVIDENCE)
+
+
+class ScriptedModel:
+    """A model double that writes a fixed reply (or obeys what the prompt tells it), recording prompts."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str = "", *, obey: bool = False):
+        self.reply, self.obey, self.prompts = reply, obey, []
+
+    def generate(self, prompt, *, max_tokens, stop=()):
+        self.prompts.append(prompt)
+        text = self.reply
+        if self.obey:  # an obedient model repeats whatever instruction the user text carries
+            match = re.search(r"say (?:that )?(.+?)(?:\.|$)", prompt.user, re.IGNORECASE)
+            text = f"{match[1]} [1]." if match else self.reply
+        yield from (text[i : i + 7] for i in range(0, len(text), 7))

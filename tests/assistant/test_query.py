@@ -1,4 +1,4 @@
-"""Question understanding: what the question is about becomes retrieval filters."""
+"""Question parsing: the periods, countries, HS codes and names a question names."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from tradesentinel.assistant.query import understand
+from tradesentinel.assistant.query import hs_codes_of, period_of
+from tradesentinel.assistant.slots import slots_of
 
 
 @pytest.mark.parametrize(
@@ -25,26 +26,23 @@ from tradesentinel.assistant.query import understand
     ],
 )
 def test_periods(question, start, end):
-    intent = understand(question)
-    assert (intent.period_from, intent.period_to) == (start, end)
+    assert period_of(question) == (start, end)
 
 
-def test_countries_hs_codes_and_entities_become_filters():
-    intent = understand("Did Acme Trading LLC ship HS 8542 from Germany to Kazakhstan in March 2022?")
-    assert intent.countries == ("DEU", "KAZ")
-    assert intent.hs_codes == ("8542",)
-    assert intent.entities == ("Acme Trading LLC",)
-    filters = intent.filters()
-    assert filters.countries == ("DEU", "KAZ") and filters.hs_prefix == "8542"
-    assert filters.period_from == date(2022, 3, 1)
+def test_countries_hs_codes_and_names_become_slots():
+    slots = slots_of("Did Acme Trading LLC ship HS 8542 from Germany to Kazakhstan in March 2022?")
+    assert slots.countries == ("DEU", "KAZ") and (slots.origin, slots.destination) == ("DEU", "KAZ")
+    assert slots.hs_codes == ("8542",)
+    assert slots.names == ("Acme Trading LLC",)
+    assert slots.period_from == date(2022, 3, 1)
 
 
 def test_a_year_is_not_an_hs_code_but_a_lone_six_digit_code_is():
-    assert understand("imports of 854231 in 2023").hs_codes == ("854231",)
-    assert understand("imports in 2023").hs_codes == ()
+    assert hs_codes_of("imports of 854231 in 2023") == ("854231",)
+    assert hs_codes_of("imports in 2023") == ()
 
 
-def test_quoted_names_are_entities_and_unconstrained_questions_filter_nothing():
-    intent = understand('Is "Volga Shipping" on a list?')
-    assert intent.entities[0] == "Volga Shipping"
-    assert not understand("what is unusual?").is_constrained()
+def test_quoted_names_are_names_and_plain_questions_name_nothing():
+    assert slots_of('Is "Volga Shipping" on a list?').names[0] == "Volga Shipping"
+    plain = slots_of("what is unusual?")
+    assert not (plain.countries or plain.hs_codes or plain.names or plain.period_from)

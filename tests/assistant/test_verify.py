@@ -131,3 +131,8 @@ def test_a_negation_must_be_what_the_passage_says(evidence):
     assert not verify_sentence("Volga Shipping Ltd was delisted by OFAC [2].", evidence).kept
     hedged = replace(evidence[1], text=evidence[1].text + " The vessel was not inspected.")
     assert verify_sentence("The Volga Shipping vessel was not inspected [1].", [hedged]).kept
+
+
+def test_a_sentence_of_only_checked_claims_is_judged_without_failing(evidence):
+    verdict = verify_sentence("USD 12,345,678 [1].", evidence)
+    assert verdict.kept and verdict.cited == (1,)

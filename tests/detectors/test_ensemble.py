@@ -52,7 +52,7 @@ def test_models_corroborate_but_never_raise_a_flow_alone_and_a_strong_test_stays
     raw["statistical"][3] = 6.0  # the same test evidence, no agreement
     raw["rule"][4] = 5.0  # the only flagged row of a rule
     score, rank, _ = combine(raw, _members())
-    assert rank[0] == 1 and 0 <= score.min() and score.max() < 1
+    assert rank[0] == 1 and score.min() >= 0 and score.max() < 1
     assert rank[2] < rank[3]  # agreement sorts the test's findings
     assert rank[1] > 100  # models alone cannot raise a flow
     assert rank[4] <= 5  # a rule's single flag is among the top

@@ -23,6 +23,11 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 
 
+def chromium_path() -> str | None:
+    """The chromium the browser tests launch: Debian's package where installed, else one on PATH."""
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
 @pytest.fixture(scope="module")
 def base_url(scored_world) -> Iterator[str]:
     """The full app (API + Gradio UI) over the scored demo world, served until the module ends; the
@@ -36,12 +41,13 @@ def base_url(scored_world) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Debian chromium per test module, driven by Playwright."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    """One headless chromium (Debian's, else the first on PATH) per test module, driven by Playwright."""
+    executable = chromium_path()
+    if executable is None:
         pytest.skip("chromium is not installed (make test installs it with apt-get where apt is available)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
         yield browser
         browser.close()
 

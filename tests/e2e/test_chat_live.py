@@ -1,27 +1,17 @@
-"""The Chat tab with the real assistant and evidence index (slow: indexes a small demo world and loads
-the embedded model). Runs once the assistant module is installed: `make test-all`."""
+"""The Chat tab with the real assistant and evidence index: a small demo world indexed with the real
+embedding model (the session's, loaded once) and answered by the embedded llama.cpp model."""
 
 from __future__ import annotations
-
-import importlib.util
 
 import httpx
 import pytest
 
 from tests.loopback import serving
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(900),
-    pytest.mark.skipif(
-        importlib.util.find_spec("tradesentinel.assistant.answer") is None,
-        reason="the assistant module is not installed",
-    ),
-]
+from tests.models import sharing_embedder
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory) -> str:
+def live_url(tmp_path_factory, minilm) -> str:
     from tradesentinel.app import create_app
     from tradesentinel.config import Settings
     from tradesentinel.detectors.stages import score_flows
@@ -31,9 +21,10 @@ def live_url(tmp_path_factory) -> str:
     settings = Settings(data_dir=tmp_path_factory.mktemp("live") / "data")
     build_demo(settings, scale=0.05)
     score_flows(settings, ["statistical", "sanctions"])
-    build_index(settings, top=200, collections=["anomalies", "sanctions", "news"])  # HS codes: thousands
-    with serving(create_app(settings)) as url:
-        yield url
+    with sharing_embedder(minilm):
+        build_index(settings, top=50, collections=["anomalies", "sanctions", "news"])  # HS codes: hundreds
+        with serving(create_app(settings)) as url:
+            yield url
 
 
 def test_ask_api_answers_with_verified_citations(live_url):
@@ -41,7 +32,7 @@ def test_ask_api_answers_with_verified_citations(live_url):
         f"{live_url}/ask", json={"question": "Which parties in Kazakhstan are sanctioned?"}, timeout=300
     ).json()
     assert body["evidence"] and set(body["citations"]) <= {e["n"] for e in body["evidence"]}
-    assert body["mode"] in ("llm", "evidence")
+    assert body["mode"] in ("facts", "llm") and body["intent"] == "parties"
 
 
 def test_chat_shows_a_cited_answer(browser, live_url):

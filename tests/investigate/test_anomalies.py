@@ -80,3 +80,12 @@ def test_kind_filter_takes_kinds_groups_and_old_names(tables):
     assert anomalies.count(tables, AnomalyQuery(kind=kind)) == frame.filter(pl.col("kind") == kind).height > 0
     with pytest.raises(InvalidArgumentError, match="kind"):
         AnomalyQuery.of(kind="fishy")
+
+
+def test_corridor_and_value_at_stake_sorts_cover_the_whole_set(tables):
+    whole = anomalies.matching(tables, AnomalyQuery(sort="corridor", min_score=0.5))
+    pairs = list(zip(whole["reporter"], whole["partner"], strict=True))
+    assert pairs == sorted(pairs) and whole.height == anomalies.count(tables, AnomalyQuery(min_score=0.5))
+    stake = anomalies.matching(tables, AnomalyQuery(sort="value_at_stake"))
+    column = "value_at_stake_usd" if "value_at_stake_usd" in stake.columns else "value_usd"
+    assert stake[column].drop_nulls().is_sorted(descending=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import date
 
@@ -164,6 +165,35 @@ def test_same_seed_same_world_and_another_seed_another(world):
     assert set(other.flows["flow_id"]) != set(world.flows["flow_id"])
 
 
+# sha256 of the CSV text of flows (the columns the generator writes values into) then labels, seed
+# 20240601 at scale 0.1: a refactor of the generator or the injectors must leave it alone; change it
+# only with a deliberate change to the demo world. Columns the flows schema gains later (the ingest
+# provenance columns flow_code, weight_estimated, qty_estimated) are not part of the world.
+WORLD_FINGERPRINT = "80e5c4707071d0d42fdf97e458dd47917b3fd49e78133636f51ef58d86a4a293"
+WORLD_COLUMNS = (
+    "period",
+    "freq",
+    "reporter",
+    "partner",
+    "flow",
+    "hs_code",
+    "hs_version",
+    "value_usd",
+    "net_weight_kg",
+    "qty",
+    "qty_unit",
+    "source",
+    "flow_id",
+)
+
+
+def test_the_default_seed_still_builds_the_same_world(world):
+    digest = hashlib.sha256()
+    for frame in (world.flows.select(WORLD_COLUMNS), world.labels):
+        digest.update(frame.write_csv().encode())
+    assert digest.hexdigest() == WORLD_FINGERPRINT, "the demo world changed for the same seed"
+
+
 def test_progress_is_reported_until_done():
     seen: list[tuple[str, float]] = []
     build_demo_world(scale=0.02, progress=lambda stage, fraction: seen.append((stage, fraction)))
@@ -177,7 +207,6 @@ def test_impossible_sizes_are_refused(bad):
         build_demo_world(**bad)
 
 
-@pytest.mark.slow
 def test_default_world_builds_quickly_with_enough_labelled_events():
     started = time.perf_counter()
     world = build_demo_world()

@@ -216,3 +216,26 @@ def test_result_does_not_depend_on_input_order():
 def test_empty_input_gives_an_empty_table():
     empty = conform(_flows([(0, "USA", "CHN", "M", "851712", 1, 1)]).head(0), "flows").collect()
     assert _features(empty).height == 0
+
+
+def test_country_codes_that_are_not_iso3_still_key_series_and_mirrors():
+    rows = [(m, "EU28", "CHN", "M", "851712", 100 + m, 1) for m in range(14)]
+    rows += [(m, "CHN", "EU28", "X", "851712", 100 + m, 1) for m in range(14)]
+    rows += [(m, "_X", "CHN", "M", "851712", 7, 1) for m in range(2)]  # Comtrade's "Areas, nes"
+    out = _features(_flows(rows))
+    assert _row(out, 13, "EU28", "CHN")["mirror_value_usd"] == pytest.approx(113 * RATIO)
+    assert _row(out, 12, "EU28", "CHN")["growth_yoy"] == pytest.approx(math.log(112 / 100))
+    assert _row(out, 1, "_X", "CHN")["partner_share"] == pytest.approx(1.0) and out.height == 30
+
+
+def test_extra_flows_columns_pass_through_when_canonical_and_are_left_out_otherwise():
+    flows = _flows([(m, "USA", "CHN", "M", "851712", 100 + m, 10) for m in range(14)])
+    extra = flows.with_columns(
+        flow_code=pl.lit("M"), weight_estimated=pl.lit(False), analyst_note=pl.lit("x")
+    )
+    out = _features(extra)
+    assert out.schema == pl.Schema(FEATURES)
+    assert out.select(list(FEATURE_COLUMNS)).equals(_features(flows).select(list(FEATURE_COLUMNS)))
+    for column in ("flow_code", "weight_estimated"):  # columns ingest may add to the flows schema
+        if column in FEATURES:
+            assert out[column].equals(extra[column])

@@ -100,10 +100,12 @@ def test_comtrade_records_become_flows(settings, shared_data, tmp_path):
     )
     assert (row["hs_version"], row["source"]) == ("H6", "comtrade")
     before = settings.table_path("flows").read_bytes()
-    with pytest.raises(InputError, match="all-commodity totals"):
+    with pytest.raises(InputError, match="all-commodity total"):
         ingest_comtrade(settings, [shared_data / "comtrade" / PREVIEW])
     reasons = _table(settings, "quarantine").filter(pl.col("field") == "hs_code")["reason"].to_list()
-    assert reasons == ["HS code 'TOTAL' is not numeric"]
+    assert reasons == [
+        "all-commodity total 'TOTAL', not an HS code: query HS codes (AG2, AG4, AG6 or a list)"
+    ]
     path.write_text(json.dumps(_with_cmd(payload, ["85"]))[:900])
     with pytest.raises(InputError, match="truncated JSON"):
         ingest_comtrade(settings, [path])

@@ -1,4 +1,5 @@
-"""Fixtures for retrieval tests: a small evidence world, a fast stand-in embedder, the real model once."""
+"""Fixtures for retrieval tests: a small evidence world and a fast stand-in embedder (the real model is
+the session-wide `minilm` of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,36 +16,34 @@ from tradesentinel import schema
 from tradesentinel.config import Settings
 from tradesentinel.detectors.base import REASON_DTYPE
 from tradesentinel.pipeline.demo_evidence import demo_news, demo_sanctions
-from tradesentinel.retrieval.embed import DIMENSION, MiniLMEmbedding
+from tradesentinel.retrieval.embed import RecentQueries, unit_rows
 from tradesentinel.storage import write_table
 
 
-class HashEmbedding(MiniLMEmbedding):
+class HashEmbedding:
     """Bag-of-words vectors (hashed word counts, unit length): no model, deterministic; counts what it embeds.
 
-    Stands in for the model where a test is about bookkeeping (sync, filters), not about meaning.
+    Stands in for the model where a test is about bookkeeping (sync, filters), not about meaning. It
+    implements the `Embedder` protocol without subclassing any real embedder.
     """
 
-    embedded: list[str]
+    dimension = 64
 
-    def __init__(self, *args: object, **kwargs: object):
-        super().__init__()
-        self.embedded = []
+    def __init__(self, name: str = "hash-test") -> None:
+        self.name = name
+        self.embedded: list[str] = []
+        self._recent = RecentQueries()
 
-    def embed(self, texts, progress=None):  # same signature as the model
+    def embed(self, texts, progress=None) -> np.ndarray:
         self.embedded.extend(texts)
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
-                out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % DIMENSION] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
+                out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
+        return unit_rows(out)
 
-
-@pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedding:
-    """The real local model, loaded once per test session."""
-    return MiniLMEmbedding()
+    def embed_one(self, text: str) -> np.ndarray:
+        return self._recent.vector(text, self.embed)
 
 
 def demo_labels() -> pl.DataFrame:
@@ -183,7 +182,7 @@ def small_scores() -> tuple[pl.DataFrame, pl.DataFrame]:
     ]
     scores = pl.DataFrame(
         [
-            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x)) for x in why])
+            (fid, p, r, pa, fl, hs, s, rank, s, [dict(zip(reason.to_schema(), x, strict=True)) for x in why])
             for fid, p, r, pa, fl, hs, s, rank, why in rows
         ],
         schema={

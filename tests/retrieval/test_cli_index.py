@@ -13,7 +13,7 @@ from tradesentinel.config import Settings
 @pytest.fixture(autouse=True)
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The commands build their own embedder: give them the fast stand-in."""
-    monkeypatch.setattr("tradesentinel.retrieval.store.MiniLMEmbedding", HashEmbedding)
+    monkeypatch.setattr("tradesentinel.retrieval.store.open_embedder", lambda settings: HashEmbedding())
 
 
 def test_search_before_index_says_to_run_index(settings: Settings) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.retrieval.conftest import HashEmbedding
 from tradesentinel.config import Settings
 from tradesentinel.errors import InvalidArgumentError
-from tradesentinel.retrieval import search as search_module
+from tradesentinel.retrieval import collection as collection_module
 from tradesentinel.retrieval.hits import SearchFilters
 from tradesentinel.retrieval.index import build_index
 from tradesentinel.retrieval.search import HybridSearcher, open_searcher
@@ -93,7 +93,7 @@ def test_large_candidate_sets_go_through_chroma_with_the_same_filters(
     searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
-    monkeypatch.setattr(search_module, "EXACT_LIMIT", 0)  # force the HNSW path
+    monkeypatch.setattr(collection_module, "EXACT_LIMIT", 0)  # force the HNSW path
     via_chroma = searcher.search("tools pliers", k=5, filters=SearchFilters(hs_prefix="82"))
     assert ids(via_chroma) == ids(exact)
 
@@ -105,7 +105,6 @@ def test_a_damaged_chroma_store_says_to_run_index(small_world: Settings) -> None
         open_searcher(small_world, HashEmbedding())
 
 
-@pytest.mark.slow  # loads torch and the model: ~10 s of CPU, minutes on a busy machine
 def test_real_model_finds_evidence_by_meaning(small_world: Settings, minilm) -> None:
     build_index(small_world, collections=["news"], store=EvidenceStore(small_world, minilm))
     searcher = open_searcher(small_world, minilm)
@@ -139,3 +138,24 @@ def test_a_query_asked_again_reuses_its_vector() -> None:
     assert embedder.embedded == ["controlled chips to Russia"] and (first == again).all()
     embedder.embed_one("something else")
     assert embedder.embedded == ["controlled chips to Russia", "something else"]
+
+
+def test_keyword_counts_match_scikit_learns_count_vectorizer(shared_data) -> None:
+    """The polars word counts behind BM25 against scikit-learn's CountVectorizer on real list texts (those
+    without combining marks or Arabic script: Rust's `\\w` keeps a word's marks in it, Python's splits there)."""
+    import polars as pl
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from tradesentinel.pipeline.sources.un import read_un_xml
+    from tradesentinel.retrieval.documents import sanctions_documents
+    from tradesentinel.retrieval.keywords import _term_counts
+
+    texts = sanctions_documents(read_un_xml(next((shared_data / "un").glob("*.xml"))))["text"]
+    texts = pl.concat([texts, pl.Series(["", "Ünïcödé ÇAFÉ straße 8542"])])
+    texts = texts.filter(~texts.str.contains(r"[\u0300-\u036f\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]"))
+    ours, vocabulary = _term_counts(texts)
+    counter = CountVectorizer(token_pattern=r"(?u)\w+", lowercase=True)
+    theirs = counter.fit_transform(texts.to_list())
+    assert vocabulary == counter.get_feature_names_out().tolist()
+    ours.sum_duplicates()
+    assert (ours != theirs).nnz == 0

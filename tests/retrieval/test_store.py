@@ -55,9 +55,19 @@ def test_changed_docs_update_and_vanished_docs_are_deleted(
     assert store.embedder.embedded == ["HS heading 0902: Tea, changed."]
     chroma = store.collection("hs_codes")
     assert chroma.count() == 14 and chroma.get(ids=["hs:82"])["ids"] == []
-    assert chroma.get(ids=["hs:0902"], include=["documents"])["documents"] == [
+    catalog = store.read_catalog("hs_codes")
+    assert catalog.filter(pl.col("doc_id") == "hs:0902")["text"].to_list() == [
         "HS heading 0902: Tea, changed."
     ]
+    assert chroma.get(ids=["hs:0902"], include=["metadatas"])["metadatas"][0]["kind"] == "hs4"
+
+
+def test_texts_go_to_chroma_when_asked(small_world: Settings) -> None:
+    settings = small_world.model_copy(update={"chroma_text": True})
+    store = EvidenceStore(settings, HashEmbedding())
+    store.sync(build_documents(settings, "news", 10), "news")
+    stored = store.collection("news").get(include=["documents"])["documents"]
+    assert len(stored) == 5 and all(text.startswith("FICTITIOUS DEMO news item") for text in stored)
 
 
 def test_lost_chroma_documents_are_restored_from_stored_vectors(

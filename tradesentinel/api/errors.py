@@ -43,7 +43,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TradeSentinelError)
     async def domain_error(request: Request, exc: TradeSentinelError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=exc.http_status, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

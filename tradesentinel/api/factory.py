@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 
 import polars as pl
-from fastapi import Depends, FastAPI, HTTPException
-from fastapi.security import APIKeyHeader
+from fastapi import Depends, FastAPI
 
 from tradesentinel import __version__
-from tradesentinel.api.deps import SettingsDep
+from tradesentinel.api.cases import router as cases_router
+from tradesentinel.api.deps import get_user
+from tradesentinel.api.docs import install_offline_docs
 from tradesentinel.api.errors import install_error_handlers
+from tradesentinel.api.limits import RateLimiter
 from tradesentinel.api.routes import router
 from tradesentinel.api.schemas import Health, TableStatus
 from tradesentinel.assistant.service import Assistant
+from tradesentinel.cases.db import Database
 from tradesentinel.config import Settings
 from tradesentinel.investigate.tables import TableStore
 
 TABLES = ("flows", "features", "scores", "labels", "quarantine", "sanctions", "news", "hs_codes")
-KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed when the server has a key.")
 
 
 def _table_status(path: Path, name: str) -> TableStatus:
@@ -36,17 +37,25 @@ def _is_demo(settings: Settings) -> bool:
     return "demo" in sources
 
 
-def check_key(settings: SettingsDep, key: str | None = Depends(KEY_HEADER)) -> None:
-    """A 401 unless the server has no key or the request's X-API-Key matches it (constant time)."""
-    if settings.api_key and not (key and hmac.compare_digest(key, settings.api_key)):
-        raise HTTPException(401, "missing or wrong X-API-Key")
-
-
-def create_api(settings: Settings, tables: TableStore, assistant: Assistant | None) -> FastAPI:
-    """The API over `tables` and `assistant` (None: /ask answers 503); no I/O until a request arrives."""
-    app = FastAPI(title="tradesentinel", version=__version__, description="Trade anomaly investigation API.")
+def create_api(
+    settings: Settings, tables: TableStore, assistant: Assistant | None, db: Database | None = None
+) -> FastAPI:
+    """The API over `tables`, the case database and `assistant` (None: /ask answers 503); no I/O until
+    a request arrives. Every route but /health and the docs needs a key when the server has any."""
+    app = FastAPI(
+        title="tradesentinel",
+        version=__version__,
+        description="Trade anomaly investigation API.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings, app.state.tables, app.state.assistant = settings, tables, assistant
+    app.state.db = db or Database(settings)
+    app.state.limiter = RateLimiter(
+        {"ask": settings.rate_ask_per_minute, "export": settings.rate_export_per_minute}
+    )
     install_error_handlers(app)
+    install_offline_docs(app)
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
@@ -59,5 +68,6 @@ def create_api(settings: Settings, tables: TableStore, assistant: Assistant | No
             tables=[_table_status(settings.table_path(name), name) for name in TABLES],
         )
 
-    app.include_router(router, dependencies=[Depends(check_key)])
+    app.include_router(router, dependencies=[Depends(get_user)])
+    app.include_router(cases_router, dependencies=[Depends(get_user)])
     return app

@@ -15,6 +15,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from tradesentinel.api.deps import AssistantDep, OptionalAssistantDep, TablesDep, required
+from tradesentinel.api.export import EXPORTS, exported
+from tradesentinel.api.limits import AskLimit, ExportFormatDep
 from tradesentinel.api.schemas import (
     AnomalyDetail,
     AnomalyPage,
@@ -32,6 +34,7 @@ from tradesentinel.investigate.query import AnomalyQuery
 FLOW_ID = r"^[0-9a-f]{1,32}$"
 ERRORS = {
     401: {"model": Problem},
+    429: {"model": Problem},
     404: {"model": Problem},
     422: {"model": Problem},
     500: {"model": Problem},
@@ -47,9 +50,14 @@ def _json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-@router.get("/anomalies", response_model=AnomalyPage, tags=["anomalies"])
-def list_anomalies(tables: TablesDep, query: Annotated[AnomalyQuery, Query()]) -> Response:
-    """Scored flows, filtered, sorted (rank by default) and paged, with the total that matched."""
+@router.get("/anomalies", response_model=AnomalyPage, tags=["anomalies"], responses=EXPORTS)
+def list_anomalies(
+    tables: TablesDep, query: Annotated[AnomalyQuery, Query()], fmt: ExportFormatDep
+) -> Response:
+    """Scored flows, filtered, sorted (rank by default) and paged, with the total that matched;
+    `format=csv` or `parquet` streams the whole filtered set instead (reasons flattened)."""
+    if fmt != "json":
+        return exported(tables, query, fmt)
     return _json(anomalies.anomalies(tables, query))
 
 
@@ -76,21 +84,22 @@ def explain_anomaly(
     return _json(result)
 
 
-@router.post("/ask", response_model=AskAnswer, tags=["assistant"])
+@router.post("/ask", response_model=AskAnswer, tags=["assistant"], dependencies=[AskLimit])
 def ask(assistant: AssistantDep, body: AskRequest) -> AskAnswer:
     """A verified, cited answer from the evidence (the model's text only where its citations check out)."""
-    return answer_view(assistant.ask(body.question))
+    return answer_view(assistant.ask(body.question, [t.model_dump() for t in body.history]))
 
 
 @router.post(
     "/ask/stream",
     tags=["assistant"],
+    dependencies=[AskLimit],
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "NDJSON events"}},
 )
 def ask_stream(assistant: AssistantDep, body: AskRequest) -> StreamingResponse:
     """NDJSON lines: {"type": "token", "text": ...} as the model writes, then {"type": "answer", ...}."""
-    parts = assistant.stream(body.question)
+    parts = assistant.stream(body.question, [t.model_dump() for t in body.history])
     first = next(parts, None)  # fail before the 200 when the index or the model is missing
 
     def lines() -> Iterator[str]:

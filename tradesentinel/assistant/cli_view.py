@@ -5,12 +5,17 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from tradesentinel.assistant.answer import stream_answer
 from tradesentinel.assistant.llm import open_backend
+from tradesentinel.assistant.service import Assistant
 from tradesentinel.assistant.types import Answer
 from tradesentinel.config import Settings
 
-MODES = {"llm": "verified model answer", "evidence": "evidence-only answer", "none": "no relevant evidence"}
+MODES = {
+    "facts": "stated from the data",
+    "llm": "stated from the data, with a verified model sentence",
+    "evidence": "summary of retrieved evidence",
+    "none": "nothing to cite",
+}
 
 
 def evidence_table(answer: Answer) -> Table:
@@ -23,7 +28,7 @@ def evidence_table(answer: Answer) -> Table:
         table.add_row(
             str(n),
             "*" if n in answer.cited else "",
-            f"{hit.score:.3f}",
+            f"{hit.score:.2f}",
             hit.collection,
             hit.doc_id,
             text if len(text) <= 160 else text[:159] + "…",
@@ -31,14 +36,12 @@ def evidence_table(answer: Answer) -> Table:
     return table
 
 
-def print_answer_stream(
-    question: str, settings: Settings, *, backend_name: str | None, k: int | None
-) -> Answer:
+def print_answer_stream(question: str, settings: Settings, *, backend_name: str | None) -> Answer:
     """Stream the verified answer to stdout, then print its evidence list and notes; returns the answer."""
     out = Console(highlight=False)
-    backend = open_backend(settings, backend_name)
+    assistant = Assistant(settings, backend=open_backend(settings, backend_name))
     answer = None
-    for item in stream_answer(question, settings, backend=backend, k=k):
+    for item in assistant.stream(question):
         if isinstance(item, Answer):
             answer = item
         else:

@@ -127,14 +127,10 @@ class LlamaCppBackend:
         }
 
         def on_chunk(chunk: Any) -> bool:
-            if isinstance(chunk, dict) and "error" in chunk:
-                pieces.put(("error", chunk["error"]))
-                return True
-            for choice in (chunk or {}).get("choices", []) if isinstance(chunk, dict) else []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    pieces.put(("text", text))
-            return cancelled.is_set()  # True stops generation early
+            found = _chunk_pieces(chunk)
+            for piece in found:
+                pieces.put(piece)
+            return cancelled.is_set() or any(kind == "error" for kind, _ in found)  # True stops generation
 
         def work() -> None:
             try:
@@ -159,6 +155,16 @@ class LlamaCppBackend:
         finally:
             cancelled.set()
             worker.join(timeout=30)
+
+
+def _chunk_pieces(chunk: Any) -> list[tuple[str, Any]]:
+    """A streamed chat-completion chunk as ("text", piece) items, or one ("error", detail)."""
+    if not isinstance(chunk, dict):
+        return []
+    if "error" in chunk:
+        return [("error", chunk["error"])]
+    texts = [(choice.get("delta") or {}).get("content") for choice in chunk.get("choices", [])]
+    return [("text", text) for text in texts if text]
 
 
 class OllamaBackend:
@@ -187,6 +193,23 @@ class OllamaBackend:
             raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
         finally:
             client.close()
+
+    def tool_calls(self, prompt: ChatPrompt, tools: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The tools the model chooses for the prompt, as (name, arguments), through Ollama's `tools` field."""
+        import httpx
+        import ollama
+
+        client = ollama.Client(host=self.host, timeout=self.timeout)
+        try:
+            reply = client.chat(self.model, prompt.messages(), tools=tools, options={"temperature": 0.0})
+        except ollama.ResponseError as exc:
+            raise ModelUnavailableError(f"Ollama at {self.host} refused model {self.model!r}: {exc}") from exc
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
+        finally:
+            client.close()
+        calls = (reply.message.tool_calls if reply.message else None) or []
+        return [(c.function.name, dict(c.function.arguments or {})) for c in calls]
 
 
 def open_backend(settings: Settings, name: str | None = None) -> LLMBackend:

@@ -12,10 +12,7 @@ from tradesentinel.investigate.types import Explanation, Narrative
 def narrated(explanation: Explanation, assistant: Assistant) -> Explanation:
     """`explanation` with the assistant's narrative (mode llm, or evidence when nothing verified)."""
     a = explanation.anomaly
-    question = (
-        f"Why is the {a.period:%Y-%m} trade of HS {a.hs_code} between {a.reporter} and {a.partner} "
-        f"anomalous? Consider sanctions and news about {a.reporter} and {a.partner}."
-    )
+    question = f"Why was flow {a.flow_id} ({a.period:%Y-%m}, {a.reporter} {a.flow} {a.partner}, HS {a.hs_code}) flagged?"
     answer = answer_view(assistant.ask(question))
     offset = len(explanation.evidence)
     extra = [e.model_copy(update={"n": e.n + offset}) for e in answer.evidence]

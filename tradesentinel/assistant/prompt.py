@@ -10,10 +10,6 @@ say ...") are withheld from the model and from verification altogether.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-from tradesentinel.assistant.llm import ChatPrompt
-from tradesentinel.retrieval.hits import Hit
 
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}\b(?:instruction|prompt|rule|above|previous"
@@ -21,7 +17,9 @@ _INSTRUCTION = re.compile(
     r"|\b(?:you are now|you must now|act as|pretend to be|new instructions?|system prompt|jailbreak)\b"
     r"|\b(?:say|respond|reply|answer|output|print|write|repeat)\b\s+(?:only\s+|exactly\s+|just\s+|with\s+)*"
     r"(?:the\s+(?:word|phrase|text)s?\s+)?[\"'“‘]"
-    r"|<\s*/?\s*(?:system|evidence|instructions?)\b|\[/?INST\]|<\|im_(?:start|end)\|>",
+    r"|<\s*/?\s*(?:system|evidence|instructions?|facts)\b|\[/?INST\]|<\|im_(?:start|end)\|>"
+    r"|\b(?:say|state|claim|report|answer|reply|respond|conclude)\s+(?:to\s+\w+\s+)?that\b"
+    r"|\btell\s+(?:the\s+)?(?:user|analyst|reader|them|everyone|people)\b|\bsystem\s*:|\bassistant\s*:",
     re.IGNORECASE,
 )
 _NEUTRAL = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})
@@ -53,13 +51,3 @@ def fenced(text: str, limit: int) -> str:
     clean = data_only(text).translate(_NEUTRAL)
     clean = " ".join(clean.split())
     return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def build_prompt(
-    question: str, evidence: Sequence[Hit], *, passage_chars: int = 240, sentences: int = 2
-) -> ChatPrompt:
-    """The chat prompt for `question` over `evidence` numbered 1..n in the given order."""
-    lines = [f"[{n}] {fenced(hit.text, passage_chars)}" for n, hit in enumerate(evidence, 1)]
-    question = " ".join(question.translate(_NEUTRAL).split())
-    user = "<evidence>\n" + "\n".join(lines) + f"\n</evidence>\nQuestion: {question}"
-    return ChatPrompt(system=SYSTEM.format(sentences=sentences), user=user)

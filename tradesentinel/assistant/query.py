@@ -1,7 +1,6 @@
-"""Question understanding: the countries, HS codes, products, periods and names a question is about.
+"""Periods and HS codes as questions write them (the planner's slots build on these).
 
-The result narrows retrieval (SearchFilters) while the question text itself still drives the
-ranking. Recognised periods: "2023", "March 2022", "Mar 2022", "2022-03", "Q1 2023",
+Recognised periods: "2023", "March 2022", "Mar 2022", "2022-03", "Q1 2023",
 "2021-2023", "2021 to 2023", "between 2021 and 2023", "since 2022", "before 2022".
 """
 
@@ -9,16 +8,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from tradesentinel.assistant.mentions import (
     MONTH_ABBREVIATIONS,
-    content_words,
-    countries_in,
-    organisations_in,
 )
-from tradesentinel.retrieval.hits import SearchFilters
 
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -34,42 +28,6 @@ _HS = re.compile(
     r"\b(?:HS|H\.S\.|heading|chapter|subheading|code)\s*(?:code\s*)?(\d{2}(?:\d{2}){0,2})\b", re.IGNORECASE
 )
 _LONE_HS = re.compile(r"(?<![\d,.])\b(\d{4}|\d{6})\b(?![\d,.%])")
-TRADE_WORDS = content_words(
-    "trade trading traded trader export exports exported import imports imported re-export re-exports flow"
-    " flows shipment shipments shipped sanction sanctions sanctioned listed listing anomaly anomalies"
-    " anomalous flagged customs tariff goods product products commodity commodities heading chapter"
-    " subheading price prices value values mirror corridor corridors supplier suppliers buyer company"
-    " companies entity entities evasion diversion diverted misinvoicing invoice surge surged spike jump"
-    " jumped partner partners reporter volume tonnes dollars news reported programme"
-)
-"""Stems that put a question in the assistant's domain (trade, sanctions, anomalies, their news)."""
-_QUOTED = re.compile(r"[\"“']([^\"”']{3,80})[\"”']")
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What the question is about, as far as plain parsing can tell."""
-
-    countries: tuple[str, ...] = ()  # ISO3
-    hs_codes: tuple[str, ...] = ()  # as written: 2, 4 or 6 digits
-    period_from: date | None = None
-    period_to: date | None = None
-    entities: tuple[str, ...] = ()  # organisation or person names, quoted strings
-    words: tuple[str, ...] = ()  # content words (product words among them), stemmed
-    on_topic: bool = False  # names trade words, an HS code or a named party
-
-    def filters(self) -> SearchFilters:
-        """The retrieval filters this intent implies (the first HS code only: filters take one prefix)."""
-        return SearchFilters(
-            countries=self.countries,
-            hs_prefix=self.hs_codes[0] if self.hs_codes else None,
-            period_from=self.period_from,
-            period_to=self.period_to,
-        )
-
-    def is_constrained(self) -> bool:
-        """Whether the filters would restrict anything."""
-        return bool(self.countries or self.hs_codes or self.period_from or self.period_to)
 
 
 def period_of(question: str) -> tuple[date | None, date | None]:
@@ -107,21 +65,3 @@ def hs_codes_of(question: str) -> tuple[str, ...]:
     codes = [m[1] for m in _HS.finditer(question)]
     codes += [m[1] for m in _LONE_HS.finditer(question) if not re.fullmatch(r"(?:19|20)\d\d", m[1])]
     return tuple(dict.fromkeys(codes))
-
-
-def understand(question: str) -> Intent:
-    """Parse a question into countries, HS codes, period, named entities and content words."""
-    period_from, period_to = period_of(question)
-    entities = [m[1].strip() for m in _QUOTED.finditer(question)]
-    entities += [name for name in organisations_in(question) if name not in entities]
-    words = content_words(question)
-    hs_codes = hs_codes_of(question)
-    return Intent(
-        countries=tuple(sorted(countries_in(question))),
-        hs_codes=hs_codes,
-        period_from=period_from,
-        period_to=period_to,
-        entities=tuple(entities),
-        words=tuple(sorted(words)),
-        on_topic=bool(words & TRADE_WORDS or hs_codes or entities),
-    )

@@ -136,35 +136,44 @@ def _number_supported(number: Number, passage_numbers: list[Number], hs_prefixes
     return any(number.matches(p) for p in passage_numbers) or number.digits in hs_prefixes
 
 
-def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
-    """Why `sentence` (citations removed) is not supported by `passages` together; "" when it is."""
-    text = " \n ".join(passages)
-    normal = normalise(text)
+def _negation_or_date_problem(sentence: str, text: str, normal: str) -> str:
     for phrase in _NEGATION.findall(_NOT.sub(" not", sentence)):
         if normalise(phrase) not in normal:  # "X is not listed" must be what the passage says, word for word
             return f"negation {phrase.strip()!r} is not in the cited evidence"
     for day in _DATE.findall(sentence):
         if day not in text:
             return f"date {day} is not in the cited evidence"
-    sentence = _DATE.sub(" ", sentence)
+    return ""
+
+
+def _number_problem(sentence: str, text: str) -> str:
     passage_numbers = numbers_in(text)
     digit_strings = {n.digits for n in passage_numbers}
     hs_claims = {m[1] for m in _HS_NUMBER.finditer(sentence)}
     hs_prefixes = {c for c in hs_claims if any(d.startswith(c) for d in digit_strings)}
     for number in numbers_in(sentence):
         if not _number_supported(number, passage_numbers, hs_prefixes):
-            shown = f"{number.digits}{'%' if number.percent else ''}"
-            return f"number {shown} is not in the cited evidence"
+            return f"number {number.digits}{'%' if number.percent else ''} is not in the cited evidence"
+    return ""
+
+
+def _name_problem(sentence: str, text: str, normal: str) -> str:
     missing = countries_in(sentence) - countries_in(text)
     if missing:
         return f"country {', '.join(sorted(missing))} is not in the cited evidence"
     for name in organisations_in(sentence):
         if normalise(name) not in normal:
             return f"organisation {name!r} is not in the cited evidence"
+    return ""
+
+
+def _word_problem(sentence: str, text: str) -> str:
     words = content_words(sentence)
     claims = numbers_in(sentence) or countries_in(sentence) or organisations_in(sentence)
     if len(words) < MIN_WORDS and not claims:
         return "says too little to check (no number, country or name)"
+    if not words:  # only numbers, countries and names, each already found in the passage
+        return ""
     known = content_words(text) | {
         MONTHS[int(m) - 1][:5] for m in re.findall(r"\b(?:19|20)\d\d-([01]\d)\b", text) if 1 <= int(m) <= 12
     }
@@ -172,6 +181,19 @@ def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
     if share < MIN_WORD_SUPPORT:
         return f"only {share:.0%} of its words are in the cited evidence"
     return ""
+
+
+def unsupported_claim(sentence: str, passages: Sequence[str]) -> str:
+    """Why `sentence` (citations removed) is not supported by `passages` together; "" when it is."""
+    text = " \n ".join(passages)
+    normal = normalise(text)
+    problem = _negation_or_date_problem(sentence, text, normal)
+    if problem:
+        return problem
+    undated = _DATE.sub(" ", sentence)
+    return (
+        _number_problem(undated, text) or _name_problem(undated, text, normal) or _word_problem(undated, text)
+    )
 
 
 def best_supporting(sentence: str, evidence: Sequence[Hit]) -> int | None:

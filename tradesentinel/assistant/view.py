@@ -12,16 +12,21 @@ from tradesentinel.retrieval.hits import Hit
 
 
 class AskAnswer(BaseModel):
-    """The assistant's verified answer: every [n] in `text` refers to evidence item n."""
+    """The assistant's verified answer: every [n] in `text` refers to evidence item n; `facts` carries
+    what the text states as data (flow ids, counts, verdicts, codes), `turn` what a follow-up needs."""
 
     question: str
     text: str
-    mode: Literal["llm", "evidence", "none"]
+    mode: Literal["facts", "llm", "evidence", "none"]
     backend: str
     citations: list[int]
     evidence: list[Evidence]
     notes: list[str] = []
     dropped: list[str] = []
+    intent: str = ""
+    facts: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    turn: dict[str, Any] = {}
     seconds_total: float | None = None
 
 
@@ -58,6 +63,10 @@ def answer_view(answer: Answer) -> AskAnswer:
         evidence=hit_evidence(answer.evidence),
         notes=list(answer.notes),
         dropped=list(answer.dropped),
+        intent=answer.intent,
+        facts=answer.facts,
+        calls=answer.calls,
+        turn=answer.turn,
         seconds_total=answer.seconds_total,
     )
 

@@ -187,7 +187,9 @@ class BaseDetector(ABC):
         return f"{type(self).__name__}({params})"
 
     def _validate(self) -> None:
-        """Check the parameters (InvalidArgumentError naming the bad one); called by fit."""
+        """Check the parameters (InvalidArgumentError naming the bad one); called by fit. The base
+        class has none to check."""
+        return
 
     # fitted state -----------------------------------------------------------------------
     @property

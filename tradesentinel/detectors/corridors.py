@@ -94,10 +94,7 @@ def build_panel(features: pl.DataFrame, freq: str, cif_fob: float = 1.06) -> Pan
     value = np.zeros((keys.height, n_t))
     value[cells["c"].to_numpy(), cells["t"].to_numpy()] = cells["fob"].to_numpy()
     steps = range(first, first + n_t)
-    if freq == "M":
-        dates = [date(s // 12, s % 12 + 1, 1) for s in steps]
-    else:
-        dates = [date(s, 1, 1) for s in steps]
+    dates = [date(s // 12, s % 12 + 1, 1) for s in steps] if freq == "M" else [date(s, 1, 1) for s in steps]
     return Panel(
         keys, value, pl.Series("period", dates, dtype=pl.Date), trade.select("row", "c", "t"), windows
     )
@@ -112,10 +109,7 @@ def window_level(value: np.ndarray, width: int) -> np.ndarray:
         return out
     windows = np.lib.stride_tricks.sliding_window_view(value, width, axis=1)
     total = windows.sum(axis=2)
-    if width >= 3:
-        total = (total - windows.max(axis=2)) / (width - 1)
-    else:
-        total = total / width
+    total = (total - windows.max(axis=2)) / (width - 1) if width >= 3 else total / width
     out[:, width - 1 :] = total
     return out
 

@@ -181,17 +181,25 @@ def _tracked(settings: Settings, report: ScoreReport, models: list[BaseDetector]
 
 
 def evaluate_scores(
-    settings: Settings, labels_file: Path | None = None, *, budget: float = 0.01, track: bool = True
+    settings: Settings,
+    labels_file: Path | pl.DataFrame | None = None,
+    *,
+    budget: float = 0.01,
+    track: bool = True,
+    labels_name: str | None = None,
 ) -> tuple[pl.DataFrame, str | None]:
-    """Metrics of every detector and the ensemble against labels (the demo's, or a CSV of key columns +
-    kind, as `python -m benchmarks.worlds` writes)."""
+    """Metrics of every detector and the ensemble against labels (the demo's, a CSV of key columns +
+    kind as `python -m benchmarks.worlds` writes, or a table of flow_id + kind such as the analysts' case dispositions, named `labels_name`)."""
     from tradesentinel.detectors.evaluate import evaluate
 
-    labels = (  # the user's file first: its mistakes are theirs to fix whatever else is missing
-        labels_from_csv(labels_file)
-        if labels_file
-        else read_table(settings.table_path("labels"), "labels").collect()
-    )
+    if isinstance(labels_file, pl.DataFrame):
+        labels = labels_file
+    else:  # the user's file first: its mistakes are theirs to fix whatever else is missing
+        labels = (
+            labels_from_csv(labels_file)
+            if labels_file
+            else read_table(settings.table_path("labels"), "labels").collect()
+        )
     scores = read_table(settings.table_path("scores"), "scores").collect()
     table = evaluate(scores, labels, budget=budget)
     if not track:
@@ -205,7 +213,7 @@ def evaluate_scores(
     run_id = log_run(
         settings,
         "evaluate",
-        params={"budget": budget, "labels": str(labels_file or "demo")},
+        params={"budget": budget, "labels": labels_name or str(labels_file or "demo")},
         metrics=metrics,
         tables={"evaluation": table},
     )

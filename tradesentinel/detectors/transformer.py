@@ -148,7 +148,8 @@ def _panel(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.DataFrame
     )
     spread = [(pl.col(c) - pl.col(f"{c}_c")).abs().median().over("s") * 1.4826 for c in CHANNELS]
     rows = rows.with_columns(
-        x.fill_null(1.0).clip(lower_bound=SCALE_FLOOR).alias(f"{c}_s") for x, c in zip(spread, CHANNELS)
+        x.fill_null(1.0).clip(lower_bound=SCALE_FLOOR).alias(f"{c}_s")
+        for x, c in zip(spread, CHANNELS, strict=True)
     )
     rows = rows.with_columns(
         *[((pl.col(c) - pl.col(f"{c}_c")) / pl.col(f"{c}_s")).alias(f"{c}_z") for c in CHANNELS]

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from tradesentinel.errors import NotFoundError, echo
 from tradesentinel.investigate.query import AnomalyQuery
-from tradesentinel.investigate.tables import SUMMARY, Snapshot, TableStore
+from tradesentinel.investigate.tables import OPTIONAL_SUMMARY, SUMMARY, Snapshot, TableStore
 from tradesentinel.investigate.types import Anomaly, AnomalyDetail, AnomalyPage, DetectorScore, Reason
+
+
+def order(tables: TableStore, query: AnomalyQuery) -> pl.Series:
+    """Row numbers (in the snapshot) of every anomaly matching the query's filters, in its sort order.
+
+    Only the filter and sort columns are touched, and the last few orders are remembered per snapshot,
+    so turning a page of a large result costs a slice and a gather."""
+    snapshot = tables.snapshot()
+    key = ("order", id(snapshot), query.model_copy(update={"offset": 0, "limit": 1}))
+
+    def build() -> pl.Series:
+        frame = snapshot.anomalies.lazy().with_row_index("_row").filter(query.predicate())
+        if not (query.sort == "rank" and not query.descending()):  # the snapshot is kept in rank order
+            keys = query.sort_keys(snapshot.anomalies.columns)
+            descending = [
+                query.descending() if k != "rank" else query.descending() and k == keys[0] for k in keys
+            ]
+            frame = frame.sort(keys, descending=descending, nulls_last=True)
+        return frame.select("_row").collect().to_series()
+
+    return tables.remembered(key, build)
 
 
 def matching(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
     """Every anomaly matching the query's filters, in its sort order (no paging)."""
-    found = tables.snapshot().anomalies.filter(query.predicate())
-    if query.sort == "rank" and not query.descending():
-        return found  # the snapshot is kept in rank order
-    return found.sort(query.sort, "rank", descending=[query.descending(), False], nulls_last=True)
+    return tables.snapshot().anomalies[order(tables, query)]
 
 
 def count(tables: TableStore, query: AnomalyQuery) -> int:
@@ -23,17 +43,56 @@ def count(tables: TableStore, query: AnomalyQuery) -> int:
     return tables.snapshot().anomalies.select(query.predicate().sum()).item()
 
 
+def page(tables: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
+    """The query's page of the matching anomalies (offset, limit) and how many matched in all."""
+    rows = order(tables, query)
+    return tables.snapshot().anomalies[rows.slice(query.offset, query.limit)], rows.len()
+
+
+def total_value(tables: TableStore, query: AnomalyQuery, column: str = "value_usd") -> float:
+    """The sum of `column` (value_usd, or value_at_stake_usd where scored) over the matching anomalies."""
+    frame = tables.snapshot().anomalies
+    if column not in frame.columns:
+        column = "value_usd"
+    return float(frame.filter(query.predicate()).select(pl.col(column).sum()).item() or 0.0)
+
+
+def find_flows(
+    tables: TableStore,
+    *,
+    reporter: str | None = None,
+    partner: str | None = None,
+    flow: str | None = None,
+    hs_code: str | None = None,
+    period_from: date | None = None,
+    period_to: date | None = None,
+) -> pl.DataFrame:
+    """Scored flows matching the given key parts exactly (HS: the code or its subcodes), best rank first."""
+    expr = pl.lit(True)
+    for column, value in (("reporter", reporter), ("partner", partner), ("flow", flow)):
+        if value:
+            expr &= pl.col(column) == value
+    if hs_code:
+        expr &= pl.col("hs_code").str.starts_with(hs_code)
+    if period_from:
+        expr &= pl.col("period") >= period_from
+    if period_to:
+        expr &= pl.col("period") <= period_to
+    return tables.snapshot().anomalies.filter(expr)
+
+
 def summaries(frame: pl.DataFrame) -> list[Anomaly]:
     """Rows of the anomalies frame as list items."""
-    return [Anomaly(**row) for row in frame.select(SUMMARY).iter_rows(named=True)]
+    extra = [c for c in OPTIONAL_SUMMARY if c in frame.columns]  # once the detectors write them
+    return [Anomaly(**row) for row in frame.select(*SUMMARY, *extra).iter_rows(named=True)]
 
 
 def anomalies(tables: TableStore, query: AnomalyQuery) -> AnomalyPage:
     """One page of the matching anomalies, with the total that matched."""
-    found = matching(tables, query)
-    items = summaries(found.slice(query.offset, query.limit))
+    shown, total = page(tables, query)
+    items = summaries(shown)
     return AnomalyPage(
-        total=found.height, offset=query.offset, limit=query.limit, demo=tables.snapshot().demo, items=items
+        total=total, offset=query.offset, limit=query.limit, demo=tables.snapshot().demo, items=items
     )
 
 

@@ -8,43 +8,103 @@ tools all build; later features only add fields to it. It validates itself (a ba
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from tradesentinel.errors import InvalidArgumentError, echo
 from tradesentinel.investigate.kinds import FILTER_KINDS, kinds_for
+from tradesentinel.reference import hs_prefixes, valid_iso3
 
 MAX_PAGE = 500
 """Most anomalies one page may hold."""
 
-ISO3 = r"^[A-Z]{3}$"
-PERIOD = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
-SORTS = ("rank", "score", "value_usd", "period")
-"""What a list can be sorted by; `rank` (the ensemble's order) is the default."""
+ISO3 = r"^[A-Za-z]{3}$"
+PERIOD = r"^[12]\d{3}(-(0[1-9]|1[0-2]))?$"
+SORTS = ("rank", "score", "value_at_stake", "value_usd", "period", "corridor")
+"""What a list can be sorted by; `rank` (the ensemble's order) is the default. `value_at_stake` falls
+back to `value_usd` on scores written before the detectors stored it; `corridor` is reporter, partner."""
 
-Country = Annotated[str | None, Field(pattern=ISO3)]
+
+def _country(value: Any) -> Any:
+    """An ISO3 code in any case (blank: no filter); InvalidArgumentError for a code nobody uses."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    if not code:
+        return None
+    if re.fullmatch(ISO3, code) and code not in valid_iso3():
+        raise ValueError(f"unknown country code {echo(code)} (ISO 3166 alpha-3, e.g. RUS)")
+    return code
 
 
-def _month(value: Any) -> Any:
-    """A 'YYYY-MM' string as the first day of that month (blank: no filter); dates pass through."""
+def _hs(value: Any) -> Any:
+    """An HS code or prefix (blank: no filter) that the HS 2022 nomenclature knows."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip()
+    if not code:
+        return None
+    if code.isdigit() and len(code) <= 6 and code not in hs_prefixes():
+        raise ValueError(f"unknown HS code {echo(code)}")
+    return code
+
+
+Country = Annotated[
+    str | None,
+    BeforeValidator(_country),
+    Field(pattern=r"^[A-Z]{3}$"),
+    WithJsonSchema({"type": "string", "pattern": ISO3}),
+]
+"""An ISO3 country filter in any case; codes nobody uses (XXX) are refused."""
+
+HsCode = Annotated[
+    str | None,
+    BeforeValidator(_hs),
+    Field(pattern=r"^\d{1,6}$"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,6}$"}),
+]
+"""An HS code or prefix filter; prefixes of no HS 2022 code are refused."""
+
+
+def _period(value: Any, *, end: bool) -> Any:
+    """'YYYY-MM' (that month) or 'YYYY' (its first month, or its last when `end`); blank: no filter."""
     if isinstance(value, str):
-        if not value.strip():
+        text = value.strip()
+        if not text:
             return None
-        if re.fullmatch(PERIOD, value) is None:
-            raise ValueError("expected YYYY-MM")
-        return month_start(value)
+        if re.fullmatch(PERIOD, text) is None:
+            raise ValueError("expected YYYY-MM or YYYY")
+        if len(text) == 4:
+            return date(int(text), 12 if end else 1, 1)
+        return month_start(text)
     return value
 
 
 Month = Annotated[
     date | None,
-    BeforeValidator(_month),
+    BeforeValidator(lambda v: _period(v, end=False)),
     WithJsonSchema({"type": "string", "pattern": PERIOD}),
 ]
-"""A month filter: written YYYY-MM, held as the first day of the month."""
+"""A first-month filter: written YYYY-MM or YYYY (January), held as the first day of the month."""
+
+EndMonth = Annotated[
+    date | None,
+    BeforeValidator(lambda v: _period(v, end=True)),
+    WithJsonSchema({"type": "string", "pattern": PERIOD}),
+]
+"""A last-month filter: written YYYY-MM or YYYY (December), held as the first day of the month."""
 
 
 def month_start(text: str) -> date:
@@ -61,12 +121,20 @@ class AnomalyQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    country: Country = Field(None, description="Reporter or partner (ISO3).")
-    reporter: Country = Field(None, description="Reporting country (ISO3).")
-    partner: Country = Field(None, description="Partner country (ISO3).")
-    hs: str | None = Field(None, pattern=r"^\d{1,6}$", description="HS code prefix, e.g. 8542.")
-    period_from: Month = Field(None, description="First month, YYYY-MM, inclusive.")
-    period_to: Month = Field(None, description="Last month, YYYY-MM, inclusive.")
+    country: Country = Field(None, description="Reporter or partner (ISO3, any case).")
+    reporter: Country = Field(None, description="Reporting country (ISO3, any case).")
+    partner: Country = Field(None, description="Partner country (ISO3, any case).")
+    counterpart: Country = Field(
+        None, description="With `country`: the other side of the trade (flows between the two, either way)."
+    )
+    origin: Country = Field(
+        None, description="Goods shipped from (ISO3): the exporter's or the importer's report."
+    )
+    destination: Country = Field(None, description="Goods shipped to (ISO3), either side's report.")
+    flow: Literal["X", "M", "RX", "RM"] | None = Field(None, description="Flow code of the report.")
+    hs: HsCode = Field(None, description="HS code or prefix (2, 4 or 6 digits), e.g. 8542.")
+    period_from: Month = Field(None, description="First month, YYYY-MM (or YYYY: its January), inclusive.")
+    period_to: EndMonth = Field(None, description="Last month, YYYY-MM (or YYYY: its December), inclusive.")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Lowest ensemble score kept.")
     kind: Literal[FILTER_KINDS] | None = Field(  # type: ignore[valid-type]
         None,
@@ -76,10 +144,20 @@ class AnomalyQuery(BaseModel):
     label: str | None = Field(None, max_length=40, description="Injected kind (DEMO data).")
     sort: Literal[SORTS] = Field("rank", description="Sort key.")  # type: ignore[valid-type]
     order: Literal["asc", "desc"] | None = Field(
-        None, description="Sort order; default: rank ascending, the others descending."
+        None, description="Sort order; default: rank and corridor ascending, the others descending."
     )
     offset: int = Field(0, ge=0, le=10_000_000, description="Rows to skip.")
     limit: int = Field(50, ge=1, le=MAX_PAGE, description="Rows per page.")
+
+    @model_validator(mode="after")
+    def _ordered_periods(self) -> AnomalyQuery:
+        if self.period_from and self.period_to and self.period_from > self.period_to:
+            raise InvalidArgumentError(
+                "period_to",
+                f"{self.period_to:%Y-%m} is before period_from {self.period_from:%Y-%m}",
+                hint="swap them",
+            )
+        return self
 
     @classmethod
     def of(cls, **fields: Any) -> AnomalyQuery:
@@ -92,32 +170,68 @@ class AnomalyQuery(BaseModel):
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "query"
             raise InvalidArgumentError(
-                field, f"{echo(first.get('input'))} is not valid: {first['msg']}"
+                field,
+                f"{echo(first.get('input'))} is not valid: {first['msg'].removeprefix('Value error, ')}",
             ) from None
 
     def predicate(self) -> pl.Expr:
         """One polars predicate for all the given filters."""
         expr = pl.col("score") >= self.min_score
-        if self.country:
-            expr &= (pl.col("reporter") == self.country) | (pl.col("partner") == self.country)
-        if self.reporter:
-            expr &= pl.col("reporter") == self.reporter
-        if self.partner:
-            expr &= pl.col("partner") == self.partner
-        if self.hs:
-            expr &= pl.col("hs_code").str.starts_with(self.hs)
-        if self.period_from:
-            expr &= pl.col("period") >= self.period_from
-        if self.period_to:
-            expr &= pl.col("period") <= self.period_to
-        if self.kind:
-            expr &= pl.col("kind").is_in(kinds_for(self.kind))
-        if self.label:
-            expr &= pl.col("label") == self.label
+        for field, condition in FILTERS.items():
+            value = getattr(self, field)
+            if value:
+                expr &= condition(self, value)
+        if self.origin or self.destination:
+            expr &= _goods_direction(self.origin, self.destination)
         return expr
+
+    def sort_keys(self, columns: list[str] | tuple[str, ...]) -> list[str]:
+        """The columns this query sorts by, present in `columns` (rank breaks every tie)."""
+        if self.sort == "corridor":
+            return ["reporter", "partner", "rank"]
+        if self.sort == "value_at_stake":
+            return ["value_at_stake_usd" if "value_at_stake_usd" in columns else "value_usd", "rank"]
+        return [self.sort] if self.sort == "rank" else [self.sort, "rank"]
+
+    def predicate_fields(self) -> list[str]:
+        """The filters this query sets (empty: every scored flow)."""
+        return [f for f in (*FILTERS, "origin", "destination") if getattr(self, f)]
 
     def descending(self) -> bool:
         """Whether the sort runs high to low (rank runs low to high unless asked otherwise)."""
         if self.order is not None:
             return self.order == "desc"
-        return self.sort != "rank"
+        return self.sort not in ("rank", "corridor")
+
+
+def _either_side(country: str) -> pl.Expr:
+    return (pl.col("reporter") == country) | (pl.col("partner") == country)
+
+
+FILTERS: dict[str, Callable[[AnomalyQuery, Any], pl.Expr]] = {
+    "country": lambda q, v: _either_side(v),
+    "reporter": lambda q, v: pl.col("reporter") == v,
+    "partner": lambda q, v: pl.col("partner") == v,
+    "counterpart": lambda q, v: _either_side(v),
+    "flow": lambda q, v: pl.col("flow") == v,
+    "hs": lambda q, v: pl.col("hs_code").str.starts_with(v),
+    "period_from": lambda q, v: pl.col("period") >= v,
+    "period_to": lambda q, v: pl.col("period") <= v,
+    "kind": lambda q, v: pl.col("kind").is_in(kinds_for(v)),
+    "label": lambda q, v: pl.col("label") == v,
+}
+"""Each filter field of a query and the condition it adds when set."""
+
+
+def _goods_direction(origin: str | None, destination: str | None) -> pl.Expr:
+    """Flows carrying goods from `origin` to `destination` as either side reports them: the exporter's
+    X/RX row (reporter = origin) or the importer's M/RM row (reporter = destination)."""
+    exported = pl.col("flow").is_in(["X", "RX"])
+    imported = pl.col("flow").is_in(["M", "RM"])
+    if origin:
+        exported &= pl.col("reporter") == origin
+        imported &= pl.col("partner") == origin
+    if destination:
+        exported &= pl.col("partner") == destination
+        imported &= pl.col("reporter") == destination
+    return exported | imported

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,6 +20,8 @@ from tradesentinel.config import Settings
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.investigate.kinds import kind_column
 from tradesentinel.schema import BUILT_BY
+
+T = TypeVar("T")
 
 FLOW_COLUMNS = (
     "flow_id",
@@ -36,6 +41,9 @@ FLOW_COLUMNS = (
 )
 """Feature columns an explanation shows beside the scores."""
 
+
+MEMO = 16
+"""How many query orders (row-number lists) a store remembers."""
 
 TOP_ROWS = 20_000
 """How many of the best-ranked flows "similar anomalies" searches."""
@@ -72,6 +80,21 @@ class TableStore:
         self._snapshot: tuple[tuple, Snapshot] | None = None
         self._by_country: dict[str, tuple[tuple[float, int] | None, dict[str, list[dict]]]] = {}
         self._hs_names: tuple[tuple[float, int] | None, dict[str, str]] | None = None
+        self._memo: OrderedDict[Hashable, object] = OrderedDict()
+        self._derived: dict[tuple[str, str], tuple[tuple[float, int] | None, object]] = {}
+
+    def remembered(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, remembered under `key` among the last MEMO results (keys name their snapshot)."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]  # type: ignore[return-value]
+        value = build()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
+        return value
 
     def table(self, name: str) -> pl.DataFrame | None:
         """Table `name` from memory (None when it has not been built), reloaded if its file changed."""
@@ -94,6 +117,20 @@ class TableStore:
         if name == "features":  # only the columns explanations show
             lazy = lazy.select([c for c in FLOW_COLUMNS if c in lazy.collect_schema().names()])
         return lazy.collect()
+
+    def derived(self, name: str, what: str, build: Callable[[pl.DataFrame | None], T]) -> T:
+        """`build(table)` for table `name`, computed once per version of its file (an index, a lookup)."""
+        stamp = _stamp(self.settings.table_path(name))
+        cached = self._derived.get((name, what))
+        if cached is not None and cached[0] == stamp:
+            return cached[1]  # type: ignore[return-value]
+        value = build(self.table(name))
+        self._derived[(name, what)] = (stamp, value)
+        return value
+
+    def stamp(self, name: str) -> tuple[float, int] | None:
+        """(modification time, size) of table `name`'s file, or None when it has not been built."""
+        return _stamp(self.settings.table_path(name))
 
     def by_country(self, name: str, order: str) -> dict[str, list[dict]]:
         """Rows of the sanctions or news table per ISO3 country they name, newest `order` first."""
@@ -130,9 +167,14 @@ class TableStore:
             raise TableNotFoundError("scores", self.settings.table_path("scores"), BUILT_BY["scores"])
         snapshot = build_snapshot(*(self._read(n) for n in ("scores", "labels", "features")))
         self._snapshot = (stamps, snapshot)
+        with self._lock:
+            self._memo.clear()  # orders of the old snapshot
         gc.freeze()  # the snapshot's millions of long-lived objects: keep them out of every GC pass
         return snapshot
 
+
+OPTIONAL_SUMMARY = ("value_at_stake_usd", "tier")
+"""Summary columns of newer scores tables (the detectors' value at stake and risk tier)."""
 
 SUMMARY = (
     "flow_id",
@@ -193,3 +235,23 @@ def build_snapshot(
         detectors=detectors,
         demo=bool(demo),
     )
+
+
+VERSIONED = ("flows", "features", "scores", "labels", "sanctions", "news")
+"""The tables whose versions a case pins."""
+
+
+def table_versions(settings: Settings, names: tuple[str, ...] = VERSIONED) -> dict[str, str | None]:
+    """A short fingerprint per stored table (its file's modification time and size; None when absent):
+    what a case pins, so a later reader can tell the data changed under it."""
+    import hashlib
+
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            stat = settings.table_path(name).stat()
+        except FileNotFoundError:
+            versions[name] = None
+            continue
+        versions[name] = hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:12]
+    return versions

@@ -48,6 +48,10 @@ class Anomaly(BaseModel):
     )
     label: str | None = Field(None, description="The injected anomaly's kind (DEMO data only).")
     value_usd: float | None = None
+    value_at_stake_usd: float | None = Field(
+        None, description="USD at stake, where the scores carry it (else see value_usd)."
+    )
+    tier: str | None = Field(None, description="Risk tier (high, medium, review), where the scores carry it.")
 
 
 class AnomalyPage(BaseModel):
@@ -100,7 +104,7 @@ class Evidence(BaseModel):
 class Narrative(BaseModel):
     """A short account of the anomaly whose every [n] was checked against the evidence list."""
 
-    mode: Literal["llm", "evidence", "none"]
+    mode: Literal["facts", "llm", "evidence", "none"]
     text: str
     cited: list[int]
     notes: list[str] = []

@@ -508,7 +508,7 @@ def build_demo_world(
         "unit_error": anomalies.inject_unit_errors,
     }
     events: list[anomalies.Event] = []
-    for kind, rng_kind in zip(anomalies.KINDS, rng_kinds):
+    for kind, rng_kind in zip(anomalies.KINDS, rng_kinds, strict=True):
         panel, found = injectors[kind](panel, rng_kind, max(2, round(EVENTS[kind] * scale)))
         events += found
     notify(STAGE, 0.7)

@@ -84,7 +84,8 @@ def flow_id(period: str, reporter: str, partner: str, flow: str, hs_code: str) -
     Matches `flow_ids` row for row."""
     digits = period.replace("-", "")
     key = (digits + "AA" if len(digits) == 4 else digits[:6]) + "".join(
-        value.ljust(width) for value, (_, width) in zip((reporter, partner, flow, hs_code), _WIDTHS)
+        value.ljust(width)
+        for value, (_, width) in zip((reporter, partner, flow, hs_code), _WIDTHS, strict=True)
     )
     return format(_fnv1a_scalar(key.encode()), "016x")
 

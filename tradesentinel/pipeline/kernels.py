@@ -1,11 +1,16 @@
 """Compiled kernels behind the feature table: one pass per HS block over rows in canonical order.
 
 Every feature is computed within one HS code, so rows are kept in canonical order
-(HS, flow, reporter, partner, month) packed into one int64 key: each series and each market is
-then a contiguous run, and the HS x month groups, partner shares and mirror pairs of one HS are
+(HS, flow, reporter, partner, period) packed into one int64 key: each series and each market is
+then a contiguous run, and the HS x period groups, partner shares and mirror pairs of one HS are
 found by a small local sort that stays in cache. Blocks run in parallel (numba prange). This
 replaces self-joins, rolling group medians and group-wise windows that cost seconds at 10M rows.
 NaN marks a missing value.
+
+The kernels know one frequency at a time: a period is an integer index (months for monthly rows,
+years for annual ones) and the caller passes the horizons in those units (the year-ago lag, the
+trailing-median window and its minimum count, the new-corridor horizon), so monthly and annual
+rows go through the same code and never meet.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from numba import njit, prange
 
 MAD_SCALE = 1.4826  # makes the MAD a consistent estimator of the standard deviation
 MIN_SPREAD = 0.05  # floor on the robust spread (log units) so flat groups don't explode z
-WINDOW = 12  # months: the yoy lag and the trailing-median window
+MIN_Z_VALUES = 3  # fewer values than this in a group: its robust z is undefined (null)
 EXPORT, IMPORT, REEXPORT, REIMPORT = 0, 1, 2, 3
 
 
@@ -36,7 +41,7 @@ def run_starts(keys, shift):
 @njit(cache=True, error_model="numpy")
 def is_sorted(keys):
     """Whether keys never decrease (then no sort is needed)."""
-    for i in range(1, len(keys)):
+    for i in range(1, len(keys)):  # noqa: SIM110 -- numba compiles no generator expressions (all(...))
         if keys[i] < keys[i - 1]:
             return False
     return True
@@ -69,23 +74,33 @@ def scatter(values, perm):
     return out
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def put(out, rows, values):
+    """out[rows] = values, in parallel (rows distinct)."""
+    for i in prange(len(rows)):
+        out[rows[i]] = values[i]
+
+
 @njit(cache=True, error_model="numpy")
-def _median(buf, k):
-    """Median of buf[:k]; reorders buf (insertion sort when short, quickselect otherwise)."""
-    if k == 0:
-        return np.nan
+def _sorted_median(buf, k):
+    """Median of buf[:k] (k >= 1) by insertion sort, the fastest way for a short run; sorts buf[:k]."""
+    for i in range(1, k):
+        x = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > x:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = x
     half = k // 2
-    if k <= 16:
-        for i in range(1, k):
-            x = buf[i]
-            j = i - 1
-            while j >= 0 and buf[j] > x:
-                buf[j + 1] = buf[j]
-                j -= 1
-            buf[j + 1] = x
-        return buf[half] if k % 2 == 1 else 0.5 * (buf[half - 1] + buf[half])
+    return buf[half] if k % 2 == 1 else 0.5 * (buf[half - 1] + buf[half])
+
+
+@njit(cache=True, error_model="numpy")
+def _selected_median(buf, k):
+    """Median of buf[:k] (k >= 2) by Hoare quickselect, for long runs; reorders buf."""
+    half = k // 2
     left, right = 0, k - 1
-    while left < right:  # Hoare quickselect: afterwards buf[:half] <= buf[half]
+    while left < right:  # afterwards buf[:half] <= buf[half]
         pivot = buf[(left + right) // 2]
         i, j = left, right
         while i <= j:
@@ -113,6 +128,16 @@ def _median(buf, k):
 
 
 @njit(cache=True, error_model="numpy")
+def _median(buf, k):
+    """Median of buf[:k], NaN when k is 0; reorders buf (insertion sort when short, quickselect otherwise)."""
+    if k == 0:
+        return np.nan
+    if k <= 16:
+        return _sorted_median(buf, k)
+    return _selected_median(buf, k)
+
+
+@njit(cache=True, error_model="numpy")
 def _center_spread(buf, k):
     """(median, max(1.4826 MAD, floor)) of buf[:k]; reorders buf."""
     med = _median(buf, k)
@@ -129,6 +154,10 @@ def _robust_z(rows, values, out, buf):
         if not np.isnan(values[r]):
             buf[k] = values[r]
             k += 1
+    if k < MIN_Z_VALUES:  # one value is its own median; two are always within 0.67 of theirs
+        for r in rows:
+            out[r] = np.nan
+        return
     med, spread = _center_spread(buf, k)
     for r in rows:
         out[r] = (values[r] - med) / spread
@@ -142,65 +171,87 @@ def _robust_z_range(a, b, values, out, buf):
         if not np.isnan(values[r]):
             buf[k] = values[r]
             k += 1
+    if k < MIN_Z_VALUES:
+        for r in range(a, b):
+            out[r] = np.nan
+        return
     med, spread = _center_spread(buf, k)
     for r in range(a, b):
         out[r] = (values[r] - med) / spread
 
 
 @njit(cache=True, error_model="numpy")
-def _series_run(a, b, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window):
-    """Time features of one series (rows [a, b), sorted by month). The previous 12 months are the
-    rows [lag, i); their non-null log values are kept sorted in `window` as i advances."""
-    mmask = (1 << bm) - 1
-    first = key[a] & mmask
-    lag = a
+def _sorted_insert(window, size, v):
+    """Insert v into the sorted window[:size]; the window then holds size + 1 values."""
+    j = size
+    while j > 0 and window[j - 1] > v:
+        window[j] = window[j - 1]
+        j -= 1
+    window[j] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _sorted_remove(window, size, v):
+    """Remove one v from the sorted window[:size]; the window then holds size - 1 values."""
+    j = 0
+    while window[j] != v:
+        j += 1
+    for t in range(j, size - 1):
+        window[t] = window[t + 1]
+
+
+@njit(cache=True, error_model="numpy")
+def _series_run(
+    a, b, key, bm, market_first, log_value, share, horizons, yoy, share_change, vs_median, new, window
+):
+    """Time features of one series (rows [a, b), sorted by period). `horizons` = (lag, median
+    window, median minimum count, new-corridor horizon) in periods. The previous `median window`
+    periods are the rows [lo, i); their non-null log values are kept sorted in `window` as i
+    advances; `back` walks to the row one lag earlier."""
+    lag, span, least, recent = horizons[0], horizons[1], horizons[2], horizons[3]
+    pmask = (1 << bm) - 1
+    first = key[a] & pmask
+    lo = a
+    back = a
     size = 0
     for i in range(a, b):
-        month = key[i] & mmask
+        period = key[i] & pmask
         if i > a and not np.isnan(log_value[i - 1]):  # the previous row enters the window
-            v = log_value[i - 1]
-            j = size
-            while j > 0 and window[j - 1] > v:
-                window[j] = window[j - 1]
-                j -= 1
-            window[j] = v
+            _sorted_insert(window, size, log_value[i - 1])
             size += 1
-        while (key[lag] & mmask) < month - WINDOW:  # rows older than 12 months leave it
-            v = log_value[lag]
-            if not np.isnan(v):
-                j = 0
-                while window[j] != v:
-                    j += 1
-                for t in range(j, size - 1):
-                    window[t] = window[t + 1]
+        while (key[lo] & pmask) < period - span:  # rows older than the window leave it
+            if not np.isnan(log_value[lo]):
+                _sorted_remove(window, size, log_value[lo])
                 size -= 1
-            lag += 1
-        if lag < i and (key[lag] & mmask) == month - WINDOW:
-            yoy[i] = log_value[i] - log_value[lag]
-            share_change[i] = share[i] - share[lag]
-        if size >= 3:
+            lo += 1
+        while (key[back] & pmask) < period - lag:
+            back += 1
+        if back < i and (key[back] & pmask) == period - lag:
+            yoy[i] = log_value[i] - log_value[back]
+            share_change[i] = share[i] - share[back]
+        if size >= least:
             half = size // 2
             median = window[half] if size % 2 == 1 else 0.5 * (window[half - 1] + window[half])
             vs_median[i] = log_value[i] - median
-        new[i] = (month - first < WINDOW) and (first - market_first >= WINDOW)
+        new[i] = (period - first < recent) and (first - market_first >= recent)
 
 
 @njit(cache=True, error_model="numpy")
 def _series_block(
-    a, b, key, bc, bm, log_value, log_uv, share, out_z, out_zuv, yoy, share_change, vs_median, new
+    a, b, key, bc, bm, log_value, log_uv, share, horizons, out_z, out_zuv, yoy, share_change, vs_median, new
 ):
     """Series and market features of the rows [a, b) of one HS block."""
-    mmask = (1 << bm) - 1
+    pmask = (1 << bm) - 1
     buf = np.empty(b - a)
-    window = np.empty(WINDOW + 1)
+    window = np.empty(b - a)  # a series' rows within the window (duplicate periods included)
     market_first = 0
     start = a
     while start < b:
         if start == a or (key[start] >> (bm + bc)) != (key[start - 1] >> (bm + bc)):  # a market starts
-            market_first = key[start] & mmask
+            market_first = key[start] & pmask
             j = start
             while j < b and (key[j] >> (bm + bc)) == (key[start] >> (bm + bc)):
-                market_first = min(market_first, key[j] & mmask)
+                market_first = min(market_first, key[j] & pmask)
                 j += 1
         end = start + 1
         while end < b and (key[end] >> bm) == (key[start] >> bm):
@@ -208,7 +259,19 @@ def _series_block(
         _robust_z_range(start, end, log_value, out_z, buf)
         _robust_z_range(start, end, log_uv, out_zuv, buf)
         _series_run(
-            start, end, key, bm, market_first, log_value, share, yoy, share_change, vs_median, new, window
+            start,
+            end,
+            key,
+            bm,
+            market_first,
+            log_value,
+            share,
+            horizons,
+            yoy,
+            share_change,
+            vs_median,
+            new,
+            window,
         )
         start = end
 
@@ -227,6 +290,94 @@ def _counting_sort_by_month(local, shift, n_months):
         order[counts[m]] = i
         counts[m] += 1
     return order
+
+
+@njit(cache=True, error_model="numpy")
+def _local_keys(a, b, key, bc, bm, flow_sem, since, local, ships):
+    """Fill local[i - a] with the row's month | flow | reporter | partner key, and ships[:n] with
+    country << bm | month for each row where a country under a programme ships goods out; returns n."""
+    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
+    n_ships = 0
+    for i in range(a, b):
+        month = key[i] & mmask
+        partner = (key[i] >> bm) & cmask
+        reporter = (key[i] >> (bm + bc)) & cmask
+        flow = (key[i] >> (bm + 2 * bc)) & 3
+        local[i - a] = (((month << 2 | flow) << bc | reporter) << bc) | partner
+        sem = flow_sem[i]
+        if sem in (EXPORT, REEXPORT) and month >= since[partner]:
+            ships[n_ships] = reporter << bm | month
+            n_ships += 1
+        elif sem in (IMPORT, REIMPORT) and month >= since[reporter]:
+            ships[n_ships] = partner << bm | month
+            n_ships += 1
+    return n_ships
+
+
+@njit(cache=True, error_model="numpy")
+def _month_flow_z(skey, rows, bc, log_value, log_uv, z_hs, z_uv_hs, buf, run_lo, run_hi):
+    """Robust z of value and unit value within each month x flow run of the sorted local keys; records
+    where each run starts and ends (run_lo, run_hi) for the mirror lookup."""
+    n = len(skey)
+    start = 0
+    for t in range(1, n + 1):
+        if t == n or (skey[t] >> (2 * bc)) != (skey[start] >> (2 * bc)):
+            _robust_z(rows[start:t], log_value, z_hs, buf)
+            _robust_z(rows[start:t], log_uv, z_uv_hs, buf)
+            run = skey[start] >> (2 * bc)
+            run_lo[run], run_hi[run] = start, t
+            start = t
+
+
+@njit(cache=True, error_model="numpy")
+def _market_shares(skey, rows, bc, bilateral, value, share):
+    """Each bilateral row's share of its month x flow x reporter total (the market-month total)."""
+    n = len(skey)
+    start = 0
+    for t in range(1, n + 1):
+        if t == n or (skey[t] >> bc) != (skey[start] >> bc):
+            total = 0.0
+            for u in range(start, t):
+                if bilateral[rows[u]]:
+                    total += value[rows[u]]
+            if total > 0:
+                for u in range(start, t):
+                    if bilateral[rows[u]]:
+                        share[rows[u]] = value[rows[u]] / total
+            start = t
+
+
+@njit(cache=True, error_model="numpy")
+def _mirrors(skey, rows, bc, flow_sem, sem_rank, run_lo, run_hi, mirror):
+    """The mirror row of each export or import: same month, opposite flow, reporter and partner swapped."""
+    cmask = (1 << bc) - 1
+    for t in range(len(skey)):
+        i = rows[t]
+        sem = flow_sem[i]
+        if sem > IMPORT or sem_rank[1 - sem] < 0:
+            continue
+        month = skey[t] >> (2 * bc + 2)
+        reporter = (skey[t] >> bc) & cmask
+        partner = skey[t] & cmask
+        run = month << 2 | sem_rank[1 - sem]
+        target = ((run << bc | partner) << bc) | reporter
+        lo, hi = run_lo[run], run_hi[run]
+        pos = lo + np.searchsorted(skey[lo:hi], target)
+        if pos < hi and skey[pos] == target:
+            mirror[i] = rows[pos]
+
+
+@njit(cache=True, error_model="numpy")
+def _onward(a, b, key, bc, bm, flow_sem, shipped, onward):
+    """Whether the goods' destination (partner of an export, reporter of an import) ships on that month,
+    from the sorted country << bm | month list `shipped`."""
+    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
+    for i in range(a, b):
+        sem = flow_sem[i]
+        shift = bm if sem in (EXPORT, REEXPORT) else bm + bc
+        wanted = ((key[i] >> shift) & cmask) << bm | (key[i] & mmask)
+        pos = np.searchsorted(shipped, wanted)
+        onward[i] = pos < len(shipped) and shipped[pos] == wanted
 
 
 @njit(cache=True, error_model="numpy")
@@ -249,81 +400,30 @@ def _hs_month_block(
     mirror,
     onward,
 ):
-    """HS x month z, partner shares, mirror values and onward-to-sanctioned flags of one HS block."""
+    """HS x period z, partner shares, mirror values and onward-to-sanctioned flags of one HS block
+    (`month` below is the period index: a month or a year, whichever the caller packed)."""
     n = b - a
-    cmask, mmask = (1 << bc) - 1, (1 << bm) - 1
     local = np.empty(n, np.int64)
     ships = np.empty(n, np.int64)
-    n_ships = 0
-    for i in range(a, b):  # local key: month | flow | reporter | partner
-        month = key[i] & mmask
-        partner = (key[i] >> bm) & cmask
-        reporter = (key[i] >> (bm + bc)) & cmask
-        flow = (key[i] >> (bm + 2 * bc)) & 3
-        local[i - a] = (((month << 2 | flow) << bc | reporter) << bc) | partner
-        sem = flow_sem[i]
-        if (sem == EXPORT or sem == REEXPORT) and month >= since[partner]:
-            ships[n_ships] = reporter << bm | month
-            n_ships += 1
-        elif (sem == IMPORT or sem == REIMPORT) and month >= since[reporter]:
-            ships[n_ships] = partner << bm | month
-            n_ships += 1
+    n_ships = _local_keys(a, b, key, bc, bm, flow_sem, since, local, ships)
     order = _counting_sort_by_month(local, 2 * bc + 2, 1 << bm)
     skey = local[order]
     rows = order + a
-    buf = np.empty(n)
     run_lo = np.zeros((1 << bm) * 4, np.int64)  # where each month x flow run starts and ends
     run_hi = np.zeros((1 << bm) * 4, np.int64)
-    start = 0
-    for t in range(1, n + 1):  # runs of month x flow: robust z
-        if t == n or (skey[t] >> (2 * bc)) != (skey[start] >> (2 * bc)):
-            _robust_z(rows[start:t], log_value, z_hs, buf)
-            _robust_z(rows[start:t], log_uv, z_uv_hs, buf)
-            run = skey[start] >> (2 * bc)
-            run_lo[run], run_hi[run] = start, t
-            start = t
-    start = 0
-    for t in range(1, n + 1):  # runs of month x flow x reporter: the market-month total
-        if t == n or (skey[t] >> bc) != (skey[start] >> bc):
-            total = 0.0
-            for u in range(start, t):
-                if bilateral[rows[u]]:
-                    total += value[rows[u]]
-            if total > 0:
-                for u in range(start, t):
-                    if bilateral[rows[u]]:
-                        share[rows[u]] = value[rows[u]] / total
-            start = t
-    for t in range(n):  # mirror: same month, opposite flow, reporter and partner swapped
-        i = rows[t]
-        sem = flow_sem[i]
-        if sem > IMPORT or sem_rank[1 - sem] < 0:
-            continue
-        month = skey[t] >> (2 * bc + 2)
-        reporter = (skey[t] >> bc) & cmask
-        partner = skey[t] & cmask
-        run = month << 2 | sem_rank[1 - sem]
-        target = ((run << bc | partner) << bc) | reporter
-        lo, hi = run_lo[run], run_hi[run]
-        pos = lo + np.searchsorted(skey[lo:hi], target)
-        if pos < hi and skey[pos] == target:
-            mirror[i] = rows[pos]
-    if n_ships == 0:
-        return
-    shipped = np.sort(ships[:n_ships])
-    for i in range(
-        a, b
-    ):  # does the goods' destination (partner of an export, reporter of an import) ship on?
-        sem = flow_sem[i]
-        shift = bm if sem == EXPORT or sem == REEXPORT else bm + bc
-        wanted = ((key[i] >> shift) & cmask) << bm | (key[i] & mmask)
-        pos = np.searchsorted(shipped, wanted)
-        onward[i] = pos < n_ships and shipped[pos] == wanted
+    _month_flow_z(skey, rows, bc, log_value, log_uv, z_hs, z_uv_hs, np.empty(n), run_lo, run_hi)
+    _market_shares(skey, rows, bc, bilateral, value, share)
+    _mirrors(skey, rows, bc, flow_sem, sem_rank, run_lo, run_hi, mirror)
+    if n_ships > 0:
+        _onward(a, b, key, bc, bm, flow_sem, np.sort(ships[:n_ships]), onward)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def hs_block_features(key, hs_starts, bc, bm, flow_sem, sem_rank, value, log_value, log_uv, bilateral, since):
-    """All per-HS features for rows in canonical key order; returns arrays in that order:
+def hs_block_features(
+    key, hs_starts, bc, bm, flow_sem, sem_rank, value, log_value, log_uv, bilateral, since, horizons
+):
+    """All per-HS features for rows of one frequency in canonical key order (`horizons`: see
+    _series_run); returns arrays in that order:
     z_series, z_uv_series, z_hs_month, z_uv_hs_month, growth_yoy, partner_share,
     partner_share_change, growth_vs_median12, is_new_corridor, mirror row (-1 if none), onward."""
     n = len(key)
@@ -355,18 +455,31 @@ def hs_block_features(key, hs_starts, bc, bm, flow_sem, sem_rank, value, log_val
             mirror,
             onward,
         )
-        _series_block(a, b, key, bc, bm, log_value, log_uv, share, z, z_uv, yoy, share_change, vs_median, new)
+        _series_block(
+            a, b, key, bc, bm, log_value, log_uv, share, horizons, z, z_uv, yoy, share_change, vs_median, new
+        )
     return z, z_uv, z_hs, z_uv_hs, yoy, share, share_change, vs_median, new, mirror, onward
 
 
 @njit(cache=True, error_model="numpy")
 def dense_codes(values, size):
-    """Dense codes 0..k-1 of non-negative ints below `size` in increasing order, and the k values."""
+    """Dense codes 0..k-1 of non-negative ints below `size` in increasing order, and the k values.
+
+    One scan collects the distinct values; the lookup table is written only where a value is
+    present, so a few distinct values cost little however large `size` is."""
     present = np.zeros(size, np.bool_)
+    distinct = np.empty(min(size, len(values)), np.int64)  # pages past k are never touched
+    k = 0
     for v in values:
-        present[v] = True
-    lookup = np.cumsum(present) - 1
-    return gather(lookup, values), np.flatnonzero(present)
+        if not present[v]:
+            present[v] = True
+            distinct[k] = v
+            k += 1
+    distinct = np.sort(distinct[:k])
+    lookup = np.empty(size, np.int64)  # read only where present
+    for i in range(k):
+        lookup[distinct[i]] = i
+    return gather(lookup, values), distinct
 
 
 @njit(parallel=True, cache=True, error_model="numpy")

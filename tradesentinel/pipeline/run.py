@@ -6,18 +6,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from tradesentinel import reference
 from tradesentinel.config import Settings
-from tradesentinel.errors import InputError
-from tradesentinel.pipeline.clean import clean_flows
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.ingest import store_quarantine, upsert_flows
-from tradesentinel.pipeline.sources.csv import read_import_csv
+from tradesentinel.pipeline.ingest_sources import ingest_flow_files
 from tradesentinel.storage import read_table, write_table
 
 log = logging.getLogger(__name__)
@@ -34,6 +31,7 @@ class IngestReport:
     n_quarantined: int
     n_flows_total: int
     quarantine_path: Path | None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,27 +58,23 @@ def _canonical(flows: pl.DataFrame) -> pl.DataFrame:
 
 
 def ingest_csv(settings: Settings, path: Path, *, replace: bool = False) -> IngestReport:
-    """Read an import CSV into the flows table: bad rows go to quarantine with their reason.
+    """Read a flows file into the flows table: the import CSV, or any other layout `ingest file`
+    knows (told by its content); bad rows go to quarantine with their reason.
 
     New rows replace stored rows with the same key (an upsert); `replace` drops the stored table
     instead. Nothing is written unless at least one row is valid.
     """
-    raw = read_import_csv(path)
-    result = clean_flows(raw, file=str(path), source="csv")
-    n_quarantined = result.quarantine["row"].n_unique() if result.quarantine.height else 0
-    quarantine_path = store_quarantine(settings, result.quarantine)
-    if quarantine_path:
-        log.warning("%s: %d row(s) quarantined in %s", path, n_quarantined, quarantine_path)
-    if result.flows.height == 0:
-        raise InputError(path, f"no valid row among {result.n_rows}; see {quarantine_path} for the reasons")
-    combined, _ = upsert_flows(settings, result.flows, replace=replace)
+    report = ingest_flow_files(settings, [path], replace=replace)
+    if report.quarantine_path:
+        log.warning("%s: %d row(s) quarantined in %s", path, report.n_quarantined, report.quarantine_path)
     return IngestReport(
         file=str(path),
-        n_rows=result.n_rows,
-        n_kept=result.flows.height,
-        n_quarantined=n_quarantined,
-        n_flows_total=combined.height,
-        quarantine_path=quarantine_path,
+        n_rows=report.n_read,
+        n_kept=report.n_kept,
+        n_quarantined=report.n_quarantined,
+        n_flows_total=report.n_total,
+        quarantine_path=report.quarantine_path,
+        notes=report.notes,
     )
 
 

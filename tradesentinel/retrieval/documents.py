@@ -16,6 +16,7 @@ import polars as pl
 from tradesentinel.detectors.base import amount_words
 from tradesentinel.detectors.signals import Signal, classify, describe
 from tradesentinel.reference import country_name
+from tradesentinel.retrieval.doc_exprs import country_words, hs_words_expr, names_of, present
 
 DOCS: dict[str, pl.DataType] = {
     "doc_id": pl.String(),
@@ -88,7 +89,7 @@ def anomaly_documents(
     )
     if links is not None:
         ranked = ranked.join(links, on="flow_id", how="left")
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     rows = []
     for r in ranked.iter_rows(named=True):
         reasons = [x for x in (r["reasons"] or []) if x["signal"] != Signal.CONTEXT]
@@ -160,118 +161,139 @@ def hs_in_use(hs_codes: pl.DataFrame, traded: pl.Series) -> pl.DataFrame:
     return hs_codes.filter(pl.col("hs_code").is_in(sorted(prefixes)))
 
 
+def as_docs(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame`'s DOCS columns in order and with their types."""
+    return frame.select([pl.col(c).cast(t) for c, t in DOCS.items()])
+
+
 def hs_documents(hs_codes: pl.DataFrame) -> pl.DataFrame:
     """One document per HS2/HS4/HS6 code: its description and its parents' descriptions."""
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
-    names = {2: "chapter", 4: "heading", 6: "subheading"}
-    rows = []
-    for r in hs_codes.iter_rows(named=True):
-        code, level = r["hs_code"], int(r["level"])
-        text = f"HS {names.get(level, 'code')} {code}: {r['description']}."
-        if level > 2:
-            text += " Part of " + _hs_words(code[: level - 2], descriptions) + "."
-        rows.append(
-            {
-                "doc_id": f"hs:{code}",
-                "collection": "hs_codes",
-                "text": text,
-                "kind": f"hs{level}",
-                "countries": [],
-                "hs_code": code,
-                "date": None,
-                "source": r["hs_version"],
-                "url": None,
-                "extra": json.dumps({"level": level, "parent": r["parent"]}),
-            }
+    if hs_codes.height == 0:
+        return pl.DataFrame(schema=DOCS)
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
+    code, level = pl.col("hs_code"), pl.col("level").cast(pl.Int64)
+    word = level.replace_strict(
+        {2: "chapter", 4: "heading", 6: "subheading"}, default="code", return_dtype=pl.String
+    )
+    parent = code.str.slice(0, level - 2)
+    text = pl.concat_str(
+        pl.lit("HS "),
+        word,
+        pl.lit(" "),
+        code,
+        pl.lit(": "),
+        pl.col("description"),
+        pl.lit("."),
+        pl.when(level > 2).then(pl.lit(" Part of ") + hs_words_expr(parent, descriptions) + pl.lit(".")),
+        ignore_nulls=True,
+    )
+    return as_docs(
+        hs_codes.with_columns(
+            pl.concat_str(pl.lit("hs:"), code).alias("doc_id"),
+            pl.lit("hs_codes").alias("collection"),
+            text.alias("text"),
+            pl.concat_str(pl.lit("hs"), level.cast(pl.String)).alias("kind"),
+            pl.lit([], dtype=pl.List(pl.String)).alias("countries"),
+            pl.lit(None, dtype=pl.Date).alias("date"),
+            pl.col("hs_version").alias("source"),
+            pl.lit(None, dtype=pl.String).alias("url"),
+            pl.struct(level.alias("level"), pl.col("parent")).struct.json_encode().alias("extra"),
         )
-    return _frame(rows)
+    )
 
 
 def sanctions_documents(sanctions: pl.DataFrame) -> pl.DataFrame:
     """One document per listed party: names, aliases, programmes, countries, addresses, identifiers."""
-    rows = []
-    for r in sanctions.iter_rows(named=True):
-        demo = r["list"] == "DEMO"
-        countries = [c for c in (r["countries"] or []) if c]
-        parts = [
-            ("FICTITIOUS DEMO entry, not a real listing. " if demo else "")
-            + f"{r['list']} sanctions list entry {r['entry_id']}: {r['name']} ({r['entity_type']})."
-        ]
-        if r["aliases"]:
-            parts.append("Also known as: " + "; ".join(r["aliases"][:20]) + ".")
-        if r["programmes"]:
-            parts.append("Programmes: " + ", ".join(r["programmes"]) + ".")
-        if countries:
-            parts.append("Countries: " + ", ".join(f"{country_name(c)} ({c})" for c in countries) + ".")
-        if r["addresses"]:
-            parts.append("Addresses: " + " | ".join(r["addresses"][:5]) + ".")
-        if r["identifiers"]:
-            parts.append("Identifiers: " + "; ".join(r["identifiers"][:5]) + ".")
-        if r["listed_on"]:
-            parts.append(f"Listed on {r['listed_on']:%Y-%m-%d}.")
-        if r["remarks"]:
-            parts.append("Remarks: " + r["remarks"][:500])
-        extra = {
-            "list": r["list"],
-            "entry_id": r["entry_id"],
-            "name": r["name"],
-            "entity_type": r["entity_type"],
-            "aliases": "; ".join(r["aliases"] or []),
-            "programmes": ", ".join(r["programmes"] or []),
-        }
-        rows.append(
-            {
-                "doc_id": f"sanctions:{r['list']}:{r['entry_id']}",
-                "collection": "sanctions",
-                "text": " ".join(parts),
-                "kind": r["list"],
-                "countries": countries,
-                "hs_code": None,
-                "date": r["listed_on"],
-                "source": r["source"],
-                "url": None,
-                "extra": json.dumps(extra),
-            }
+    if sanctions.height == 0:
+        return pl.DataFrame(schema=DOCS)
+    frame = sanctions.with_columns(
+        pl.col("countries").list.eval(pl.element().filter(pl.element().fill_null("") != "")).fill_null([])
+    )
+    names = names_of(frame["countries"])
+
+    def listed(column: str, label: str, separator: str, most: int | None = None) -> pl.Expr:
+        values = pl.col(column).list.head(most) if most else pl.col(column)
+        return pl.when(present(column)).then(pl.lit(label) + values.list.join(separator) + pl.lit("."))
+
+    demo = pl.col("list") == "DEMO"
+    text = pl.concat_str(
+        pl.when(demo).then(pl.lit("FICTITIOUS DEMO entry, not a real listing. ")).otherwise(pl.lit("")),
+        pl.format("{} sanctions list entry {}: {} ({}).", "list", "entry_id", "name", "entity_type"),
+        listed("aliases", " Also known as: ", "; ", 20),
+        listed("programmes", " Programmes: ", ", "),
+        pl.when(present("countries")).then(
+            pl.lit(" Countries: ") + country_words(pl.col("countries"), names) + pl.lit(".")
+        ),
+        listed("addresses", " Addresses: ", " | ", 5),
+        listed("identifiers", " Identifiers: ", "; ", 5),
+        pl.when(pl.col("listed_on").is_not_null()).then(
+            pl.lit(" Listed on ") + pl.col("listed_on").dt.strftime("%Y-%m-%d") + pl.lit(".")
+        ),
+        pl.when(pl.col("remarks").fill_null("") != "").then(
+            pl.lit(" Remarks: ") + pl.col("remarks").str.slice(0, 500)
+        ),
+        ignore_nulls=True,
+    )
+    extra = pl.struct(
+        "list",
+        "entry_id",
+        "name",
+        "entity_type",
+        pl.col("aliases").list.join("; ").fill_null("").alias("aliases"),
+        pl.col("programmes").list.join(", ").fill_null("").alias("programmes"),
+        pl.lit("listed").alias("status"),
+    ).struct.json_encode()
+    return as_docs(
+        frame.with_columns(
+            pl.format("sanctions:{}:{}", "list", "entry_id").alias("doc_id"),
+            pl.lit("sanctions").alias("collection"),
+            text.alias("text"),
+            pl.col("list").alias("kind"),
+            pl.lit(None, dtype=pl.String).alias("hs_code"),
+            pl.col("listed_on").alias("date"),
+            pl.lit(None, dtype=pl.String).alias("url"),
+            extra.alias("extra"),
         )
-    return _frame(rows)
+    )
 
 
 def news_documents(news: pl.DataFrame, mentions: dict[str, list[str]] | None = None) -> pl.DataFrame:
     """One document per news item: date, title, countries; `mentions` adds listed names it names."""
-    rows = []
-    for r in news.iter_rows(named=True):
-        countries = [c for c in (r["countries"] or []) if c]
-        demo = r["source"] == "demo"
-        text = (
-            ("FICTITIOUS DEMO news item. " if demo else "")
-            + f"News {r['date']:%Y-%m-%d}: {r['title'].rstrip('.')}."
-            + (
-                f" Countries: {', '.join(f'{country_name(c)} ({c})' for c in countries)}."
-                if countries
-                else ""
-            )
+    if news.height == 0:
+        return pl.DataFrame(schema=DOCS)
+    named = pl.DataFrame(
+        {"news_id": list((mentions or {}).keys()), "named": list((mentions or {}).values())},
+        schema={"news_id": pl.String, "named": pl.List(pl.String)},
+    )
+    frame = news.with_columns(
+        pl.col("countries").list.eval(pl.element().filter(pl.element().fill_null("") != "")).fill_null([])
+    ).join(named, on="news_id", how="left", maintain_order="left")
+    names = names_of(frame["countries"])
+    text = pl.concat_str(
+        pl.when(pl.col("source") == "demo").then(pl.lit("FICTITIOUS DEMO news item. ")).otherwise(pl.lit("")),
+        pl.lit("News "),
+        pl.col("date").dt.strftime("%Y-%m-%d"),
+        pl.lit(": "),
+        pl.col("title").str.strip_chars_end("."),
+        pl.lit("."),
+        pl.when(present("countries")).then(
+            pl.lit(" Countries: ") + country_words(pl.col("countries"), names) + pl.lit(".")
+        ),
+        pl.when(present("named")).then(
+            pl.lit(" Names matching sanctions entries: ") + pl.col("named").list.join("; ") + pl.lit(".")
+        ),
+        ignore_nulls=True,
+    )
+    extra = pl.struct(
+        "news_id", "title", "tone", pl.col("named").list.join("; ").fill_null("").alias("sanctions_matches")
+    ).struct.json_encode()
+    return as_docs(
+        frame.with_columns(
+            pl.concat_str(pl.lit("news:"), pl.col("news_id")).alias("doc_id"),
+            pl.lit("news").alias("collection"),
+            text.alias("text"),
+            pl.col("source").alias("kind"),
+            pl.lit(None, dtype=pl.String).alias("hs_code"),
+            extra.alias("extra"),
         )
-        named = (mentions or {}).get(r["news_id"], [])
-        if named:
-            text += " Names matching sanctions entries: " + "; ".join(named) + "."
-        extra = {
-            "news_id": r["news_id"],
-            "title": r["title"],
-            "tone": r["tone"],
-            "sanctions_matches": "; ".join(named),
-        }
-        rows.append(
-            {
-                "doc_id": f"news:{r['news_id']}",
-                "collection": "news",
-                "text": text,
-                "kind": r["source"],
-                "countries": countries,
-                "hs_code": None,
-                "date": r["date"],
-                "source": r["source"],
-                "url": r["url"],
-                "extra": json.dumps(extra),
-            }
-        )
-    return _frame(rows)
+    )

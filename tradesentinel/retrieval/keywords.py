@@ -84,12 +84,38 @@ def query_tokens(query: str) -> list[str]:
     return list(seen)
 
 
+def _term_counts(texts: pl.Series) -> tuple[sparse.csr_matrix, list[str]]:
+    """Word counts [docs x terms] (lower-case `\\w+` tokens, as scikit-learn's CountVectorizer with that
+    pattern makes them) and the sorted vocabulary, counted by polars: no scikit-learn import on open."""
+    tokens = (
+        pl.DataFrame({"text": texts.fill_null("")})
+        .with_row_index("doc")
+        .select("doc", pl.col("text").str.to_lowercase().str.extract_all(r"\w+").alias("token"))
+        .explode("token")
+        .drop_nulls("token")
+    )
+    vocabulary = tokens["token"].unique().sort().to_list()
+    if not vocabulary:
+        return sparse.csr_matrix((texts.len(), 0)), []
+    counted = (
+        tokens.with_columns(pl.col("token").cast(pl.Enum(vocabulary)).to_physical().alias("term"))
+        .group_by("doc", "term")
+        .len()
+    )
+    matrix = sparse.csr_matrix(
+        (
+            counted["len"].to_numpy().astype(np.float64),
+            (counted["doc"].to_numpy(), counted["term"].to_numpy()),
+        ),
+        shape=(texts.len(), len(vocabulary)),
+    )
+    return matrix, vocabulary
+
+
 class KeywordIndex:
     """BM25 weights [docs x terms] of one collection (CSC: fast column sums)."""
 
     def __init__(self, texts: pl.Series, hs_codes: pl.Series | None = None):
-        from sklearn.feature_extraction.text import CountVectorizer
-
         if hs_codes is not None:
             hs = hs_codes.fill_null("")
             texts = pl.DataFrame({"t": texts, "h": hs}).select(
@@ -98,12 +124,8 @@ class KeywordIndex:
                 )
             )["t"]
         self.n_docs = texts.len()
-        counter = CountVectorizer(token_pattern=r"(?u)\w+", lowercase=True, dtype=np.float64)
-        try:
-            counts = counter.fit_transform(texts.fill_null("").to_list()).tocsr()
-        except ValueError:  # no token at all
-            counts = sparse.csr_matrix((self.n_docs, 0))
-        self.vocab = {t: int(i) for t, i in getattr(counter, "vocabulary_", {}).items()}
+        counts, vocabulary = _term_counts(texts)
+        self.vocab = {t: i for i, t in enumerate(vocabulary)}
         counts.sum_duplicates()
         lengths = np.asarray(counts.sum(axis=1)).ravel()
         df = np.bincount(counts.indices, minlength=len(self.vocab)).astype(np.float64)

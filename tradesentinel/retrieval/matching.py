@@ -134,6 +134,7 @@ class NameMatch:
     is_alias: bool
     score: float  # 0..100
     view: str  # "normalised" or "transliteration"
+    row: int = -1  # the entry's row in the indexed sanctions table
 
     def explain(self) -> str:
         """One line an analyst can check: query, matched string, entry, score, view."""
@@ -158,6 +159,7 @@ class NameIndex:
         )
         table = pl.concat([names, aliases]).filter(pl.col("listed").str.strip_chars() != "")
         self._entries = rows
+        self._sanctions = sanctions
         self._row = table["_row"].to_numpy()
         self._listed = table["listed"].to_list()
         self._is_alias = table["is_alias"].to_numpy()
@@ -173,10 +175,10 @@ class NameIndex:
         if not norm:
             return []
         best: dict[int, tuple[float, int, str]] = {}
-        for view, needle, haystack in (
-            ("normalised", _sorted(norm), self._norm),
-            ("transliteration", _sorted(fold_name(norm)), self._fold),
-        ):
+        views = [("normalised", _sorted(norm), self._norm)]
+        if " " in norm or len(norm) >= 6:  # folding a short single word ("waad" -> "vad") invents matches
+            views.append(("transliteration", _sorted(fold_name(norm)), self._fold))
+        for view, needle, haystack in views:
             found = process.extract(
                 needle, haystack, scorer=fuzz.ratio, score_cutoff=threshold, limit=max(limit * 5, 50)
             )  # tokens pre-sorted: token-sort ratio
@@ -198,9 +200,31 @@ class NameIndex:
                     bool(self._is_alias[i]),
                     score,
                     view,
+                    entry,
                 )
             )
         return out
+
+    def any_match(self, queries: list[str], threshold: float) -> list[bool]:
+        """Per query: whether some listed name or alias scores >= threshold against it (in either view);
+        one matrix computation for all queries, so a text's many word windows are screened at once."""
+        norms = [normalise_name(q) for q in queries]
+        hit = np.zeros(len(queries), dtype=bool)
+        if not queries or not self._listed:
+            return hit.tolist()
+        for needles, haystack in (
+            ([_sorted(n) for n in norms], self._norm),
+            ([_sorted(fold_name(n)) for n in norms], self._fold),
+        ):
+            matrix = process.cdist(
+                needles, haystack, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
+            )
+            hit |= matrix.max(axis=1) > 0
+        return hit.tolist()
+
+    def entry(self, match: NameMatch) -> dict:
+        """The whole sanctions row a match points at (programmes, countries, identifiers...)."""
+        return self._sanctions.row(match.row, named=True)
 
     def best_scores(self, queries: list[str], threshold: float) -> np.ndarray:
         """Per entry: the best score (0..100; 0 below threshold) of any name or alias against any query."""
@@ -242,8 +266,10 @@ def mentioned_names(
     words = _window_pattern().findall(text or "")
     windows = {" ".join(words[i : i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)}
     found: dict[tuple[str, str], NameMatch] = {}
-    for window in windows:
-        if len(normalise_name(window)) < 5:
+    windows = {w for w in windows if len(normalise_name(w)) >= 5}
+    screened = sorted(windows)
+    for window, hit in zip(screened, index.any_match(screened, threshold), strict=True):
+        if not hit:  # no listed name near it: skip the ranked match
             continue
         for m in index.match(window, threshold, limit=3):
             key = (m.list, m.entry_id)
@@ -268,24 +294,41 @@ def link_by_country(anomalies: pl.DataFrame, sanctions: pl.DataFrame, per_anomal
     """Per anomaly (flow_id, reporter, partner): listed parties located in either country, entities first.
 
     Returns flow_id, n_linked and `linked` (up to `per_anomaly` strings "LIST ENTRY_ID NAME (ISO3)").
+    Each country's first `per_anomaly` entries are ranked once; a flow merges its two countries' lists
+    (a real list names thousands of parties in a few countries: no join of every flow with every one).
     """
-    by_country = entries_by_country(sanctions).with_columns(
-        (pl.col("entity_type") != "entity").alias("_not_entity"),
-        pl.format("{} {} {} ({})", "list", "entry_id", "name", "country").alias("label"),
+    keys = ["_not_entity", "listed_on", "list", "entry_id", "country"]
+    descending = [False, True, False, False, False]
+    ranked = (
+        entries_by_country(sanctions)
+        .with_columns(
+            (pl.col("entity_type") != "entity").alias("_not_entity"),
+            pl.format("{} {} {} ({})", "list", "entry_id", "name", "country").alias("label"),
+        )
+        .sort(keys, descending=descending, nulls_last=True)
     )
-    sides = anomalies.select("flow_id", pl.concat_list("reporter", "partner").alias("country")).explode(
-        "country"
+    per_country = ranked.group_by("country", maintain_order=True).agg(
+        pl.len().alias("n"), pl.struct(*keys, "label").head(per_anomaly).alias("top")
     )
-    joined = sides.join(by_country, on="country", how="inner").sort(
-        ["flow_id", "_not_entity", "listed_on", "entry_id"],
-        descending=[False, False, True, False],
-        nulls_last=True,
+    sides = (
+        anomalies.select(
+            "flow_id", pl.concat_list("reporter", "partner").list.unique(maintain_order=True).alias("country")
+        )
+        .explode("country")
+        .join(per_country, on="country", how="inner")
     )
-    linked = joined.group_by("flow_id", maintain_order=True).agg(
-        pl.len().alias("n_linked"), pl.col("label").head(per_anomaly).alias("linked")
+    counts = sides.group_by("flow_id").agg(pl.col("n").sum().cast(pl.UInt32).alias("n_linked"))
+    linked = (
+        sides.select("flow_id", "top")
+        .explode("top")
+        .unnest("top")
+        .sort(["flow_id", *keys], descending=[False, *descending], nulls_last=True)
+        .group_by("flow_id", maintain_order=True)
+        .agg(pl.col("label").head(per_anomaly).alias("linked"))
     )
     return (
         anomalies.select("flow_id")
+        .join(counts, on="flow_id", how="left")
         .join(linked, on="flow_id", how="left")
         .with_columns(
             pl.col("n_linked").fill_null(0), pl.col("linked").fill_null(pl.lit([], dtype=pl.List(pl.String)))

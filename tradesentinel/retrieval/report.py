@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from tradesentinel.retrieval.delisted import ListChanges
 from tradesentinel.retrieval.hits import Hit
 from tradesentinel.retrieval.index import IndexReport
 
@@ -37,6 +38,23 @@ def index_table(report: IndexReport) -> Table:
         )
     for name, why in report.skipped.items():
         table.add_row(name, "skipped", why, "", "", "", "", "")
+    switched = [r for r in report.synced if r.switched_from]
+    if switched:
+        table.caption = "; ".join(
+            f"{r.collection}: re-embedded with {r.embedder} (was {r.switched_from})" for r in switched
+        )
+    return table
+
+
+def lists_table(changes: list[ListChanges]) -> Table:
+    """One row per sanctions list: entries now, and added, updated, delisted, relisted since the last index."""
+    table = Table(title="sanctions lists since the last index")
+    for column in ("list", "entries", "added", "updated", "delisted", "relisted"):
+        table.add_column(column, justify="left" if column == "list" else "right")
+    for c in changes:
+        table.add_row(
+            c.list, f"{c.entries:,}", f"{c.added:,}", f"{c.updated:,}", f"{c.delisted:,}", f"{c.relisted:,}"
+        )
     return table
 
 

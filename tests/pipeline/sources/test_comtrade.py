@@ -10,7 +10,12 @@ import pytest
 
 from tradesentinel.errors import InputError
 from tradesentinel.pipeline.clean import clean_flows
-from tradesentinel.pipeline.sources.comtrade import raw_flows, read_comtrade_file, records_frame
+from tradesentinel.pipeline.sources.comtrade import raw_flows, records_frame
+from tradesentinel.pipeline.sources.layouts import read_flows
+
+
+def read_comtrade_file(path):
+    return read_flows(path, family="comtrade").frame
 
 
 def test_real_api_json_gives_iso3_and_values(shared_data):
@@ -34,7 +39,10 @@ def test_real_api_json_gives_iso3_and_values(shared_data):
         "net_weight_kg": "0",
         "qty": "0",
         "qty_unit": None,
-        "hs_version": "H6",
+        "hs_version": "H6",  # classificationCode
+        "weight_estimated": "True",  # isNetWgtEstimated
+        "qty_estimated": "False",
+        "reject": None,
     }
 
 
@@ -131,7 +139,7 @@ def test_bad_files(tmp_path):
 def test_own_code_table_agrees_with_comtrades_reference(shared_data):
     """Every reporter and partner code Comtrade maps to a country maps to the same ISO3 here
     (Kosovo: XKX where Comtrade writes _KS; world: WLD), without shipping the reference files."""
-    from tradesentinel.pipeline.sources.comtrade import code_to_iso3
+    from tradesentinel.pipeline.sources.comtrade_codes import code_to_iso3
     from tradesentinel.reference import valid_iso3
 
     table, valid = code_to_iso3(), valid_iso3()
@@ -145,7 +153,7 @@ def test_own_code_table_agrees_with_comtrades_reference(shared_data):
 
 
 def test_query_codes_are_comtrades():
-    from tradesentinel.pipeline.sources.comtrade import iso3_to_code
+    from tradesentinel.pipeline.sources.comtrade_codes import iso3_to_code
 
     codes = iso3_to_code()
     assert [codes[c] for c in ("USA", "IND", "FRA", "NOR", "CHE", "DEU", "PAK", "BEL", "CHN")] == [

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import InputError
-from tradesentinel.pipeline.sources.comtrade import MAX_PREVIEW, iso3_to_code, payload_records
+from tradesentinel.pipeline.sources.comtrade import MAX_PREVIEW, payload_records
+from tradesentinel.pipeline.sources.comtrade_codes import iso3_to_code
 from tradesentinel.pipeline.sources.files import read_json
 from tradesentinel.pipeline.sources.http import FetchError, fetch
 from tradesentinel.reference import WORLD

@@ -1,5 +1,8 @@
 """Read the import CSV (DESIGN.md) into an all-string frame with row numbers; check the file itself.
 
+The file may be gzipped or zipped (told by its first bytes) and UTF-8 or Windows-1252 text
+(`rawfile`).
+
 Parsing is pyarrow's: strict about field counts (polars pads short rows silently) and able to
 name the ragged row. It runs on one thread: threaded pyarrow reads that fail can abort the
 process at exit when polars is loaded too, and one thread still parses about 100 MB/s.
@@ -19,13 +22,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from tradesentinel.errors import InputError
+from tradesentinel.pipeline.sources.rawfile import unwrap, utf8
 
 log = logging.getLogger(__name__)
 
+REPEATED_HEADER = "the header row again (files joined without removing their headers?): not data"
 REQUIRED = ("period", "reporter", "partner", "flow", "hs_code", "value_usd", "net_weight_kg")
-OPTIONAL = ("qty", "qty_unit")
-FALLBACK_ENCODING = "cp1252"
-"""What Excel on Windows writes when 'CSV UTF-8' is not chosen; tried when a file is not UTF-8."""
+OPTIONAL = ("qty", "qty_unit", "hs_version", "weight_estimated", "qty_estimated")
 _BOM = b"\xef\xbb\xbf"
 _HEADER_BYTES = 1 << 16
 
@@ -36,13 +39,9 @@ class _RaggedRowError(Exception):
         self.row, self.expected, self.actual, self.text = row, expected, actual, text
 
 
-def _header(path: Path) -> tuple[list[str], bool]:
+def _header(path: Path, data: bytes) -> tuple[list[str], bool]:
     """The header's field names as written (BOM dropped), and whether data rows may follow."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_HEADER_BYTES)
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    head = data[:_HEADER_BYTES]
     text = head.removeprefix(_BOM).decode("utf-8", errors="replace")
     if not text.strip():
         raise InputError(path, "the file is empty: expected a header row and data rows")
@@ -76,7 +75,7 @@ def _normalised(path: Path, header: list[str]) -> list[str]:
     return names
 
 
-def _parse(path: Path, width: int, encoding: str) -> pa.Table:
+def _parse(path: Path, data: bytes, width: int) -> pa.Table:
     """Every data row, each field a string ("" when empty); raise _RaggedRowError naming the row."""
     columns = [f"c{i}" for i in range(width)]
     problems: list[_RaggedRowError] = []
@@ -88,10 +87,8 @@ def _parse(path: Path, width: int, encoding: str) -> pa.Table:
 
     try:
         return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                use_threads=False, skip_rows=1, column_names=columns, encoding=encoding
-            ),
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False, skip_rows=1, column_names=columns),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=ragged
             ),
@@ -105,27 +102,16 @@ def _parse(path: Path, width: int, encoding: str) -> pa.Table:
         raise
 
 
-def _table(path: Path, width: int) -> pa.Table:
-    """The parsed rows, as UTF-8 or else as Windows-1252; InputError naming a ragged row."""
-    for encoding in ("utf8", FALLBACK_ENCODING):
-        try:
-            table = _parse(path, width, encoding)
-        except _RaggedRowError as bad:
-            hint = " (an unclosed quote?)" if '"' in bad.text else ""
-            message = f"malformed CSV: the row has {bad.actual} field(s), the header {bad.expected}{hint}"
-            raise InputError(path, message, row=bad.row) from None
-        except pa.ArrowInvalid as exc:
-            if "UTF8" not in str(exc):
-                raise InputError(path, f"malformed CSV: {exc}") from None
-            continue
-        except UnicodeDecodeError:
-            break
-        except OSError as exc:
-            raise InputError(path, f"cannot read the file: {exc.strerror or exc}") from None
-        if encoding != "utf8":
-            log.warning("%s is not UTF-8: read it as %s", path, encoding)
-        return table
-    raise InputError(path, f"the file is neither UTF-8 nor {FALLBACK_ENCODING} text: save it as CSV UTF-8")
+def _table(path: Path, data: bytes, width: int) -> pa.Table:
+    """The parsed rows of UTF-8 `data`; InputError naming a ragged row."""
+    try:
+        return _parse(path, data, width)
+    except _RaggedRowError as bad:
+        hint = " (an unclosed quote?)" if '"' in bad.text else ""
+        message = f"malformed CSV: the row has {bad.actual} field(s), the header {bad.expected}{hint}"
+        raise InputError(path, message, row=bad.row) from None
+    except pa.ArrowInvalid as exc:
+        raise InputError(path, f"malformed CSV: {exc}") from None
 
 
 def read_import_csv(path: Path) -> pl.DataFrame:
@@ -135,18 +121,23 @@ def read_import_csv(path: Path) -> pl.DataFrame:
     number less one unless a quoted field spans lines); empty lines are then dropped.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "not a regular file")
-    header, more = _header(path)
+    data, _ = unwrap(path)
+    return read_import_data(utf8(data, path), path)
+
+
+def read_import_data(data: bytes, path: Path) -> pl.DataFrame:
+    """`read_import_csv` of the file's data, already unwrapped and UTF-8 (`rawfile`)."""
+    header, more = _header(path, data)
     names = _normalised(path, header)
     if not more:
         raise InputError(path, "no data rows after the header")
-    frame = pl.from_arrow(_table(path, len(names)))
+    frame = pl.from_arrow(_table(path, data, len(names)))
     assert isinstance(frame, pl.DataFrame)
     frame.columns = [name or f"unnamed_{i + 1}" for i, name in enumerate(names)]
     blank = pl.all_horizontal(pl.col(c) == "" for c in frame.columns)
+    again = pl.all_horizontal(pl.col(c).str.strip_chars().str.to_lowercase() == c for c in frame.columns)
+    if frame.select(again.any()).item():
+        frame = frame.with_columns(pl.when(again).then(pl.lit(REPEATED_HEADER)).alias("reject"))
     frame = frame.with_row_index("_row", offset=1).filter(~blank)
     if frame.height == 0:
         raise InputError(path, "no data rows after the header")

@@ -10,6 +10,7 @@ dates) are left out of the entries and returned as quarantine rows with their re
 
 from __future__ import annotations
 
+import csv as pycsv
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,6 +229,26 @@ def read_ofac_csv_checked(
     files = {p.name.lower(): p for p in directory.iterdir() if p.is_file()}
     if "sdn.csv" not in files:
         raise InputError(directory, "no sdn.csv in the folder")
+    return read_ofac_csv_files(files, source=str(directory), list_name=list_name)
+
+
+def legacy_role(path: Path) -> str:
+    """Which legacy file `path` is by its first record's field count: sdn.csv (12 fields), add.csv
+    (6), alt.csv (5) or sdn_comments.csv (2); InputError for anything else."""
+    data = _decode(path, Path(path).read_bytes()[:65536])
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    width = len(next(pycsv.reader([first]), []))
+    roles = {len(SDN): "sdn.csv", len(ADD): "add.csv", len(ALT): "alt.csv", len(COMMENTS): "sdn_comments.csv"}
+    if width not in roles:
+        raise InputError(path, f"not an OFAC legacy file: the first record has {width} field(s)", row=1)
+    return roles[width]
+
+
+def read_ofac_csv_files(
+    files: dict[str, Path], *, source: str, list_name: str = "OFAC-SDN"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `sanctions` table from legacy files by role (`sdn.csv` required; `add.csv`, `alt.csv`,
+    `sdn_comments.csv` read when given), and the quarantine rows of rows linking to no entry."""
     sdn = read_legacy_csv(files["sdn.csv"], SDN)
     duplicated = sdn.filter(pl.col("ent_num").is_duplicated())
     if duplicated.height:
@@ -242,7 +263,7 @@ def read_ofac_csv_checked(
             rejected.append(_orphans(files[name], frame, sdn["ent_num"]))
             parts[name] = frame.filter(pl.col("ent_num").is_in(sdn["ent_num"].implode()))
         else:
-            log.info("%s: no %s, read without it", directory, name)
+            log.info("%s: no %s, read without it", source, name)
             parts[name] = pl.DataFrame(schema=dict.fromkeys(("_row", *cols), pl.String)).cast(
                 {"_row": pl.Int64}
             )
@@ -251,7 +272,7 @@ def read_ofac_csv_checked(
         parts["add.csv"],
         parts["alt.csv"],
         parts["sdn_comments.csv"],
-        source=str(directory),
+        source=source,
         list_name=list_name,
     )
     return entries, conform(pl.concat(rejected), "quarantine").collect()

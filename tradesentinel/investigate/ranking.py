@@ -1,0 +1,65 @@
+"""The default ranking: which scored flows count as flagged, and in what order "top" means.
+
+A flow is flagged when it falls in the review tier of its scoring run (the top REVIEW_SHARE of flows
+by rank; the `tier` column where the run wrote one) and its value at stake clears the materiality
+floor unless a sanctions-side reason applies (where the run computed value at stake). "Top" is that
+set in rank order. Every answer that ranks says this in words (`describe`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from tradesentinel.detectors.signals import SANCTIONS_SIDE
+from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.tables import TableStore
+
+REVIEW_SHARE = 0.05
+"""Share of a run's flows in the review tier when the run wrote no `tier` column."""
+MATERIALITY_FLOOR_USD = 10_000.0
+"""Value at stake below which a flow without a sanctions reason is left out of the default views."""
+
+
+def flagged_expr(frame: pl.DataFrame) -> pl.Expr:
+    """The predicate of the default view over a snapshot's anomalies frame."""
+    if "tier" in frame.columns:
+        expr = pl.col("tier").is_in(["high", "medium", "review"])
+    else:
+        expr = pl.col("rank") <= max(1, math.ceil(REVIEW_SHARE * frame.height))
+    if "value_at_stake_usd" in frame.columns:
+        sanctions = pl.col("kind").is_in([s.value for s in SANCTIONS_SIDE])
+        expr &= (pl.col("value_at_stake_usd") >= MATERIALITY_FLOOR_USD) | sanctions
+    return expr
+
+
+def flagged(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
+    """The flagged flows matching `query`, in its sort order (rank by default)."""
+    frame = tables.snapshot().anomalies
+    found = frame.filter(query.predicate() & flagged_expr(frame))
+    if query.sort == "rank" and not query.descending():
+        return found
+    return found.sort(query.sort, "rank", descending=[query.descending(), False], nulls_last=True)
+
+
+def is_flagged(tables: TableStore, row: dict) -> bool:
+    """Whether one snapshot row is in the default view."""
+    frame = tables.snapshot().anomalies
+    return bool(frame.filter(pl.col("flow_id") == row["flow_id"]).select(flagged_expr(frame)).item())
+
+
+def describe(tables: TableStore) -> str:
+    """The default ranking in words, as answers state it."""
+    frame = tables.snapshot().anomalies
+    tier = (
+        "the review tier of the scoring run"
+        if "tier" in frame.columns
+        else f"the top {REVIEW_SHARE:.0%} of the {frame.height:,} scored flows"
+    )
+    floor = (
+        f", with at least USD {MATERIALITY_FLOOR_USD:,.0f} at stake unless a sanctions reason applies"
+        if "value_at_stake_usd" in frame.columns
+        else ""
+    )
+    return f"ranked by anomaly score among flagged flows ({tier}{floor})"

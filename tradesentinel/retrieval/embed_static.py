@@ -1,0 +1,70 @@
+"""The fast embedder: static token vectors distilled from MiniLM, averaged by model2vec.
+
+A text's vector is the mean of its word pieces' vectors (no transformer at run time), so
+embedding costs a tokenizer pass and a lookup: thousands of documents a second on one core,
+where MiniLM does about a hundred. The vectors are made once from the packaged MiniLM
+(`derive.distil_static`) and kept under the models dir. Only the first `max_tokens` word pieces
+count: the start of a document (who, what, when) is what a question asks about, and a long
+tail of remarks would otherwise dilute it (the keyword side still reads all of it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tradesentinel.retrieval.derive import STATIC_RECIPE, ensure_model
+from tradesentinel.retrieval.embed import Progress, RecentQueries, in_chunks, unit_rows
+
+CHUNK = 4096
+"""Texts per model2vec call (progress is reported between calls)."""
+
+
+class StaticEmbedding:
+    """model2vec `StaticModel` over vectors distilled from the local MiniLM; made or loaded on first use."""
+
+    name = STATIC_RECIPE
+    dimension = 384
+
+    def __init__(self, models: Path, max_tokens: int = 64, source: Path | None = None):
+        self.models = Path(models)
+        self.max_tokens = max_tokens
+        self.source = source
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._recent = RecentQueries()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the vectors have been loaded (a re-index with nothing changed never loads them)."""
+        return self._model is not None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from model2vec import StaticModel
+                from tokenizers import Tokenizer
+
+                folder = ensure_model(STATIC_RECIPE, self.models, self.source)
+                vectors = np.load(folder / "vectors.npy").astype(np.float32)
+                tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+                self._model = StaticModel(vectors, tokenizer, normalize=True, max_length=self.max_tokens)
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._load().encode(texts, use_multiprocessing=False, batch_size=CHUNK)
+        return unit_rows(vectors)  # texts with no known word piece stay zero vectors
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors [n, 384] of `texts`."""
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return in_chunks(texts, self.dimension, self._encode, CHUNK, progress)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """The unit vector of one text (a query); a query asked again reuses its vector."""
+        return self._recent.vector(text, self.embed)
