@@ -9,7 +9,7 @@ import polars as pl
 from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
 from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.calibration import SparseTail, TailModel, fit_tail
-from tradesentinel.detectors.ensemble import Member, combine, score_table
+from tradesentinel.detectors.ensemble import Member, combine, score_table, tier_column, value_at_stake
 from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.sanctions import SanctionsExposureDetector
 from tradesentinel.detectors.statistical import StatisticalDetector
@@ -123,3 +123,48 @@ def test_score_table_ranks_injected_anomalies_explains_and_notes_skipped_detecto
     best_single = metrics.filter(pl.col("detector") != "ensemble")["average_precision"].max()
     assert ensemble["average_precision"] >= best_single - 0.01
     assert ensemble["recall_at_budget"] > 0.8
+    n = table.height  # tiers are shares of the run: computed here from rank alone
+    for name, share in (("high", 0.001), ("medium", 0.01), ("review", 0.05)):
+        cut = max(1, -(-n * share // 1))
+        assert table.filter(pl.col("rank") <= cut)["tier"].null_count() == 0, name
+    assert table.filter(pl.col("rank") <= max(1, -(-n * 0.001 // 1)))["tier"].unique().to_list() == ["high"]
+    assert (
+        table.filter(pl.col("rank") > -(-n * 0.05 // 1))["tier"].null_count()
+        == table.filter(pl.col("rank") > -(-n * 0.05 // 1)).height
+    )
+    review = table.filter(pl.col("tier").is_not_null())
+    assert review["reasons"].list.len().min() > 0  # every flow in a tier is explained
+    money = review.filter(pl.col("value_at_stake_usd").is_not_null())
+    assert money.height >= 0.9 * review.height and (money["value_at_stake_usd"] >= 0).all()
+
+
+def test_value_at_stake_follows_each_reasons_unit_and_takes_the_largest():
+    features = pl.DataFrame(
+        {
+            "value_usd": [1_000.0, 50_000.0, 2_000.0, 700.0, 10.0],
+            "net_weight_kg": [100.0, None, 400.0, 7.0, 1.0],
+        }
+    )
+
+    def reason(row, signal, unit, observed, expected):
+        return {"row": row, "signal": signal, "unit": unit, "observed": observed, "expected": expected}
+
+    found = pl.DataFrame(
+        [
+            reason(0, "spike", "USD", 1_000.0, 9_000.0),  # |1,000 - 9,000| = 8,000
+            reason(0, "unit_price", "USD/kg", 10.0, 2.0),  # 8 USD/kg x 100 kg = 800
+            reason(1, "unit_price", "USD/kg", 5.0, 1.0),  # no weight: 50,000 x |1 - 1/5| = 40,000
+            reason(2, "sanctions_exposure", "USD", 2_000.0, None),  # the flow's value
+            reason(2, "context", "USD", 2_000.0, 10.0),  # a model's driver: never money at stake
+            reason(3, "multivariate_outlier", "z", 9.0, 0.0),  # no money in a z-score
+        ],
+        schema_overrides={"row": pl.Int64, "expected": pl.Float64},
+    )
+    stake = value_at_stake(features, found).to_list()
+    assert stake == [8_000.0, 40_000.0, 2_000.0, None, None]
+
+
+def test_tiers_are_shares_of_the_whole_run_even_for_one_partition():
+    rank = np.array([1, 2, 10, 11, 50, 51])
+    assert tier_column(rank, 1_000).to_list() == ["high", "medium", "medium", "review", "review", None]
+    assert tier_column(np.array([1]), 1).to_list() == ["high"]

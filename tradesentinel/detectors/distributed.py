@@ -72,6 +72,7 @@ class Ranked:
     tails: dict[str, np.ndarray]
     score: np.ndarray
     rank: np.ndarray
+    n_ranked: int  # flows in the whole run (the tiers are shares of it)
 
 
 def write_scores_part(
@@ -86,7 +87,9 @@ def write_scores_part(
 ) -> tuple[str, int]:
     """Worker task: one part's scores table (reasons for its rows within the global top) written."""
     detectors = _on_part(fitted[0], frame)
-    table = scores_frame(frame, detectors, ranked.raw, ranked.tails, ranked.score, ranked.rank, explain_top)
+    table = scores_frame(
+        frame, detectors, ranked.raw, ranked.tails, ranked.score, ranked.rank, explain_top, ranked.n_ranked
+    )
     return part, datasets.write_part(url, version, part, table.sort("rank"), options)
 
 
@@ -164,6 +167,7 @@ def score_on_dask(
             {n: v[a:b] for n, v in tails.items()},
             ensemble[a:b],
             rank[a:b],
+            len(rank),
         )
         for a, b in pairwise(bounds)
     ]

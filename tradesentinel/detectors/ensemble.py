@@ -28,6 +28,7 @@ Labels are never used; nothing is tuned to a world (docs/detectors.md shows the 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,10 +44,17 @@ from tradesentinel.detectors.base import (
     empty_reasons,
 )
 from tradesentinel.detectors.calibration import fit_tail, surprisal
+from tradesentinel.detectors.signals import Signal
 from tradesentinel.schema import KEY_COLUMNS
 
 log = logging.getLogger(__name__)
 REASON_P = 0.01  # a detector contributes reasons where its tail probability is at most this
+TIERS = (("high", 0.001), ("medium", 0.01), ("review", 0.05))
+"""Risk tiers cut on `rank` as a share of the run's flows: high = the top 0.1%, medium = the next
+flows to the top 1%, review = the next to the top 5%; flows below have no tier. Every flow in a tier
+gets reasons and a value at stake."""
+REVIEW_SHARE = TIERS[-1][1]
+SANCTIONS_SIGNALS = (Signal.SANCTIONS_EXPOSURE.value, Signal.NEW_CORRIDOR.value, Signal.DIVERSION.value)
 
 
 @dataclass(frozen=True)
@@ -159,9 +167,11 @@ def score_table(
     explain_top: int = 5000,
     progress: Callable[[str, float], None] | None = None,
 ) -> Scored:
-    """Fit every detector on `features`, score every row, combine, and explain the top rows.
+    """Fit every detector on `features`, score every row, combine, and explain the review tier (and at
+    least the `explain_top` top rows).
 
-    The table: key columns, flow_id, score, rank, score_<detector> (detectors that ran), reasons."""
+    The table: key columns, flow_id, score, rank, tier, value_at_stake_usd, score_<detector>
+    (detectors that ran), reasons."""
     kept, raw, seconds, notes = fit_and_score(features, detectors, progress)
     if not kept:
         raise DetectorSkipped(
@@ -179,10 +189,16 @@ def reasons_for(
     features: pl.DataFrame, detectors: Sequence[BaseDetector], tails: dict[str, np.ndarray], rows: np.ndarray
 ) -> pl.DataFrame:
     """The reason frames of `rows` from every detector whose tail probability there is at most
-    REASON_P, each reason with its detector's surprisal for ordering."""
+    REASON_P, or that is the row's most surprised detector (so a row ranked by mild agreement
+    still says what its strongest detector saw), each reason with its detector's surprisal for
+    ordering."""
     parts = []
+    if not len(rows) or not detectors:
+        return empty_reasons().with_columns(pl.lit(0.0).alias("_s"))
+    least = np.min([tails[d.name][rows] for d in detectors], axis=0)
     for detector in detectors:
-        mine = rows[tails[detector.name][rows] <= REASON_P]
+        p = tails[detector.name][rows]
+        mine = rows[(p <= REASON_P) | (p <= least)]
         if len(mine):
             frame = detector.reason_frame(features, mine)
             strength = pl.Series("_s", surprisal(tails[detector.name]))
@@ -200,16 +216,69 @@ def scores_frame(
     ensemble: np.ndarray,
     rank: np.ndarray,
     explain_top: int,
+    n_ranked: int | None = None,
 ) -> pl.DataFrame:
     """The scores table of `features` rows (in their order) from their raw scores, tail probabilities,
-    ensemble score and rank; rows ranked within `explain_top` get reasons (also per partition)."""
-    top = np.flatnonzero(rank <= explain_top)
+    ensemble score and rank (over `n_ranked` flows: the whole run, when `features` is one partition
+    of it); rows in a tier or ranked within `explain_top` get reasons and a value at stake."""
+    n_ranked = len(rank) if n_ranked is None else n_ranked
+    top = np.flatnonzero(rank <= max(explain_top, tier_cut(REVIEW_SHARE, n_ranked)))
     found = reasons_for(features, detectors, tails, top)
     return features.select(*KEY_COLUMNS, "flow_id").with_columns(
         pl.Series("score", ensemble),
         pl.Series("rank", rank),
+        tier_column(rank, n_ranked),
+        value_at_stake(features, found),
         *[pl.Series(f"score_{name}", values) for name, values in raw.items()],
         reasons_column(found, features.height),
+    )
+
+
+def tier_cut(share: float, n_ranked: int) -> int:
+    """The last rank inside the top `share` of `n_ranked` flows (at least 1)."""
+    return max(1, math.ceil(share * n_ranked))
+
+
+def tier_column(rank: np.ndarray, n_ranked: int) -> pl.Series:
+    """Each row's risk tier (TIERS) from its rank over the run; null below the review tier."""
+    cuts = [rank <= tier_cut(share, n_ranked) for _, share in TIERS]
+    names = np.select(cuts, [name for name, _ in TIERS], default="")
+    return pl.Series("tier", names, dtype=pl.String).replace("", None)
+
+
+def value_at_stake(features: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
+    """Per row, the USD its strongest-money reason puts at stake, the largest over its reasons:
+    a value reason |observed - expected|; a unit-price reason |observed - expected| x net weight
+    (without a weight: value x |1 - expected / observed|); a mirror gap the gap in USD (it is a
+    value reason); a sanctions-side reason (exposure, a corridor opened for it, diversion) the flow's
+    value. Null for rows without reasons (below the tiers) or whose reasons carry no money (a
+    model's context, a z-score). Built from the reason frame, no loop per row."""
+    rows = features.select("value_usd", "net_weight_kg").with_row_index("row").cast({"row": pl.Int64})
+    obs, exp = pl.col("observed"), pl.col("expected")
+    gap = (obs - exp).abs()
+    stake = (
+        pl.when(pl.col("signal").is_in(SANCTIONS_SIGNALS))
+        .then(pl.col("value_usd"))
+        .when(pl.col("signal") == Signal.CONTEXT.value)
+        .then(None)
+        .when(pl.col("unit") == "USD")
+        .then(gap)
+        .when((pl.col("unit") == "USD/kg") & (pl.col("net_weight_kg") > 0))
+        .then(gap * pl.col("net_weight_kg"))
+        .when((pl.col("unit") == "USD/kg") & (obs > 0))
+        .then(pl.col("value_usd") * (1.0 - exp / obs).abs())
+        .otherwise(None)
+    )
+    per_row = (
+        found.select("row", "signal", "unit", "observed", "expected")
+        .join(rows, on="row", how="left")
+        .group_by("row")
+        .agg(stake.filter(stake.is_finite()).max().alias("value_at_stake_usd"))
+    )
+    return (
+        rows.select("row")
+        .join(per_row, on="row", how="left", maintain_order="left")["value_at_stake_usd"]
+        .cast(pl.Float64)
     )
 
 

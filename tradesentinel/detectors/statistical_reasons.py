@@ -138,7 +138,8 @@ def signal_reasons(
     rows: np.ndarray,
     threshold: float,
 ) -> pl.DataFrame:
-    """REASON_FRAME rows for `rows`: each row's strongest signals at or above `threshold`."""
+    """REASON_FRAME rows for `rows`: each row's strongest signals at or above `threshold`, and its
+    strongest signal in any case (a row asked about is always told what stood out most)."""
     annual = (pl.col("freq") == "A").fill_null(False) if "freq" in features.columns else pl.lit(False)
     base = (
         pl.concat(
@@ -153,10 +154,15 @@ def signal_reasons(
     )
     parts = []
     checks = _checks()
+    if not strength or not len(rows):
+        return empty_reasons()
+    strongest = np.nanmax(
+        np.column_stack([np.nan_to_num(v[rows], nan=-np.inf) for v in strength.values()]), axis=1
+    )
     for name, values in strength.items():
-        asked = base.with_columns(pl.Series("magnitude", values[rows])).filter(
-            pl.col("magnitude") >= threshold
-        )
+        magnitude = values[rows]
+        keep = (magnitude >= threshold) | ((magnitude >= strongest) & (magnitude > 0))
+        asked = base.with_columns(pl.Series("magnitude", magnitude)).filter(pl.Series(keep))
         if asked.height == 0:
             continue
         check = checks[name]
