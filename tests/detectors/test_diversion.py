@@ -9,7 +9,11 @@ import pytest
 
 from benchmarks.worlds import WORLDS, load_world
 from benchmarks.worlds.generate import build_world
+from tradesentinel.detectors.classical import ClassicalDetector
 from tradesentinel.detectors.diversion import DiversionDetector
+from tradesentinel.detectors.ensemble import score_table
+from tradesentinel.detectors.sanctions import SanctionsExposureDetector
+from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.reference import controlled_hs, country_programmes
 from tradesentinel.schema import DIVERSION
@@ -76,3 +80,21 @@ def test_no_pattern_no_table_rows(small_world):
     detector = DiversionDetector().fit(quiet)
     assert detector.corridors_.schema == pl.Schema(DIVERSION)
     assert np.isfinite(detector.score(quiet)).all()
+
+
+def test_the_ensembles_top_100_is_material_deflection_not_the_collapse(deflection):
+    """Issue #15's real case: the top of the ranking an analyst reads is the neighbours' surge,
+    with money at stake, not the collapsed (and tiny) flows to the sanctioned destination."""
+    features, labels = deflection
+    detectors = [
+        StatisticalDetector(),
+        SanctionsExposureDetector(),
+        DiversionDetector(),
+        ClassicalDetector("iforest"),
+    ]
+    top = score_table(features, detectors).table.head(100)
+    surging = top["flow_id"].is_in(labels["flow_id"].implode())
+    assert surging.mean() >= 0.8
+    assert (top["partner"] != "RUS").all()
+    assert (top["value_at_stake_usd"] >= 10_000).mean() >= 0.8  # material, in USD
+    assert top["tier"].is_in(["high", "medium"]).all()
