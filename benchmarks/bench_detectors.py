@@ -1,9 +1,12 @@
-"""Detection quality and scoring time on the demo world (issue: detectors).
+"""Detection quality on every evaluation world, and the time of the whole pipeline at 1.5M rows.
 
-Quality: every detector, the ensemble, and a naive baseline (IsolationForest on the raw log value
-and log weight columns, what one would try first) on the default demo world, scored by
-`detectors.evaluate` against its labels. Time: the whole pipeline (features + all detectors +
-ensemble + reasons) at two sizes of the demo world, to show how it grows with rows.
+Quality (issue #15): each world of `benchmarks.worlds` (the demo and tuning worlds, the held-out
+worlds of the independent generator, the real-shaped deflection world) goes through features,
+every detector, the ensemble and its reasons, and `detectors.evaluate` scores them against the
+world's labels: average precision and recall at a 1% budget (5% too for the deflection world), per
+anomaly kind, for every detector, the ensemble and a simple baseline measured in the same run
+(robust z of the log value within its series, what one would try first). Time: the same pipeline
+on the demo world at 1.7x (about 1.5M rows), stage by stage.
 """
 
 from __future__ import annotations
@@ -13,83 +16,74 @@ import time
 import numpy as np
 import polars as pl
 
+from benchmarks.worlds import load_world
 from tradesentinel.detectors.ensemble import score_table
 from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.registry import DEFAULT, build_detectors
-from tradesentinel.pipeline.demo import build_demo_world
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.reference import controlled_hs, country_programmes
 
+WORLD_ORDER = ("demo", "tune", "tune-a", "indep-m", "indep-a", "indep-h", "deflection")
+HELD_OUT = ("indep-m", "indep-a", "indep-h", "deflection")
+BUDGETS = {"deflection": (0.01, 0.05)}
 
-def naive_iforest(features: pl.DataFrame, seed: int = 0) -> np.ndarray:
-    """IsolationForest on raw columns only: log value and log weight (weight missing -> median)."""
-    from pyod.models.iforest import IForest
 
-    raw = features.select(
-        pl.col("value_usd").log(),
-        pl.col("net_weight_kg").log().fill_null(pl.col("net_weight_kg").log().median()),
-    ).to_numpy()
-    return IForest(n_estimators=100, random_state=seed, n_jobs=2).fit(raw).decision_function(raw)
+def robust_z_baseline(features: pl.DataFrame) -> np.ndarray:
+    """|robust z| of the log value within its series (the feature z_series): the simple baseline."""
+    return features["z_series"].cast(pl.Float64).fill_null(0.0).abs().to_numpy()
+
+
+def _features(flows: pl.DataFrame) -> pl.DataFrame:
+    return build_features(
+        flows.sort(CANONICAL_ORDER), programmes=country_programmes(), controlled=controlled_hs()
+    ).collect()
+
+
+def world_quality(name: str, names: tuple[str, ...] = DEFAULT) -> tuple[pl.DataFrame, dict]:
+    """Evaluation of one world at each of its budgets (one frame), and its facts (rows, labels, seconds)."""
+    world = load_world(name)
+    features = _features(world.flows)
+    started = time.perf_counter()
+    scored = score_table(features, build_detectors(names))
+    seconds = time.perf_counter() - started
+    table = scored.table.join(features.select("flow_id"), on="flow_id").join(
+        pl.DataFrame(
+            {"flow_id": features["flow_id"], "score_baseline_robust_z": robust_z_baseline(features)}
+        ),
+        on="flow_id",
+    )
+    frames = [
+        evaluate(table, world.labels, budget=b).with_columns(pl.lit(name).alias("world"))
+        for b in BUDGETS.get(name, (0.01,))
+    ]
+    facts = {
+        "rows": features.height,
+        "labels": world.labels.height,
+        "seconds": seconds,
+        "notes": scored.notes,
+    }
+    return pl.concat(frames), facts
 
 
 def _pipeline_seconds(scale: float, names: tuple[str, ...]) -> dict[str, float]:
     """Seconds of each stage, from flows in memory to the scores table, at one demo-world scale."""
-    flows = build_demo_world(scale=scale).flows.sort(CANONICAL_ORDER)
+    flows = load_world("demo", scale).flows.sort(CANONICAL_ORDER)
     started = time.perf_counter()
-    features = build_features(flows, programmes=country_programmes(), controlled=controlled_hs()).collect()
+    features = _features(flows)
     seconds = {"rows": float(features.height), "features": time.perf_counter() - started}
-    _, detector_seconds = score_table(features, build_detectors(names))
-    return seconds | detector_seconds | {"total": time.perf_counter() - started}
+    scored = score_table(features, build_detectors(names))
+    return seconds | scored.seconds | {"total": time.perf_counter() - started}
 
 
-def run(scales: tuple[float, ...] = (0.5, 1.7), names: tuple[str, ...] = DEFAULT) -> dict:
-    """Quality on the default world, then timings at each scale."""
-    world = build_demo_world()
-    flows = world.flows.sort(CANONICAL_ORDER)
-    features = build_features(flows, programmes=country_programmes(), controlled=controlled_hs()).collect()
-    table, seconds = score_table(features, build_detectors(names))
-    table = table.join(features.select("flow_id"), on="flow_id")
-    naive = pl.DataFrame({"flow_id": features["flow_id"], "score_naive_iforest_raw": naive_iforest(features)})
-    quality = evaluate(table.join(naive, on="flow_id"), world.labels)
+def run(
+    worlds: tuple[str, ...] = WORLD_ORDER,
+    scales: tuple[float, ...] = (1.7,),
+    names: tuple[str, ...] = DEFAULT,
+) -> dict:
+    """Quality on every world, then the pipeline time at each demo scale."""
+    quality, facts = [], {}
+    for name in worlds:
+        table, facts[name] = world_quality(name, names)
+        quality.append(table)
     timings = [_pipeline_seconds(scale, names) for scale in scales]
-    return {"quality": quality, "default_seconds": seconds, "rows": features.height, "timings": timings}
-
-
-def markdown(result: dict) -> str:
-    """Quality and timing tables for docs/BENCHMARKS.md."""
-    q = result["quality"]
-    overall = q.filter(pl.col("kind") == "all").sort("average_precision", descending=True)
-    lines = [
-        f"Default demo world: {result['rows']:,} rows; inspection budget 1%.",
-        "",
-        "| detector | average precision | precision@1000 | recall at 1% budget |",
-        "|---|---|---|---|",
-    ]
-    for r in overall.iter_rows(named=True):
-        lines.append(
-            f"| {r['detector']} | {r['average_precision']:.3f} | {r['precision_at_1000']:.3f} | "
-            f"{r['recall_at_budget']:.3f} |"
-        )
-    kinds = q.filter(pl.col("kind") != "all").pivot(on="kind", index="detector", values="recall_at_budget")
-    lines += [
-        "",
-        "Recall at the 1% budget per anomaly kind:",
-        "",
-        "| detector | " + " | ".join(kinds.columns[1:]) + " |",
-        "|---" * len(kinds.columns) + "|",
-    ]
-    for r in kinds.iter_rows():
-        lines.append(f"| {r[0]} | " + " | ".join(f"{v:.2f}" for v in r[1:]) + " |")
-    lines += [
-        "",
-        "Pipeline time (features + every detector + ensemble + reasons for the top 5,000):",
-        "",
-        "| rows | total | "
-        + " | ".join(k for k in result["timings"][0] if k not in ("rows", "total"))
-        + " |",
-        "|---" * (len(result["timings"][0])) + "|",
-    ]
-    for t in result["timings"]:
-        parts = [f"{v:.1f} s" for k, v in t.items() if k not in ("rows", "total")]
-        lines.append(f"| {t['rows']:,.0f} | **{t['total']:.0f} s** | " + " | ".join(parts) + " |")
-    return "\n".join(lines)
+    return {"quality": pl.concat(quality, how="diagonal"), "facts": facts, "timings": timings}

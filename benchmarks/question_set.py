@@ -103,7 +103,8 @@ def flagged_table(data_dir: Path) -> pl.DataFrame:
     else:
         keep = pl.col("rank") <= max(1, math.ceil(REVIEW_SHARE * scores.height))
     if "value_at_stake_usd" in scores.columns:
-        keep &= (pl.col("value_at_stake_usd") >= FLOOR_USD) | pl.col("kind").is_in(SANCTIONS_SIDE)
+        stake = pl.col("value_at_stake_usd")  # unknown (null) is not immaterial: kept
+        keep &= (stake >= FLOOR_USD) | stake.is_null() | pl.col("kind").is_in(SANCTIONS_SIDE)
     features = pl.read_parquet(
         data_dir / "features.parquet",
         columns=["flow_id", "value_usd", "onward_to_sanctioned", "partner_sanctioned"],
@@ -495,21 +496,18 @@ def news_cases(news: pl.DataFrame) -> list[Case]:
     return cases
 
 
-def evasion_cases(flagged: pl.DataFrame) -> list[Case]:
-    exposed = flagged.filter(pl.col("kind").is_in(SANCTIONS_SIDE))
-    exported = pl.col("flow").is_in(["X", "RX"])
-    routes = (
-        exposed.with_columns(
-            pl.when(exported).then(pl.col("reporter")).otherwise(pl.col("partner")).alias("origin"),
-            pl.when(exported).then(pl.col("partner")).otherwise(pl.col("reporter")).alias("via"),
-            pl.col("hs_code").str.slice(0, 4).alias("hs4"),
-        )
-        .group_by("origin", "via", "hs4")
-        .agg(pl.col("value_usd").sum().alias("value"), pl.len().alias("n"))
-        .sort("value", "n", descending=True)
-        .head(5)
-    )
-    keys = [f"{r['origin']}>{r['via']}:{r['hs4']}" for r in routes.iter_rows(named=True)]
+def _diversion_keys(path: Path) -> list[str]:
+    """The five largest corridors of the stored diversion findings, keyed origin>hub>destination:hs."""
+    found = pl.read_parquet(path).sort("value_usd", "score", descending=True, nulls_last=True).head(5)
+    return [
+        f"{r['origin'] or '*'}>{r['hub']}>{r['destination']}:{r['hs_code']}"
+        for r in found.iter_rows(named=True)
+    ]
+
+
+def evasion_cases(flagged: pl.DataFrame, data_dir: Path) -> list[Case]:
+    diversion = data_dir / "diversion.parquet"
+    keys = _diversion_keys(diversion) if diversion.exists() else _route_keys(flagged)
 
     def check(a: dict) -> str:
         got = _call(a, "evasion_patterns").get("answer", {}).get("corridors")
@@ -529,6 +527,24 @@ def evasion_cases(flagged: pl.DataFrame) -> list[Case]:
             check,
         ),
     ]
+
+
+def _route_keys(flagged: pl.DataFrame) -> list[str]:
+    """Without diversion findings: the five largest routes of sanctions-side flagged flows."""
+    exposed = flagged.filter(pl.col("kind").is_in(SANCTIONS_SIDE))
+    exported = pl.col("flow").is_in(["X", "RX"])
+    routes = (
+        exposed.with_columns(
+            pl.when(exported).then(pl.col("reporter")).otherwise(pl.col("partner")).alias("origin"),
+            pl.when(exported).then(pl.col("partner")).otherwise(pl.col("reporter")).alias("via"),
+            pl.col("hs_code").str.slice(0, 4).alias("hs4"),
+        )
+        .group_by("origin", "via", "hs4")
+        .agg(pl.col("value_usd").sum().alias("value"), pl.len().alias("n"))
+        .sort("value", "n", descending=True)
+        .head(5)
+    )
+    return [f"{r['origin']}>{r['via']}:{r['hs4']}" for r in routes.iter_rows(named=True)]
 
 
 def followup_cases(flagged: pl.DataFrame) -> list[Case]:
@@ -793,7 +809,7 @@ def build_cases(data_dir: Path, *, seed: int = 7) -> list[Case]:
         *corridor_cases(flagged, data_dir),
         *explain_cases(flagged, scores, rng),
         *news_cases(news),
-        *evasion_cases(flagged),
+        *evasion_cases(flagged, data_dir),
         *followup_cases(flagged),
         *injection_cases(flagged, sanctions, injected),
         *off_topic_cases(),

@@ -29,9 +29,11 @@ def _features(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
 
 def _detectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_detectors")
-    result = bench.run()
+    report = import_module("benchmarks.bench_detectors_report")
+    worlds = tuple(args.worlds.split(",")) if args.worlds else bench.WORLD_ORDER
+    result = bench.run(worlds, scales=(args.detector_scale,))
     result["quality"].write_csv(RESULTS / "detectors_quality.csv")
-    return "Detectors", bench.markdown(result)
+    return "Detectors on every evaluation world", report.markdown(result)
 
 
 def _connectors(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
@@ -105,6 +107,15 @@ def main() -> None:
         "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
     )
     parser.add_argument("--dask-rows", type=int, default=2_000_000, help="rows of the Dask benchmark table")
+    parser.add_argument(
+        "--worlds", help="comma-separated evaluation worlds of the detectors benchmark (default: all)"
+    )
+    parser.add_argument(
+        "--detector-scale",
+        type=float,
+        default=1.7,
+        help="demo scale of the detectors' timing run (1.7: 1.5M rows)",
+    )
     parser.add_argument("--only", choices=list(BENCHES), action="append", help="run these benchmarks only")
     args = parser.parse_args()
     logging.basicConfig(level="WARNING")

@@ -139,6 +139,8 @@ def score(
     out.print(f"scores: {report.n_rows:,} rows in {report.total_seconds:.1f} s -> {report.path}")
     for name, seconds in report.seconds.items():
         out.print(f"  {name:<12} {seconds:7.1f} s")
+    for name, reason in report.notes.items():
+        out.print(f"  skipped {name}: {reason}")
     if report.run_id:
         out.print(f"MLflow run {report.run_id}")
     refresh_watchlists(settings)

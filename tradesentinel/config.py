@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     country_programmes_file: Path | None = Field(
         None, description="CSV with columns iso3, programme, since (YYYY-MM-DD) replacing the built-in list."
     )
+    transit_hubs_file: Path | None = Field(
+        None,
+        description="CSV with columns destination, hub, relation (neighbour or hub) replacing the built-in "
+        "list of third countries goods reach a sanctioned destination through (diversion detector).",
+    )
     # evidence store and retrieval
     chroma_host: str | None = Field(
         None, description="Chroma server host; None = embedded store under data/chroma."

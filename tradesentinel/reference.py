@@ -258,7 +258,12 @@ CONTROLLED_HS6: tuple[str, ...] = (
     "903082",
 )
 """HS6 codes of dual-use goods on the Common High Priority List (checked against the 2024 list;
-replace with `TRADESENTINEL_CONTROLLED_HS_FILE` when a newer list is published)."""
+replace with `TRADESENTINEL_CONTROLLED_HS_FILE` when a newer list is published). The same codes,
+with their tier and description, ship as `reference_data/controlled_goods.csv` (a test keeps the
+two equal)."""
+
+REFERENCE_DATA = "reference_data"
+"""Package folder of the shipped reference files (documented in docs/detectors.md)."""
 
 
 def country_programmes() -> pl.DataFrame:
@@ -270,6 +275,27 @@ def country_programmes() -> pl.DataFrame:
 def controlled_hs() -> pl.DataFrame:
     """Controlled HS6 codes as a table with one column, hs_code."""
     return pl.DataFrame({"hs_code": list(CONTROLLED_HS6)})
+
+
+def _package_csv(name: str) -> pl.DataFrame:
+    from importlib.resources import files
+
+    return pl.read_csv(files("tradesentinel").joinpath(REFERENCE_DATA, name).read_bytes(), infer_schema=False)
+
+
+@lru_cache(maxsize=1)
+def controlled_goods() -> pl.DataFrame:
+    """The shipped controlled-goods list: hs_code, tier (1, 2, 3A, 3B, 4: the Common High Priority
+    List's tiers, 1 the most sought), list, description."""
+    return _package_csv("controlled_goods.csv")
+
+
+@lru_cache(maxsize=1)
+def transit_hubs() -> pl.DataFrame:
+    """The shipped list of third countries through which goods reach a sanctioned destination:
+    destination, hub (ISO3), relation (neighbour or hub), note. Replace with
+    `TRADESENTINEL_TRANSIT_HUBS_FILE` (same columns)."""
+    return _package_csv("transit_hubs.csv")
 
 
 def load_reference_csv(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:

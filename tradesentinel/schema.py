@@ -153,6 +153,30 @@ PORT_CALLS: dict[str, pl.DataType] = {
 }
 """Vessel port calls from a user's shipping CSV (`ingest portcalls`, docs/data-sources.md)."""
 
+DIVERSION: dict[str, pl.DataType] = {
+    "pattern": pl.String(),  # two_legs (a hub's imports and exports of the code surge together) or deflection
+    "origin": pl.String(),  # ISO3 of the exporting country; null for a two_legs hub leg with no surging origin
+    "hub": pl.String(),  # ISO3 of the third country the goods pass through (neighbour or hub)
+    "destination": pl.String(),  # ISO3 of the destination (sanctioned, or where the hub sends the goods)
+    "destination_listed": pl.Boolean(),  # the destination is under a country programme (list or ingested lists)
+    "hs_code": pl.String(),
+    "controlled_tier": pl.String(),  # Common High Priority List tier of the code (1, 2, 3A, 3B, 4); null: on no list
+    "freq": pl.String(),  # M or A: the periods below are months or years
+    "window_start": pl.Date(),  # first period flagged
+    "window_end": pl.Date(),  # last period flagged
+    "baseline_start": pl.Date(),  # the window a year before the pattern began, that growth is measured against
+    "baseline_end": pl.Date(),
+    "n_flows": pl.Int64(),  # flows flagged (two_legs: both legs, origin -> hub and hub -> destination)
+    "value_usd": pl.Float64(),  # their total value, USD
+    "baseline_usd": pl.Float64(),  # the surging corridor's level before, USD per period
+    "growth": pl.Float64(),  # the surging corridor: window level / the same window a year earlier (x)
+    "destination_change": pl.Float64(),  # deflection: origin -> destination level / a year earlier (0.2 = fell 80%); two_legs: hub -> destination growth (x)
+    "inflow_growth": pl.Float64(),  # two_legs: the hub's imports of the code, growth (x); null for deflection
+    "score": pl.Float64(),  # the detector's score of the finding (its flows' score)
+    "flow_ids": pl.List(pl.String()),  # the flows flagged, to look up in flows/scores
+}
+"""One row per diversion finding per corridor (`score` writes data/diversion.parquet; docs/detectors.md)."""
+
 TABLES: dict[str, dict[str, pl.DataType]] = {
     "flows": FLOWS,
     "features": FEATURES,
@@ -164,6 +188,7 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "tariffs": TARIFFS,
     "indicators": INDICATORS,
     "port_calls": PORT_CALLS,
+    "diversion": DIVERSION,
 }
 
 BUILT_BY: dict[str, str] = {
@@ -171,6 +196,7 @@ BUILT_BY: dict[str, str] = {
     "features": "tradesentinel features",
     "labels": "tradesentinel demo",
     "scores": "tradesentinel score",
+    "diversion": "tradesentinel score",
     "sanctions": "tradesentinel ingest ofac` / `ingest eu` / `ingest un",
     "news": "tradesentinel ingest gdelt",
     "hs_codes": "tradesentinel ingest hs",

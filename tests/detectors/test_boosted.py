@@ -27,6 +27,18 @@ def test_out_of_fold_residuals_flag_unit_errors(small_world, backend):
     assert any(r.signal == Signal.CONTEXT for r in reasons[1:])
 
 
-def test_unknown_backend_is_a_clear_error():
+def test_unknown_backend_is_a_clear_error_at_fit(small_world):
+    detector = BoostedDetector("catboost")  # a constructor only stores its parameters
     with pytest.raises(InvalidArgumentError, match="unknown boosted backend 'catboost'"):
-        BoostedDetector("catboost")
+        detector.fit(small_world[0])
+
+
+def test_value_only_tables_model_the_value_alone_and_tiny_ones_skip(small_world):
+    from tradesentinel.detectors.base import DetectorSkipped
+
+    features, _ = small_world
+    value_only = features.with_columns(pl.lit(None, dtype=pl.Float64).alias("log_unit_value"))
+    detector = BoostedDetector("lightgbm", n_trees=20).fit(value_only)
+    assert list(detector.models_) == ["log_value"] and np.isfinite(detector.score(value_only)).all()
+    with pytest.raises(DetectorSkipped, match="too few flows"):
+        BoostedDetector("lightgbm").fit(features.head(50))

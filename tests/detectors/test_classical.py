@@ -24,9 +24,10 @@ def test_unit_errors_score_above_typical_rows(small_world, model):
     assert len(reasons) == 2 and reasons[0].magnitude >= reasons[1].magnitude
 
 
-def test_unknown_model_is_a_clear_error():
+def test_unknown_model_is_a_clear_error_at_fit(small_world):
+    detector = ClassicalDetector("lof")  # a constructor only stores its parameters
     with pytest.raises(InvalidArgumentError, match="unknown classical model 'lof'"):
-        ClassicalDetector("lof")
+        detector.fit(small_world[0])
 
 
 def test_flags_enter_as_zero_or_one_not_at_the_clip(small_world):

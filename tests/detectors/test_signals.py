@@ -10,8 +10,10 @@ import pytest
 
 from tradesentinel.detectors.base import REASON_DTYPE, UNITS, Reason
 from tradesentinel.detectors.boosted import BoostedDetector
+from tradesentinel.detectors.diversion import DiversionDetector
 from tradesentinel.detectors.ensemble import score_table
-from tradesentinel.detectors.registry import FACTORIES
+from tradesentinel.detectors.registry import FACTORIES, Setup
+from tradesentinel.detectors.sanctions import SanctionsExposureDetector
 from tradesentinel.detectors.signals import (
     KIND_ALIASES,
     KINDS,
@@ -24,7 +26,7 @@ from tradesentinel.detectors.signals import (
     kinds_for,
     ratio_signal,
 )
-from tradesentinel.detectors.statistical import SanctionsExposureDetector, StatisticalDetector
+from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.errors import InvalidArgumentError
 from tradesentinel.pipeline import demo_anomalies
 
@@ -136,8 +138,13 @@ def test_every_kind_reads_in_words():
 def scored(small_world) -> pl.DataFrame:
     """The demo world scored by the quick detectors and a small boosted one (context reasons too)."""
     features, _ = small_world
-    detectors = [StatisticalDetector(), SanctionsExposureDetector(), BoostedDetector("lightgbm", n_trees=30)]
-    return score_table(features, detectors, explain_top=3000)[0]
+    detectors = [
+        StatisticalDetector(),
+        SanctionsExposureDetector(),
+        DiversionDetector(),
+        BoostedDetector("lightgbm", n_trees=30),
+    ]
+    return score_table(features, detectors, explain_top=3000).table
 
 
 def test_the_polars_rule_equals_the_python_rule_on_a_scored_demo_table(scored):
@@ -172,7 +179,7 @@ def test_kinds_of_the_demo_world_follow_what_was_injected(scored, small_world):
         labels.select("flow_id", pl.col("kind").alias("label")).unique("flow_id"), on="flow_id"
     )
     diversions = kinds.filter(pl.col("label") == "diversion")["kind"]
-    assert diversions.is_in(["sanctions_exposure", "new_corridor"]).mean() > 0.9
+    assert diversions.is_in(["sanctions_exposure", "new_corridor", "diversion"]).mean() > 0.9
     units = kinds.filter(pl.col("label") == "unit_error")["kind"]
     assert (units == "unit_error").mean() > 0.8
 
@@ -184,7 +191,7 @@ def test_history_reasons_tell_a_spike_from_a_level_shift(small_world):
     for label, signal in (("spike", Signal.SPIKE), ("level_shift", Signal.LEVEL_SHIFT)):
         ids = labels.filter(pl.col("kind") == label)["flow_id"]
         rows = indexed.filter(pl.col("flow_id").is_in(ids.implode()))["row"].to_numpy()
-        reasons = [r for rs in detector.explain(features, rows, top=7) for r in rs if r.feature == "z_series"]
+        reasons = [r for rs in detector.explain(features, rows) for r in rs if r.feature == "value_usd"]
         assert len(reasons) >= 10
         assert np.mean([r.signal == signal for r in reasons]) >= 0.8, label
 
@@ -193,15 +200,18 @@ def test_statistical_comparisons_name_the_real_reference(small_world):
     features, _ = small_world
     detector = StatisticalDetector().fit(features)
     rows = np.argsort(-detector.score(features))[:300]
-    for row, reasons in zip(rows, detector.explain(features, rows, top=7), strict=True):
-        at = features.row(int(row), named=True)
-        said = {r.feature: r.comparison for r in reasons}
-        if "z_hs_month" in said:
-            assert said["z_hs_month"] == f"vs HS {at['hs_code']} peers in {at['period']:%Y-%m}"
-        if "growth_yoy" in said:
-            assert said["growth_yoy"] == f"vs the same month of {at['period'].year - 1}"
-        if "mirror_gap" in said:
-            assert at["partner"] in said["mirror_gap"]
+    said = detector.reason_frame(features, rows).join(
+        features.select("period", "partner").with_row_index("row").cast({"row": pl.Int64}), on="row"
+    )
+    assert said.height >= 300
+    for r in said.iter_rows(named=True):
+        month = r["period"]
+        if r["label"] == "value vs its own level before" and "season-adjusted" in r["comparison"]:
+            assert r["comparison"].startswith("vs its level in ")
+        if r["label"] == "value vs the months around it":
+            assert r["comparison"].endswith(f"without {month:%Y-%m}")
+        if r["feature"] == "mirror_gap":
+            assert r["partner"] in r["comparison"]
 
 
 @pytest.fixture(scope="module")
@@ -224,8 +234,7 @@ about what the reasons say, not how well the model fits."""
 
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_every_detector_explains_with_a_signal_a_unit_and_a_comparison(name, corner):
-    detector = FACTORIES[name](0)
-    vars(detector).update(QUICK.get(name, {}))
+    detector = FACTORIES[name](Setup(seed=0)).set_params(**QUICK.get(name, {}))
     detector.fit(corner)
     rows = np.argsort(-detector.score(corner), kind="stable")[:40]
     reasons = [r for rs in detector.explain(corner, rows) for r in rs]

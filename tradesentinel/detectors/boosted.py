@@ -1,53 +1,39 @@
 """Gradient-boosted detectors: LightGBM or XGBoost regressors of a flow's expected log value and log
-unit value from its context, fitted out-of-fold so that no row is scored by a model that saw it.
+unit value from its context, each row scored by the model of its fold, which never saw it.
 
-Score = the larger standardised residual |observed - expected| / (1.4826 MAD of residuals) of the
-two targets. Reasons give observed vs expected in USD (or USD/kg) (signal model_residual, or
-unit_error near x1000) and the context features that pushed the expectation most (signal context:
-tree SHAP contributions from the model that scored the row).
-One thread by default: on a 2-core machine with anything else running, OpenMP's spinning barriers
-made a 2-thread LightGBM fit 100x slower (measured: 1.7 s vs 214 s for the same fit).
+Folds and training samples are drawn by a hash of the flow id, categories are coded in sorted
+order, and training rows are sorted by that hash: the same flows give the same models and scores
+in any row order, and any table can be scored (rows of the fitted table out-of-fold). Score = the
+larger standardised residual |observed - expected| / (1.4826 MAD of residuals) of the two
+targets; a target with too few known values (no weights: no unit value) is left out, and a table
+with too few rows for either skips the detector. Reasons give observed vs expected in USD (or
+USD/kg) (signal model_residual, or unit_error near x1000) and the two context features with the
+largest tree-SHAP contributions (signal context). One thread by default: on a busy 2-core machine
+OpenMP's spinning barriers made a 2-thread LightGBM fit 100x slower (1.7 s vs 214 s).
 """
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 import polars as pl
 
-from tradesentinel.detectors.base import Reason
-from tradesentinel.detectors.signals import Signal, ratio_signal
+from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
+from tradesentinel.detectors.boosted_reasons import boosted_reasons
 from tradesentinel.detectors.statistical import robust_scale
 from tradesentinel.errors import InvalidArgumentError
 
 CATEGORICAL = ("reporter", "partner", "flow", "hs_code")
 TARGETS = {"log_value": "value_usd", "log_unit_value": "unit_value"}
-TARGET_WORDS = {"log_value": "value", "log_unit_value": "unit value"}
-BACKEND_WORDS = {"lightgbm": "LightGBM", "xgboost": "XGBoost"}
-CONTEXT_WORDS = {
-    "reporter": ("reporter", "code"),
-    "partner": ("partner", "code"),
-    "flow": ("flow", "code"),
-    "hs_code": ("HS", "code"),
-    "hs2": ("HS chapter", "code"),
-    "month": ("calendar month", "month"),
-    "year": ("year", "year"),
-    "log_value_last_year": ("value in the same month last year", "USD"),
-    "log_value_trailing_median": ("trailing 12-month median value", "USD"),
-    "partner_share_last_year": ("partner's share last year", "share"),
-    "log_mirror_value": ("the partner's mirror report", "USD"),
-    "hs_controlled": ("controlled goods", "flag"),
-}
-"""Each context column as a reason names it (log columns are shown in USD) and its unit."""
+BACKENDS = ("lightgbm", "xgboost")
+MIN_ROWS = 200  # known target values a model needs (per fold's training set, about half)
 
 
-def context_matrix(features: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Context features (no same-row value leaks): codes of the key columns, calendar, lagged values,
-    last year's partner share and the partner's mirror report."""
+def context_matrix(features: pl.DataFrame, vocab: dict[str, dict[str, int]]) -> tuple[np.ndarray, list[str]]:
+    """Context features (no same-row value leaks): codes of the key columns (from `vocab`, unseen
+    values missing), calendar, lagged values, last year's partner share, the partner's mirror."""
     frame = features.select(
         *[
-            pl.col(c).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Float64).alias(c)
+            pl.col(c).cast(pl.String).replace_strict(vocab[c], default=None, return_dtype=pl.Float64).alias(c)
             for c in CATEGORICAL
         ],
         pl.col("hs_code").str.slice(0, 2).cast(pl.Float64, strict=False).alias("hs2"),
@@ -62,8 +48,11 @@ def context_matrix(features: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
     return frame.to_numpy().astype(np.float64), frame.columns
 
 
-class BoostedDetector:
+class BoostedDetector(BaseDetector):
     """Out-of-fold gradient-boosted regression residuals; `backend` is 'lightgbm' or 'xgboost'."""
+
+    family = "value"
+    corroborates = True
 
     def __init__(
         self,
@@ -76,19 +65,29 @@ class BoostedDetector:
         learning_rate: float = 0.1,
         seed: int = 0,
         threads: int = 1,
-    ):
-        if backend not in ("lightgbm", "xgboost"):
+    ) -> None:
+        self.backend = backend
+        self.n_folds = n_folds
+        self.n_trees = n_trees
+        self.max_train_rows = max_train_rows
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.seed = seed
+        self.threads = threads
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.backend
+
+    def _validate(self) -> None:
+        if self.backend not in BACKENDS:
             raise InvalidArgumentError(
-                "backend", f"unknown boosted backend {backend!r}: expected 'lightgbm' or 'xgboost'"
+                "backend", f"unknown boosted backend {self.backend!r}: expected 'lightgbm' or 'xgboost'"
             )
-        self.backend, self.name, self.family = backend, backend, "value"
-        self.n_folds, self.n_trees, self.max_train_rows = n_folds, n_trees, max_train_rows
-        self.num_leaves, self.learning_rate, self.seed, self.threads = (
-            num_leaves,
-            learning_rate,
-            seed,
-            threads,
-        )
+        if self.n_folds < 2:
+            raise InvalidArgumentError(
+                "n_folds", f"needs at least 2 folds to score out of fold, got {self.n_folds}"
+            )
 
     def _train(self, x: np.ndarray, y: np.ndarray):
         if self.backend == "lightgbm":
@@ -98,7 +97,7 @@ class BoostedDetector:
                 "objective": "regression",
                 "num_leaves": self.num_leaves,
                 "learning_rate": self.learning_rate,
-                "min_data_in_leaf": 50,
+                "min_data_in_leaf": min(50, max(2, len(y) // 20)),
                 "feature_fraction": 0.9,
                 "num_threads": self.threads,
                 "verbose": -1,
@@ -126,108 +125,71 @@ class BoostedDetector:
 
         return model.predict(xgb.DMatrix(x), pred_contribs=contributions)
 
-    def fit(self, features: pl.DataFrame) -> Self:
-        x, self.columns_ = context_matrix(features)
-        rng = np.random.default_rng(self.seed)
-        self.fold_ = rng.integers(0, self.n_folds, features.height)
+    def folds(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(fold, a stable per-flow hash) of each row: who scores it, and the order of training."""
+        hashed = features["flow_id"].hash(self.seed).to_numpy()
+        return (hashed % np.uint64(self.n_folds)).astype(np.int64), hashed
+
+    def _fit(self, features: pl.DataFrame) -> None:
+        self.vocab_ = {
+            c: {v: i for i, v in enumerate(features[c].cast(pl.String).drop_nulls().unique().sort())}
+            for c in CATEGORICAL
+        }
+        x, self.columns_ = context_matrix(features, self.vocab_)
+        fold, hashed = self.folds(features)
         self.models_: dict[str, list] = {}
-        self.expected_: dict[str, np.ndarray] = {}
         self.scales_: dict[str, float] = {}
+        expected = {}
         for target in TARGETS:
             y = features[target].cast(pl.Float64).fill_null(np.nan).to_numpy()
             known = np.isfinite(y)
-            expected = np.full(features.height, np.nan)
-            models = []
-            for fold in range(self.n_folds):
-                train = np.flatnonzero(known & (self.fold_ != fold))
-                if len(train) > self.max_train_rows:
-                    train = rng.choice(train, self.max_train_rows, replace=False)
-                model = self._train(x[train], y[train])
-                held_out = np.flatnonzero(self.fold_ == fold)
-                expected[held_out] = self._predict(model, x[held_out])
-                models.append(model)
-            self.models_[target], self.expected_[target] = models, expected
-            residual = y - expected
-            self.scales_[target] = robust_scale(residual[known])[1]
-        self.x_ = x
-        return self
+            if known.sum() < MIN_ROWS * self.n_folds / (self.n_folds - 1):
+                continue  # e.g. no weights: no unit value to model
+            models, out = [], np.full(features.height, np.nan)
+            for f in range(self.n_folds):
+                train = np.flatnonzero(known & (fold != f))
+                train = train[np.argsort(hashed[train], kind="stable")][: self.max_train_rows]
+                models.append(self._train(x[train], y[train]))
+                held_out = np.flatnonzero(fold == f)
+                out[held_out] = self._predict(models[-1], x[held_out])
+            self.models_[target] = models
+            self.scales_[target] = robust_scale((y - out)[known])[1]
+            expected[target] = out
+        if not self.models_:
+            raise DetectorSkipped(
+                self.name, f"too few flows with a value to learn from ({features.height} rows)"
+            )
+        self.fitted_ids_ = features.select("flow_id", *[pl.Series(f"e_{t}", v) for t, v in expected.items()])
+
+    def expected(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
+        """Per modelled target: each row's expectation from the model of its fold (rows of the
+        fitted table: the out-of-fold prediction made at fit)."""
+        joined = features.select("flow_id").join(
+            self.fitted_ids_, on="flow_id", how="left", maintain_order="left"
+        )
+        out = {t: joined[f"e_{t}"].fill_null(np.nan).to_numpy().copy() for t in self.models_}
+        missing = np.flatnonzero(np.isnan(out[next(iter(out))]))
+        if len(missing):
+            x, _ = context_matrix(features[missing], self.vocab_)
+            fold, _ = self.folds(features[missing])
+            for target, models in self.models_.items():
+                for f, model in enumerate(models):
+                    mine = np.flatnonzero(fold == f)
+                    if len(mine):
+                        out[target][missing[mine]] = self._predict(model, x[mine])
+        return out
 
     def residuals(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
-        """Standardised residual per target (NaN where the target is missing)."""
+        """Standardised residual per modelled target (NaN where the target is missing)."""
+        expected = self.expected(features)
         return {
-            t: (features[t].cast(pl.Float64).fill_null(np.nan).to_numpy() - self.expected_[t])
-            / self.scales_[t]
-            for t in TARGETS
+            t: (features[t].cast(pl.Float64).fill_null(np.nan).to_numpy() - expected[t]) / self.scales_[t]
+            for t in self.models_
         }
 
-    def score(self, features: pl.DataFrame) -> np.ndarray:
-        """Scores the table the detector was fitted on (out-of-fold residuals)."""
-        if features.height != len(self.fold_):
-            raise ValueError(
-                "a boosted detector scores the table it was fitted on (its out-of-fold residuals)"
-            )
+    def _score(self, features: pl.DataFrame) -> np.ndarray:
         stacked = np.column_stack([np.abs(r) for r in self.residuals(features).values()])
         return np.nan_to_num(np.nanmax(np.where(np.isnan(stacked), -np.inf, stacked), axis=1), neginf=0.0)
 
-    def explain(self, features: pl.DataFrame, rows: np.ndarray, top: int = 2) -> list[list[Reason]]:
-        residuals = self.residuals(features)
-        rows = np.asarray(rows, dtype=np.int64)
-        magnitude = np.column_stack([np.nan_to_num(np.abs(residuals[t][rows]), nan=-1.0) for t in TARGETS])
-        chosen = magnitude.argmax(axis=1)  # the target whose residual explains the score
-        contributions = np.zeros((len(rows), self.x_.shape[1]))
-        for t_index, target in enumerate(TARGETS):  # one batched SHAP call per target and fold
-            for fold in range(self.n_folds):
-                mask = (chosen == t_index) & (self.fold_[rows] == fold)
-                if mask.any():
-                    model = self.models_[target][fold]
-                    contrib = np.asarray(self._predict(model, self.x_[rows[mask]], contributions=True))
-                    contributions[mask] = contrib[:, :-1]
-        model_words = f"vs the {BACKEND_WORDS[self.backend]} model of its context, fitted without it"
-        out = []
-        for i, row in enumerate(rows):
-            target = list(TARGETS)[chosen[i]]
-            column, noun = TARGETS[target], TARGET_WORDS[target]
-            observed = features[column][int(row)]
-            expected = float(np.exp(self.expected_[target][row]))
-            reasons = [
-                Reason(
-                    detector=self.name,
-                    signal=ratio_signal(observed, expected, Signal.MODEL_RESIDUAL),
-                    label=f"{noun} vs a model of its context",
-                    feature=column,
-                    observed=observed,
-                    expected=expected,
-                    unit="USD/kg" if column == "unit_value" else "USD",
-                    comparison=model_words,
-                    magnitude=float(magnitude[i, chosen[i]]),
-                )
-            ]
-            for j in np.argsort(-np.abs(contributions[i]))[:top]:
-                reasons.append(self._driver(features, int(row), j, float(contributions[i, j]), noun))
-            out.append(reasons)
-        return out
-
-    def _driver(self, features: pl.DataFrame, row: int, j: int, contribution: float, noun: str) -> Reason:
-        """A context feature behind the row's expectation (its tree-SHAP contribution, log units)."""
-        name = self.columns_[j]
-        words, unit = CONTEXT_WORDS[name]
-        value = self.x_[row, j]
-        if unit == "code":  # the model sees a category's code: say the category, not the number
-            shown = features["hs_code"][row][:2] if name == "hs2" else features[name][row]
-            words, observed = f"{words} {shown}", None
-        elif np.isnan(value):
-            observed = None
-        else:
-            observed = float(np.exp(value)) if name.startswith("log_") else float(value)
-        direction = "raises" if contribution > 0 else "lowers"
-        return Reason(
-            detector=self.name,
-            signal=Signal.CONTEXT,
-            label=f"model driver: {words}",
-            feature=name,
-            observed=observed,
-            expected=None,
-            unit=unit,
-            comparison=f"{direction} the expected {noun} {np.exp(abs(contribution)):.3g}-fold (tree SHAP)",
-            magnitude=abs(contribution),
-        )
+    def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        return boosted_reasons(self, features, rows)

@@ -9,12 +9,10 @@ multivariate_outlier) name the columns furthest from the median row.
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 import polars as pl
 
-from tradesentinel.detectors.base import Reason
+from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
 from tradesentinel.detectors.signals import Signal
 from tradesentinel.detectors.statistical import robust_scale
 from tradesentinel.errors import InvalidArgumentError
@@ -58,24 +56,36 @@ def feature_matrix(features: pl.DataFrame, scales: dict[str, tuple[float, float]
     return np.nan_to_num(matrix, nan=0.0, posinf=50.0, neginf=-50.0).clip(-50, 50), scales
 
 
-class ClassicalDetector:
-    """One PyOD model (`model`: iforest, ecod or ocsvm) over the standardised feature matrix."""
+MIN_ROWS = 20
+
+
+class ClassicalDetector(BaseDetector):
+    """One PyOD model (`model`: iforest, ecod or ocsvm) over the standardised feature matrix, fitted
+    on a sample drawn by a hash of the flow id (the same flows, the same model, in any row order)."""
 
     family = "value"
+    corroborates = True
 
-    def __init__(self, model: str = "iforest", *, sample_rows: int | None = None, seed: int = 0):
-        if model not in MODELS:
+    def __init__(self, model: str = "iforest", *, sample_rows: int | None = None, seed: int = 0) -> None:
+        self.model = model
+        self.sample_rows = sample_rows
+        self.seed = seed
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.model
+
+    def _validate(self) -> None:
+        if self.model not in MODELS:
             raise InvalidArgumentError(
-                "model", f"unknown classical model {model!r}: expected one of {', '.join(MODELS)}"
+                "model", f"unknown classical model {self.model!r}: expected one of {', '.join(MODELS)}"
             )
-        self.model, self.name, self.seed = model, model, seed
-        self.sample_rows = sample_rows or MODELS[model]
 
     def _estimator(self):
         if self.model == "iforest":
             from pyod.models.iforest import IForest
 
-            return IForest(n_estimators=100, max_samples=256, random_state=self.seed, n_jobs=2)
+            return IForest(n_estimators=100, max_samples="auto", random_state=self.seed, n_jobs=2)
         if self.model == "ecod":
             from pyod.models.ecod import ECOD
 
@@ -84,45 +94,51 @@ class ClassicalDetector:
 
         return OCSVM(nu=0.05, gamma="scale")
 
-    def fit(self, features: pl.DataFrame) -> Self:
+    def _fit(self, features: pl.DataFrame) -> None:
+        if features.height < MIN_ROWS:
+            raise DetectorSkipped(self.name, f"{features.height} rows: a multivariate model needs {MIN_ROWS}")
         matrix, self.scales_ = feature_matrix(features)
-        rng = np.random.default_rng(self.seed)
-        sample = rng.choice(len(matrix), min(self.sample_rows, len(matrix)), replace=False)
+        hashed = features["flow_id"].hash(self.seed).to_numpy()
+        sample = np.argsort(hashed, kind="stable")[: self.sample_rows or MODELS[self.model]]
         self.estimator_ = self._estimator().fit(matrix[sample])
         self.center_ = np.median(matrix[sample], axis=0)
-        return self
 
-    def score(self, features: pl.DataFrame) -> np.ndarray:
+    def _score(self, features: pl.DataFrame) -> np.ndarray:
         matrix, _ = feature_matrix(features, self.scales_)
         out = np.empty(len(matrix))
         for start in range(0, len(matrix), 100_000):  # batches keep OCSVM/ECOD memory bounded
             out[start : start + 100_000] = self.estimator_.decision_function(matrix[start : start + 100_000])
-        return np.nan_to_num(out, nan=0.0)
-
-    def explain(self, features: pl.DataFrame, rows: np.ndarray, top: int = 2) -> list[list[Reason]]:
-        """The standardised signals furthest from typical for each row (what made it unusual)."""
-        matrix, _ = feature_matrix(features, self.scales_)
-        rows = np.asarray(rows, dtype=np.int64)
-        deviation = np.abs(matrix[rows] - self.center_)
-        comparison = f"vs the median flow, {MODEL_WORDS[self.model]} over {len(COLUMNS)} signals together"
-        out = []
-        for i, row in enumerate(rows):
-            reasons = []
-            for j in np.argsort(-deviation[i])[:top]:
-                raw = features[COLUMNS[j]][int(row)]
-                words, unit = COLUMN_WORDS[COLUMNS[j]]
-                reasons.append(
-                    Reason(
-                        detector=self.name,
-                        signal=Signal.MULTIVARIATE_OUTLIER,
-                        label=f"{words}, unusual in combination",
-                        feature=COLUMNS[j],
-                        observed=None if raw is None else float(raw),
-                        expected=float(self.scales_[COLUMNS[j]][0]),
-                        unit=unit,
-                        comparison=comparison,
-                        magnitude=float(deviation[i, j]),
-                    )
-                )
-            out.append(reasons)
         return out
+
+    def _reasons(self, features: pl.DataFrame, rows: np.ndarray, top: int = 2) -> pl.DataFrame:
+        """The standardised signals furthest from typical for each row (what made it unusual)."""
+        matrix, _ = feature_matrix(features[rows], self.scales_)
+        deviation = np.abs(matrix - self.center_)
+        order = np.argsort(-deviation, axis=1)[:, :top]
+        raw = features.select([pl.col(c).cast(pl.Float64) for c in COLUMNS])[rows].to_numpy()
+        comparison = f"vs the median flow, {MODEL_WORDS[self.model]} over {len(COLUMNS)} signals together"
+        names = pl.Series(COLUMNS)
+        parts = []
+        for k in range(order.shape[1]):
+            j = order[:, k]
+            i = np.arange(len(rows))
+            column = names.gather(j)
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "row": rows,
+                        "detector": self.name,
+                        "signal": Signal.MULTIVARIATE_OUTLIER.value,
+                        "label": column.replace_strict(
+                            {c: f"{w}, unusual in combination" for c, (w, _) in COLUMN_WORDS.items()}
+                        ),
+                        "feature": column,
+                        "observed": pl.Series(raw[i, j], nan_to_null=True),
+                        "expected": np.array([self.scales_[c][0] for c in COLUMNS])[j],
+                        "unit": column.replace_strict({c: u for c, (_, u) in COLUMN_WORDS.items()}),
+                        "comparison": comparison,
+                        "magnitude": deviation[i, j],
+                    }
+                )
+            )
+        return pl.concat(parts)

@@ -1,132 +1,298 @@
-"""One ranked score from many detectors: calibrated tail probabilities, averaged within a family
-of detectors that answer the same question, and the strongest family wins.
+"""One ranked score from many detectors, robust by design: each detector calibrated on the flows to
+a tail probability, models corroborating the tests of their family, families combined by the
+harmonic mean of their probabilities (a min-p with a correction that also counts agreement).
 
-Each detector's raw score is calibrated on the table into an upper-tail probability
-p = P(score >= s) (its empirical distribution over all rows) and a surprisal -log p, so a
-mirror-gap test and a sanctions rule speak the same unit. Detectors of one family (`family`
-attribute: "value" for everything that models what a flow's value should be, "sanctions" for
-the exposure rule) are redundant estimates of one question, so their surprisals are averaged,
-which cancels the noise of any single model; distinct questions are alternatives, so a flow is
-as anomalous as its most surprising family. `score` = 1 - exp(-that surprisal) is in 0..1; ties
-are broken by the total surprisal. Labels are never used.
+1. Calibration (detectors.calibration): each raw score becomes p = how often a normal flow would
+   score at least as high, read from the score's own body on this table (an exponential tail
+   above its 90th percentile), or the empirical share for rule-like scores. So a detector whose
+   top merely continues its body cannot claim more than its body says, and one whose top is far
+   beyond it (a unit error) keeps that strength. Surprisal S = -log10 p.
+2. Within a family (`family`: the question answered: value, diversion, sanctions), the tests
+   (detectors that stand alone: the statistical detector) give the family's evidence, their
+   strongest S; the models (`corroborates`: boosted, transformer, PyOD) are summarised by their
+   median (the typical model's view: one model's quirk does not move it) and may add at most as
+   much as the tests say: V = S_test + min(S_models, S_test).
+   Models corroborate, they do not raise a flow alone, so their junk (a row whose context is
+   odd) cannot outrank a calibrated finding, while agreement sorts the tests' findings. V is
+   calibrated again, so corroboration reorders the family without widening its share of the
+   budget. A family of models only is its models' median, calibrated.
+3. Across families, p = F / sum over families of 1 / p_family, the harmonic mean p-value (Wilson
+   2019, valid under dependence): where one family is far more surprising than the rest, p is
+   about F x its p (a Bonferroni min-p: a strong single signal stays strong); where several
+   families are surprised at once (a diversion pattern on a sanctions-exposed corridor), their
+   evidence adds up. No family gets a bigger share of the budget for having more detectors.
+   `score` = 1 - p^0.1 in 0..1; `rank` orders by p, ties by the total surprisal, then flow id.
+Labels are never used; nothing is tuned to a world (docs/detectors.md shows the held-out worlds).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
-from tradesentinel.detectors.base import REASON_DTYPE, Detector
+from tradesentinel.detectors.base import (
+    REASON_DTYPE,
+    REASON_FIELDS,
+    BaseDetector,
+    DetectorSkipped,
+    empty_reasons,
+)
+from tradesentinel.detectors.calibration import fit_tail, surprisal
+from tradesentinel.detectors.signals import Signal
 from tradesentinel.schema import KEY_COLUMNS
 
 log = logging.getLogger(__name__)
 REASON_P = 0.01  # a detector contributes reasons where its tail probability is at most this
+TIERS = (("high", 0.001), ("medium", 0.01), ("review", 0.05))
+"""Risk tiers cut on `rank` as a share of the run's flows: high = the top 0.1%, medium = the next
+flows to the top 1%, review = the next to the top 5%; flows below have no tier. Every flow in a tier
+gets reasons and a value at stake."""
+REVIEW_SHARE = TIERS[-1][1]
+SANCTIONS_SIGNALS = (Signal.SANCTIONS_EXPOSURE.value, Signal.NEW_CORRIDOR.value, Signal.DIVERSION.value)
 
 
-def tail_probability(score: np.ndarray) -> np.ndarray:
-    """Empirical upper-tail probability of each score within the array: share of rows scoring >= it."""
-    ordered = np.sort(score)
-    at_least = len(score) - np.searchsorted(ordered, score, side="left")
-    return at_least / max(len(score), 1)
+@dataclass(frozen=True)
+class Member:
+    """How the ensemble treats one detector: its family, whether it only corroborates, and whether
+    its score is a surprisal it calibrated itself."""
+
+    family: str = "value"
+    corroborates: bool = False
+    calibrated: bool = False
 
 
-def combine(scores: dict[str, np.ndarray], families: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """(ensemble score in 0..1, rank from 1) of the named detector scores grouped by family."""
-    return _combine_calibrated(_calibrate(scores), families)
+def member_of(detector: BaseDetector) -> Member:
+    return Member(detector.family, detector.corroborates, detector.calibrated)
 
 
-def _calibrate(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each detector's upper-tail probabilities (missing scores count as the lowest)."""
-    return {name: tail_probability(np.nan_to_num(s, nan=0.0)) for name, s in scores.items()}
+def calibrate(raw: dict[str, np.ndarray], members: dict[str, Member] | None = None) -> dict[str, np.ndarray]:
+    """Each detector's tail probabilities on the table (detectors.calibration); a self-calibrated
+    detector's score s is read as p = 10^-s."""
+    members = members or {}
+    return {
+        name: np.power(10.0, -np.clip(np.nan_to_num(values), 0.0, 300.0))
+        if members.get(name, Member()).calibrated
+        else fit_tail(values).p_values(values)
+        for name, values in raw.items()
+    }
 
 
-def _combine_calibrated(
-    tails: dict[str, np.ndarray], families: dict[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    surprisal = {name: -np.log(p) for name, p in tails.items()}
-    groups: dict[str, list[np.ndarray]] = {}
-    for name, values in surprisal.items():
-        groups.setdefault(families.get(name, "value"), []).append(values)
-    family_surprisal = np.column_stack([np.mean(members, axis=0) for members in groups.values()])
-    best = family_surprisal.max(axis=1)
-    total = np.sum(list(surprisal.values()), axis=0)
-    order = np.lexsort((-total, -best))
+def family_p(tails: dict[str, np.ndarray], members: dict[str, Member]) -> dict[str, np.ndarray]:
+    """Per family: its calibrated p (see the module docstring, step 2)."""
+    out: dict[str, np.ndarray] = {}
+    for family in dict.fromkeys(m.family for m in members.values()):
+        names = [n for n in tails if members[n].family == family]
+        tests = [surprisal(tails[n]) for n in names if not members[n].corroborates]
+        models = [surprisal(tails[n]) for n in names if members[n].corroborates]
+        if tests and not models and len(tests) == 1:
+            out[family] = tails[names[0]]
+            continue
+        strongest = np.max(tests, axis=0) if tests else None
+        average = np.median(models, axis=0) if models else None
+        if strongest is None:
+            evidence = average
+        elif average is None:
+            evidence = strongest
+        else:
+            evidence = strongest + np.minimum(average, strongest)
+        out[family] = fit_tail(evidence).p_values(evidence)
+    return out
+
+
+def combine(
+    raw: dict[str, np.ndarray], members: dict[str, Member], keys: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(score in 0..1, rank from 1, tail probabilities per detector) of the named raw scores.
+    `keys` (e.g. flow ids' hashes) break the last ties, so a flow's rank does not depend on row order."""
+    tails = calibrate(raw, members)
+    families = family_p(tails, members)
+    stacked = np.column_stack(list(families.values()))
+    p = np.clip(len(families) / (1.0 / stacked).sum(axis=1), 0.0, 1.0)  # harmonic mean over families
+    total = np.sum([surprisal(t) for t in tails.values()], axis=0)
+    keys = np.zeros(len(p), dtype=np.uint64) if keys is None else keys
+    order = np.lexsort((keys, -total, p))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
-    return 1.0 - np.exp(-best), rank
+    return 1.0 - p**0.1, rank, tails
 
 
-def score_table(
+@dataclass
+class Scored:
+    """A scoring run: the scores table, seconds per detector ("reasons": collecting them), and one
+    note per detector left out (the reason it could not run on this table)."""
+
+    table: pl.DataFrame
+    seconds: dict[str, float]
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self):  # (table, seconds) = score_table(...) keeps working
+        return iter((self.table, self.seconds))
+
+
+def fit_and_score(
     features: pl.DataFrame,
-    detectors: Sequence[Detector],
-    *,
-    explain_top: int = 5000,
+    detectors: Sequence[BaseDetector],
     progress: Callable[[str, float], None] | None = None,
-) -> tuple[pl.DataFrame, dict[str, float]]:
-    """Fit every detector on `features`, score every row, combine, and explain the top rows.
-
-    Returns the scores table (schema: key columns, flow_id, score, rank, score_<detector>...,
-    reasons) and the seconds each detector took (and "reasons": collecting them).
-    """
-    raw: dict[str, np.ndarray] = {}
-    seconds: dict[str, float] = {}
+) -> tuple[list[BaseDetector], dict[str, np.ndarray], dict[str, float], dict[str, str]]:
+    """Fit and score each detector; one that has nothing to learn from this table is left out with a
+    log line and a note (its reason), the run goes on."""
+    kept, raw, seconds, notes = [], {}, {}, {}
     for detector in detectors:
         if progress:
             progress(detector.name, 0.0)
         started = time.perf_counter()
-        raw[detector.name] = np.asarray(detector.fit(features).score(features), dtype=np.float64)
+        try:
+            raw[detector.name] = np.asarray(detector.fit(features).score(features), dtype=np.float64)
+            kept.append(detector)
+        except DetectorSkipped as skipped:
+            notes[detector.name] = skipped.reason
+            log.warning("detector %s skipped: %s", detector.name, skipped.reason)
         seconds[detector.name] = time.perf_counter() - started
-        log.info(
-            "detector %s scored %d rows in %.1f s", detector.name, features.height, seconds[detector.name]
-        )
+        log.info("detector %s: %d rows in %.1f s", detector.name, features.height, seconds[detector.name])
         if progress:
             progress(detector.name, 1.0)
-    tails = _calibrate(raw)
-    ensemble, rank = _combine_calibrated(tails, {d.name: getattr(d, "family", "value") for d in detectors})
+    return kept, raw, seconds, notes
+
+
+def score_table(
+    features: pl.DataFrame,
+    detectors: Sequence[BaseDetector],
+    *,
+    explain_top: int = 5000,
+    progress: Callable[[str, float], None] | None = None,
+) -> Scored:
+    """Fit every detector on `features`, score every row, combine, and explain the review tier (and at
+    least the `explain_top` top rows).
+
+    The table: key columns, flow_id, score, rank, tier, value_at_stake_usd, score_<detector>
+    (detectors that ran), reasons."""
+    kept, raw, seconds, notes = fit_and_score(features, detectors, progress)
+    if not kept:
+        raise DetectorSkipped(
+            "every detector", "; ".join(f"{k}: {v}" for k, v in notes.items()) or "none given"
+        )
+    keys = features["flow_id"].hash(0).to_numpy()
+    ensemble, rank, tails = combine(raw, {d.name: member_of(d) for d in kept}, keys)
     started = time.perf_counter()
-    table = scores_frame(features, detectors, raw, tails, ensemble, rank, explain_top).sort("rank")
+    table = scores_frame(features, kept, raw, tails, ensemble, rank, explain_top).sort("rank")
     seconds["reasons"] = time.perf_counter() - started
-    return table, seconds
+    return Scored(table, seconds, notes)
+
+
+def reasons_for(
+    features: pl.DataFrame, detectors: Sequence[BaseDetector], tails: dict[str, np.ndarray], rows: np.ndarray
+) -> pl.DataFrame:
+    """The reason frames of `rows` from every detector whose tail probability there is at most
+    REASON_P, or that is the row's most surprised detector (so a row ranked by mild agreement
+    still says what its strongest detector saw), each reason with its detector's surprisal for
+    ordering."""
+    parts = []
+    if not len(rows) or not detectors:
+        return empty_reasons().with_columns(pl.lit(0.0).alias("_s"))
+    least = np.min([tails[d.name][rows] for d in detectors], axis=0)
+    for detector in detectors:
+        p = tails[detector.name][rows]
+        mine = rows[(p <= REASON_P) | (p <= least)]
+        if len(mine):
+            frame = detector.reason_frame(features, mine)
+            strength = pl.Series("_s", surprisal(tails[detector.name]))
+            parts.append(frame.with_columns(strength.gather(frame["row"])))
+    if not parts:
+        return empty_reasons().with_columns(pl.lit(0.0).alias("_s"))
+    return pl.concat(parts)
 
 
 def scores_frame(
     features: pl.DataFrame,
-    detectors: Sequence[Detector],
+    detectors: Sequence[BaseDetector],
     raw: dict[str, np.ndarray],
     tails: dict[str, np.ndarray],
     ensemble: np.ndarray,
     rank: np.ndarray,
     explain_top: int,
+    n_ranked: int | None = None,
 ) -> pl.DataFrame:
     """The scores table of `features` rows (in their order) from their raw scores, tail probabilities,
-    ensemble score and rank; rows ranked within `explain_top` get reasons (also per partition)."""
-    top = np.flatnonzero(rank <= explain_top)
-    top = top[np.argsort(rank[top])]
-    reasons: dict[int, list[dict]] = {int(row): [] for row in top}
-    for detector in detectors:
-        rows = top[tails[detector.name][top] <= REASON_P]
-        for row, row_reasons in zip(rows, detector.explain(features, rows), strict=True):
-            reasons[int(row)].extend(r.as_dict() for r in row_reasons)
+    ensemble score and rank (over `n_ranked` flows: the whole run, when `features` is one partition
+    of it); rows in a tier or ranked within `explain_top` get reasons and a value at stake."""
+    n_ranked = len(rank) if n_ranked is None else n_ranked
+    top = np.flatnonzero(rank <= max(explain_top, tier_cut(REVIEW_SHARE, n_ranked)))
+    found = reasons_for(features, detectors, tails, top)
     return features.select(*KEY_COLUMNS, "flow_id").with_columns(
         pl.Series("score", ensemble),
         pl.Series("rank", rank),
+        tier_column(rank, n_ranked),
+        value_at_stake(features, found),
         *[pl.Series(f"score_{name}", values) for name, values in raw.items()],
-        _reasons_column(reasons, top, features.height),
+        reasons_column(found, features.height),
     )
 
 
-def _reasons_column(reasons: dict[int, list[dict]], rows: np.ndarray, height: int) -> pl.Series:
-    """The reasons column: each of `rows`' reasons, strongest first, empty lists elsewhere. Built from
-    the explained rows only: a Series of millions of (mostly empty) Python lists takes a minute."""
-    explained = pl.Series(
-        "reasons",
-        [*(sorted(reasons[int(r)], key=lambda x: -x["magnitude"]) for r in rows), []],
-        dtype=REASON_DTYPE,
+def tier_cut(share: float, n_ranked: int) -> int:
+    """The last rank inside the top `share` of `n_ranked` flows (at least 1)."""
+    return max(1, math.ceil(share * n_ranked))
+
+
+def tier_column(rank: np.ndarray, n_ranked: int) -> pl.Series:
+    """Each row's risk tier (TIERS) from its rank over the run; null below the review tier."""
+    cuts = [rank <= tier_cut(share, n_ranked) for _, share in TIERS]
+    names = np.select(cuts, [name for name, _ in TIERS], default="")
+    return pl.Series("tier", names, dtype=pl.String).replace("", None)
+
+
+def value_at_stake(features: pl.DataFrame, found: pl.DataFrame) -> pl.Series:
+    """Per row, the USD its strongest-money reason puts at stake, the largest over its reasons:
+    a value reason |observed - expected|; a unit-price reason |observed - expected| x net weight
+    (without a weight: value x |1 - expected / observed|); a mirror gap the gap in USD (it is a
+    value reason); a sanctions-side reason (exposure, a corridor opened for it, diversion) the flow's
+    value. Null for rows without reasons (below the tiers) or whose reasons carry no money (a
+    model's context, a z-score). Built from the reason frame, no loop per row."""
+    rows = features.select("value_usd", "net_weight_kg").with_row_index("row").cast({"row": pl.Int64})
+    obs, exp = pl.col("observed"), pl.col("expected")
+    gap = (obs - exp).abs()
+    stake = (
+        pl.when(pl.col("signal").is_in(SANCTIONS_SIGNALS))
+        .then(pl.col("value_usd"))
+        .when(pl.col("signal") == Signal.CONTEXT.value)
+        .then(None)
+        .when(pl.col("unit") == "USD")
+        .then(gap)
+        .when((pl.col("unit") == "USD/kg") & (pl.col("net_weight_kg") > 0))
+        .then(gap * pl.col("net_weight_kg"))
+        .when((pl.col("unit") == "USD/kg") & (obs > 0))
+        .then(pl.col("value_usd") * (1.0 - exp / obs).abs())
+        .otherwise(None)
     )
-    where = np.full(height, len(rows), dtype=np.int64)  # the empty list appended last
-    where[rows] = np.arange(len(rows))
+    per_row = (
+        found.select("row", "signal", "unit", "observed", "expected")
+        .join(rows, on="row", how="left")
+        .group_by("row")
+        .agg(stake.filter(stake.is_finite()).max().alias("value_at_stake_usd"))
+    )
+    return (
+        rows.select("row")
+        .join(per_row, on="row", how="left", maintain_order="left")["value_at_stake_usd"]
+        .cast(pl.Float64)
+    )
+
+
+def reasons_column(found: pl.DataFrame, height: int) -> pl.Series:
+    """The reasons column: each row's reasons, the most surprising detector's first (then by
+    magnitude), empty lists elsewhere; built from the explained rows only, no loop per row."""
+    grouped = (
+        found.sort(["row", "_s", "magnitude"], descending=[False, True, True], nulls_last=True)
+        .group_by("row", maintain_order=True)
+        .agg(pl.struct(list(REASON_FIELDS)).alias("reasons"))
+    )
+    explained = pl.concat(
+        [grouped["reasons"].cast(REASON_DTYPE), pl.Series([[]], dtype=REASON_DTYPE)]
+    ).rename("reasons")
+    where = np.full(height, grouped.height, dtype=np.int64)  # the empty list appended last
+    where[grouped["row"].to_numpy()] = np.arange(grouped.height)
     return explained.gather(where)

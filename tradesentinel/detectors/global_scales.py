@@ -1,12 +1,12 @@
-"""Exact medians and robust scales of columns spread over the partitions of a Dask cluster.
+"""Exact medians, quantiles and robust scales of columns spread over the partitions of a Dask cluster.
 
-The statistical detector standardises each signal by its median and MAD over the whole table.
+The statistical detector calibrates each signal by three quantiles over the whole table.
 Gathering whole columns to one machine does not scale, so order statistics are found by bracketing:
 each part holds its finite values sorted; every round, the parts send a few evenly spaced values
 from inside the current bracket, the client counts (across parts) how many values lie at or below
 each of them, and the bracket around the k-th value shrinks by about the number of probes. Once
 few values remain inside, they are fetched and the k-th is read off. The result is bit-for-bit
-`numpy.median`, so distributed scales equal `statistical.robust_scale` of the whole column.
+`numpy.median` (and `numpy.quantile`), so distributed calibrations equal the in-process ones.
 """
 
 from __future__ import annotations
@@ -145,5 +145,32 @@ def robust_scales(
     spreads = medians(client, deviations, columns)
     return {
         c: (0.0, 1.0) if np.isnan(centers[c]) else (centers[c], max(spreads[c] * MAD_SCALE, floor))
+        for c in columns
+    }
+
+
+def quantiles(
+    client: Client, parts: list[Future], columns: Sequence[str], qs: Sequence[float]
+) -> dict[str, tuple[float, ...]]:
+    """numpy.quantile (linear) of each column at `qs` over the sorted parts, bit for bit: the two
+    order statistics around each position are found exactly, then interpolated by numpy itself."""
+    lengths = client.gather(client.map(_lengths, parts, pure=False))
+    targets, plan = [], {}
+    for c in columns:
+        n = sum(part[c] for part in lengths)
+        if not n:
+            continue
+        plan[c] = []
+        for q in qs:
+            position = q * (n - 1)
+            lo = int(np.floor(position))
+            hi = min(lo + 1, n - 1)
+            plan[c].append((len(targets), len(targets) + 1, position - lo))
+            targets += [(c, lo), (c, hi)]
+    values = order_statistics(client, parts, targets) if targets else []
+    return {
+        c: tuple(float(np.quantile(np.array([values[a], values[b]]), gamma)) for a, b, gamma in plan[c])
+        if c in plan
+        else tuple(np.nan for _ in qs)
         for c in columns
     }

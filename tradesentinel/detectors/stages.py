@@ -13,18 +13,20 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from tradesentinel.config import Settings
-from tradesentinel.detectors.base import Detector
+from tradesentinel.detectors.base import BaseDetector
+from tradesentinel.detectors.exposure import Exposure, build_exposure
 from tradesentinel.detectors.tracking import log_run, save_detectors
 from tradesentinel.errors import InputError, TableNotFoundError
 from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.storage import read_table, write_table
+from tradesentinel.reference import load_reference_csv
+from tradesentinel.storage import read_if_stored, read_table, write_table
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -38,7 +40,8 @@ LABEL_COLUMNS = ("period", "reporter", "partner", "flow", "hs_code", "kind")
 @dataclass(frozen=True)
 class ScoreReport:
     """A scoring run: rows, seconds per detector (on Dask: worker-seconds, fit + scoring) and wall
-    seconds in total, where the scores went, the MLflow run; on Dask also parts, workers, dataset."""
+    seconds in total, where the scores went, the MLflow run; on Dask also parts, workers, dataset;
+    `notes`: detectors left out and why (a table they cannot learn from)."""
 
     n_rows: int
     seconds: dict[str, float]
@@ -49,14 +52,30 @@ class ScoreReport:
     n_parts: int = 1
     n_workers: int = 1
     url: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
 
 
-def build_chosen(settings: Settings, detectors: list[str] | None) -> list[Detector]:
-    """The detectors named (default: every registered one), seeded from the settings: the one setup
-    both engines score with."""
+def exposure_from(settings: Settings) -> Exposure:
+    """The sanctions-side reference lists from what the user has: the programme and controlled-goods
+    lists the features use, the hubs list (TRADESENTINEL_TRANSIT_HUBS_FILE or the shipped one) and
+    the ingested sanctions table when there is one."""
+    from tradesentinel.pipeline.run import controlled_table, programmes_table
+
+    hubs = None
+    if settings.transit_hubs_file:
+        hubs = load_reference_csv(settings.transit_hubs_file, ("destination", "hub", "relation"))
+    sanctions = read_if_stored(settings.table_path("sanctions"), "sanctions")
+    return build_exposure(programmes_table(settings), controlled_table(settings), hubs, sanctions)
+
+
+def build_chosen(settings: Settings, detectors: list[str] | None) -> list[BaseDetector]:
+    """The detectors named (default: every registered one), seeded from the settings and built with
+    the user's reference lists: the one setup both engines score with."""
     from tradesentinel.detectors.registry import DEFAULT, build_detectors  # torch: imported only to score
 
-    return build_detectors(list(detectors or DEFAULT), seed=settings.demo_seed)
+    return build_detectors(
+        list(detectors or DEFAULT), seed=settings.demo_seed, exposure=exposure_from(settings)
+    )
 
 
 def score_flows(
@@ -86,10 +105,25 @@ def score_flows(
         raise TableNotFoundError(
             "features", settings.table_path("features"), "tradesentinel ingest", reason="has no rows"
         )
-    table, seconds = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
-    path = write_table(table, settings.table_path("scores"))
-    report = ScoreReport(features.height, seconds, time.perf_counter() - started, path, None)
-    return _tracked(settings, report, chosen) if track else report
+    scored = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
+    path = write_table(scored.table, settings.table_path("scores"))
+    write_diversion(settings, [d for d in chosen if d.is_fitted])
+    report = ScoreReport(
+        features.height, scored.seconds, time.perf_counter() - started, path, None, notes=scored.notes
+    )
+    fitted = [d for d in chosen if d.name not in scored.notes]
+    return _tracked(settings, report, fitted) if track else report
+
+
+def write_diversion(settings: Settings, detectors: list[BaseDetector]) -> Path | None:
+    """The diversion detector's findings as data/diversion.parquet (schema.DIVERSION), where the
+    assistant's evasion-patterns tool reads them; a stale table is removed when it did not run."""
+    path = settings.table_path("diversion")
+    found = [d for d in detectors if getattr(d, "corridors_", None) is not None]
+    if not found:
+        path.unlink(missing_ok=True)
+        return None
+    return write_table(found[0].corridors_, path, "diversion")
 
 
 def score_on_client(
@@ -106,6 +140,10 @@ def score_on_client(
     chosen = build_chosen(settings, detectors)
     started = time.perf_counter()
     done = score_on_dask(settings, client, chosen, seed=settings.demo_seed, progress=progress)
+    if done.diversion is not None:
+        write_table(done.diversion, settings.table_path("diversion"), "diversion")
+    else:
+        settings.table_path("diversion").unlink(missing_ok=True)
     report = ScoreReport(
         done.n_rows,
         done.seconds,
@@ -120,7 +158,7 @@ def score_on_client(
     return _tracked(settings, report, done.models) if track else report
 
 
-def _tracked(settings: Settings, report: ScoreReport, models: list[Detector]) -> ScoreReport:
+def _tracked(settings: Settings, report: ScoreReport, models: list[BaseDetector]) -> ScoreReport:
     """The report with the id of its MLflow run: params, timings, and the fitted models as artifacts."""
     params: dict[str, object] = {
         "detectors": ",".join(d.name for d in models),
@@ -128,6 +166,7 @@ def _tracked(settings: Settings, report: ScoreReport, models: list[Detector]) ->
         "engine": report.engine,
         "explain_top": settings.explain_top,
         "seed": settings.demo_seed,
+        **{f"skipped_{name}": reason for name, reason in report.notes.items()},
     }
     if report.engine == "dask":
         params |= {"parts": report.n_parts, "sample_rows": settings.sample_rows}
@@ -150,7 +189,7 @@ def evaluate_scores(
     labels_name: str | None = None,
 ) -> tuple[pl.DataFrame, str | None]:
     """Metrics of every detector and the ensemble against labels (the demo's, a CSV of key columns +
-    kind, or a table of flow_id + kind such as the analysts' case dispositions, named `labels_name`)."""
+    kind as `python -m benchmarks.worlds` writes, or a table of flow_id + kind such as the analysts' case dispositions, named `labels_name`)."""
     from tradesentinel.detectors.evaluate import evaluate
 
     if isinstance(labels_file, pl.DataFrame):
@@ -182,7 +221,9 @@ def evaluate_scores(
 
 
 def labels_from_csv(path: Path) -> pl.DataFrame:
-    """Labels from a CSV of key columns (period YYYY-MM, reporter, partner, flow, hs_code) plus kind."""
+    """Labels from a CSV of key columns (period YYYY-MM, or YYYY for an annual flow; reporter,
+    partner, flow, hs_code) plus kind. Ids are computed as the flows' are, so an annual label
+    matches its annual flow, never the January of that year."""
     if not Path(path).is_file():
         raise InputError(path, "file not found", hint="give a labels CSV of " + ", ".join(LABEL_COLUMNS))
     try:
@@ -193,10 +234,18 @@ def labels_from_csv(path: Path) -> pl.DataFrame:
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(path, f"labels file lacks column(s) {', '.join(missing)}", field=missing[0])
-    frame = frame.with_columns(pl.col("period").str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+    text = pl.col("period").str.strip_chars()
+    annual = text.str.len_chars() == 4
+    frame = frame.with_columns(
+        pl.when(annual).then(pl.lit("A")).otherwise(pl.lit("M")).alias("freq"),
+        pl.when(annual)
+        .then((text + "-01").str.to_date("%Y-%m", strict=False))
+        .otherwise(text.str.slice(0, 7).str.to_date("%Y-%m", strict=False))
+        .alias("period"),
+    )
     bad = frame.filter(pl.col("period").is_null())
     if bad.height:
         raise InputError(
-            path, "unparsable period (expected YYYY-MM)", row=int(bad["_row"][0]), field="period"
+            path, "unparsable period (expected YYYY-MM or YYYY)", row=int(bad["_row"][0]), field="period"
         )
     return frame.drop("_row").with_columns(flow_ids(frame))

@@ -1,29 +1,36 @@
-"""Statistical detectors: robust z-scores, mirror gaps, growth against the trailing median, and the
-controlled-goods-to-sanctioned-destination rule. No training beyond table-wide robust scales."""
+"""The statistical detector: how far each flow is from its own series, in that series' own noise
+(detectors.series_signals), each signal calibrated to a tail probability over the table
+(detectors.calibration), the strongest one the flow's score.
+
+Signals by frequency: monthly rows are judged on their level (vs the months 7-18 before), a run of
+three months away from it, their unit value's level and the gap to the partner's mirror report;
+annual rows on their value and unit value vs the years around them (a year's level moves with
+long trends that a fixed past window mistakes for shifts) and the mirror gap. Falls in trade that
+are expected are discounted (x0.3): trade with a country under a sanctions programme after it
+began, and a series' first or last period (a corridor opening or closing within it).
+Score = -log10 of the smallest tail probability (surprisal).
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import polars as pl
 
-from tradesentinel.detectors.base import Reason
-from tradesentinel.detectors.signals import Signal, ratio_signal
+from tradesentinel.detectors.base import BaseDetector
+from tradesentinel.detectors.calibration import TailModel, surprisal
+from tradesentinel.detectors.exposure import Exposure, build_exposure, sanctioned_relation
+from tradesentinel.detectors.series_signals import SERIES, series_signals
+from tradesentinel.detectors.statistical_reasons import signal_reasons
+from tradesentinel.errors import InvalidArgumentError
 
-SERIES = ["reporter", "partner", "flow", "hs_code"]
-HS_MONTH = ["hs_code", "period", "flow"]
-SIGNALS = (
-    "z_series",
-    "z_uv_series",
-    "z_hs_month",
-    "z_uv_hs_month",
-    "mirror_gap",
-    "growth_vs_median12",
-    "growth_yoy",
-)
 MAD_SCALE = 1.4826
+SIGNALS_BY_FREQ = {"M": ("level", "run", "unit_level", "mirror"), "A": ("local", "unit_local", "mirror")}
+"""The signals a row of each frequency is scored on."""
+VALUE_SIGNALS = ("level", "local", "run")
+EXPECTED_FALL = 0.0
+REASON_SURPRISAL = 2.0  # signals at least this surprising (p <= 0.01) give reasons
+
+__all__ = ["MAD_SCALE", "SERIES", "StatisticalDetector", "robust_scale"]
 
 
 def robust_scale(values: np.ndarray, floor: float = 1e-6) -> tuple[float, float]:
@@ -35,277 +42,71 @@ def robust_scale(values: np.ndarray, floor: float = 1e-6) -> tuple[float, float]
     return center, max(float(np.median(np.abs(finite - center))) * MAD_SCALE, floor)
 
 
-class StatisticalDetector:
-    """Largest absolute robust deviation among the statistical signals of a row.
+def scored_signals() -> tuple[str, ...]:
+    """Every signal some frequency is scored on, in a stable order."""
+    return tuple(dict.fromkeys(s for signals in SIGNALS_BY_FREQ.values() for s in signals))
 
-    Each signal (robust z within series and within HS x month, for value and unit value; mirror gap;
-    growth vs the trailing 12-month median and vs the same month last year) is re-standardised
-    over the whole table at fit, so a mirror gap and a z-score are on one scale.
-    """
+
+class StatisticalDetector(BaseDetector):
+    """Per-series robust signals, calibrated per signal, the most surprising one wins (see the
+    module docstring). `exposure`: whose trade is expected to fall (None: the shipped programme
+    list); `expected_fall`: the factor such falls are discounted by."""
 
     name = "statistical"
     family = "value"
 
-    def __init__(self, signals: tuple[str, ...] = SIGNALS):
-        self.signals = signals
+    def __init__(self, exposure: Exposure | None = None, *, expected_fall: float = EXPECTED_FALL) -> None:
+        self.exposure = exposure
+        self.expected_fall = expected_fall
 
-    def fit(self, features: pl.DataFrame) -> Self:
-        self.scales_ = {s: robust_scale(features[s].cast(pl.Float64).to_numpy()) for s in self.signals}
-        return self
+    def _validate(self) -> None:
+        if not 0.0 <= self.expected_fall <= 1.0:
+            raise InvalidArgumentError("expected_fall", f"must be in [0, 1], got {self.expected_fall}")
 
-    def standardised(self, features: pl.DataFrame) -> np.ndarray:
-        """Rows x signals matrix of |signal - center| / scale (0 where the signal is missing)."""
-        columns = []
-        for signal in self.signals:
-            center, scale = self.scales_[signal]
-            values = features[signal].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            columns.append(np.nan_to_num(np.abs(values - center) / scale, nan=0.0))
-        return np.column_stack(columns) if columns else np.zeros((features.height, 0))
-
-    def score(self, features: pl.DataFrame) -> np.ndarray:
-        matrix = self.standardised(features)
-        return matrix.max(axis=1) if matrix.shape[1] else np.zeros(features.height)
-
-    def explain(self, features: pl.DataFrame, rows: np.ndarray, top: int = 3) -> list[list[Reason]]:
-        rows = np.asarray(rows, dtype=np.int64)
-        matrix = self.standardised(features)
-        facts = _row_facts(features, rows)
-        out = []
-        for i, row in enumerate(rows):
-            reasons = []
-            for j in np.argsort(-matrix[row])[:top]:
-                if matrix[row, j] <= 0:
-                    continue
-                reasons.append(_reason(self.name, self.signals[j], facts, i, float(matrix[row, j])))
-            out.append(reasons)
+    def magnitudes(
+        self, features: pl.DataFrame, signals: pl.DataFrame | None = None
+    ) -> dict[str, np.ndarray]:
+        """Per scored signal: |z|, NaN where the row's frequency does not score it, expected falls
+        discounted."""
+        signals = self.remembered(features, series_signals) if signals is None else signals
+        freq = (
+            features["freq"].fill_null("M")
+            if "freq" in features.columns
+            else pl.Series(["M"] * features.height)
+        )
+        freq = freq.to_numpy()
+        expected = (
+            sanctioned_relation(self.exposure or build_exposure(), features) | signals["edge"].to_numpy()
+        )
+        out = {}
+        for name in scored_signals():
+            z = signals[f"z_{name}"].to_numpy()
+            size = np.abs(z)
+            if name in VALUE_SIGNALS:
+                size = np.where(expected & (z < 0), size * self.expected_fall, size)
+            applies = np.isin(freq, [f for f, names in SIGNALS_BY_FREQ.items() if name in names])
+            out[name] = np.where(applies, size, np.nan)
         return out
 
+    def _fit(self, features: pl.DataFrame) -> None:
+        self.tails_ = {}
+        for name, size in self.magnitudes(features).items():
+            finite = size[np.isfinite(size)]
+            self.tails_[name] = TailModel.fit(finite) if finite.size else TailModel(0.0, 0.0, 0.0)
 
-@dataclass(frozen=True)
-class _Check:
-    """One statistical signal as a reason: what it compares (label), the observed and expected
-    columns of _row_facts, their unit, and the signal it means unless the row says more."""
+    def surprisals(
+        self, features: pl.DataFrame, signals: pl.DataFrame | None = None
+    ) -> dict[str, np.ndarray]:
+        """Per scored signal: -log10 of its tail probability (0 where it does not apply)."""
+        return {
+            name: np.where(np.isfinite(size), surprisal(self.tails_[name].p_values(np.nan_to_num(size))), 0.0)
+            for name, size in self.magnitudes(features, signals).items()
+        }
 
-    label: str
-    observed: str
-    expected: str
-    unit: str
-    signal: Signal
+    def _score(self, features: pl.DataFrame) -> np.ndarray:
+        return np.column_stack(list(self.surprisals(features).values())).max(axis=1)
 
-
-CHECKS = {
-    "z_series": _Check(
-        "value vs its series' own level", "value_usd", "series_value", "USD", Signal.LEVEL_SHIFT
-    ),
-    "z_uv_series": _Check(
-        "unit value vs its series' own level", "unit_value", "series_uv", "USD/kg", Signal.UNIT_PRICE
-    ),
-    "z_hs_month": _Check("value vs HS-month peers", "value_usd", "peer_value", "USD", Signal.PEER_OUTLIER),
-    "z_uv_hs_month": _Check(
-        "unit value vs HS-month peers", "unit_value", "peer_uv", "USD/kg", Signal.UNIT_PRICE
-    ),
-    "mirror_gap": _Check(
-        "value vs the partner's mirror report", "value_usd", "mirror_value_usd", "USD", Signal.MIRROR_GAP
-    ),
-    "growth_vs_median12": _Check(
-        "value vs the trailing 12-month median", "value_usd", "trailing", "USD", Signal.SPIKE
-    ),
-    "growth_yoy": _Check("value vs the same month last year", "value_usd", "last_year", "USD", Signal.SPIKE),
-}
-"""Each statistical signal (a feature column) as a reason."""
-HISTORY = ("z_series", "growth_vs_median12", "growth_yoy")
-"""Signals that compare a value with its own series' past or level: a spike or a level shift."""
-AHEAD = 3
-"""Months after a departure that tell a spike (they come back) from a level shift (they stay)."""
-
-
-def _row_facts(features: pl.DataFrame, rows: np.ndarray) -> dict[str, list]:
-    """For the asked rows: observed and expected values in USD (or USD/kg) of every check, and what
-    the comparisons name (period, frequency, HS code, partner), and in log units the value's
-    growth, its departure from its series' level and its lead over the months after it."""
-    annual = (pl.col("freq") == "A").fill_null(False) if "freq" in features.columns else pl.lit(False)
-    series_level = pl.col("log_value").median().over(SERIES)
-    frame = features.select(
-        series_level.exp().alias("series_value"),
-        pl.col("log_unit_value").median().over(SERIES).exp().alias("series_uv"),
-        pl.col("log_value").median().over(HS_MONTH).exp().alias("peer_value"),
-        pl.col("log_unit_value").median().over(HS_MONTH).exp().alias("peer_uv"),
-        (pl.col("log_value") - pl.col("growth_vs_median12")).exp().alias("trailing"),
-        (pl.col("log_value") - pl.col("growth_yoy")).exp().alias("last_year"),
-        (pl.col("log_value") - series_level).alias("departure"),
-        "value_usd",
-        "unit_value",
-        "mirror_value_usd",
-        "growth_vs_median12",
-        "growth_yoy",
-        "hs_code",
-        "partner",
-        pl.col("period").dt.year().alias("year"),
-        pl.when(annual)
-        .then(pl.col("period").dt.strftime("%Y"))
-        .otherwise(pl.col("period").dt.strftime("%Y-%m"))
-        .alias("period"),
-        annual.alias("annual"),
-    )[rows].with_columns(_ahead(features, rows))
-    return {c: [None if _missing(v) else v for v in frame[c].to_list()] for c in frame.columns}
-
-
-def _ahead(features: pl.DataFrame, rows: np.ndarray) -> pl.Series:
-    """Per asked row: its log value minus the median of its series' next AHEAD months that have
-    trade (null when none): large where the value came back down after it, near 0 where it stayed.
-    Only the asked rows' series are sorted, so explaining the top rows of a big table stays cheap."""
-    after = pl.col("period").dt.offset_by(f"{AHEAD}mo")
-    following = [
-        pl.when(pl.col("period").shift(-k).over(SERIES) <= after).then(
-            pl.col("log_value").shift(-k).over(SERIES)
-        )
-        for k in range(1, AHEAD + 1)
-    ]
-    table = features.select(*SERIES, "period", "log_value").with_row_index("_row").cast({"_row": pl.Int64})
-    series = table[rows].select(SERIES).unique()
-    ahead = (
-        table.join(series, on=SERIES, how="semi", nulls_equal=True)
-        .sort([*SERIES, "period"])
-        .select("_row", (pl.col("log_value") - pl.concat_list(following).list.median()).alias("ahead"))
-    )
-    asked = pl.DataFrame({"_row": pl.Series(rows, dtype=pl.Int64)})
-    return asked.join(ahead, on="_row", how="left", maintain_order="left")["ahead"]
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def _reason(detector: str, signal: str, facts: dict[str, list], i: int, magnitude: float) -> Reason:
-    """The reason behind one statistical signal of the i-th asked row."""
-    check = CHECKS[signal]
-    observed, expected = facts[check.observed][i], facts[check.expected][i]
-    kind = check.signal
-    if signal in HISTORY:
-        jump = facts["growth_vs_median12" if signal == "z_series" else signal][i]
-        if jump is None and signal == "z_series":
-            jump = facts["growth_yoy"][i]
-        kind = _spike_or_shift(jump, facts["departure"][i], facts["ahead"][i])
-    if signal != "z_hs_month":  # peers differ in size, so x1000 vs peers says nothing about units
-        kind = ratio_signal(observed, expected, kind)
-    label = "value vs the year before" if signal == "growth_yoy" and facts["annual"][i] else check.label
-    return Reason(
-        detector=detector,
-        signal=kind,
-        label=label,
-        feature=signal,
-        observed=observed,
-        expected=expected,
-        unit=check.unit,
-        comparison=_comparison(signal, facts, i),
-        magnitude=magnitude,
-    )
-
-
-def _comparison(signal: str, facts: dict[str, list], i: int) -> str:
-    """The reference a statistical signal compared the row with, in words that name it."""
-    if signal in ("z_hs_month", "z_uv_hs_month"):
-        return f"vs HS {facts['hs_code'][i]} peers in {facts['period'][i]}"
-    if signal == "mirror_gap":
-        return f"vs the partner's mirror report ({facts['partner'][i]}, CIF/FOB-adjusted)"
-    if signal == "growth_vs_median12":
-        return "vs the median of the 12 months before"
-    if signal == "growth_yoy":
-        year = facts["year"][i] - 1
-        return f"vs {year}" if facts["annual"][i] else f"vs the same month of {year}"
-    return "vs the series median"
-
-
-def _spike_or_shift(jump: float | None, departure: float | None, ahead: float | None) -> Signal:
-    """A value departing from its own history (log units): SPIKE if it stands out from the months
-    after it too (`ahead` at least half the `jump` over its past, same direction), LEVEL_SHIFT if the
-    months after stay where it went. With no month after, SPIKE when the jump and the departure from
-    the series' level over all its months agree within a factor 2 (new, and unlike the rest)."""
-    jump = departure if jump is None else jump
-    if jump is None or jump == 0:
-        return Signal.LEVEL_SHIFT
-    if ahead is not None:
-        return Signal.SPIKE if ahead / jump >= 0.5 else Signal.LEVEL_SHIFT
-    if departure is None or not 0.5 <= departure / jump <= 2.0:
-        return Signal.LEVEL_SHIFT
-    return Signal.SPIKE
-
-
-class SanctionsExposureDetector:
-    """Controlled goods (e.g. the Common High Priority List) going to a sanctioned country or to a
-    country that ships the same goods on to one, ranked by how new the exposure is: a corridor
-    opened for the exposure ranks first (its first month is less than NEW_MONTHS before its first
-    exposed month, the horizon of the `is_new_corridor` feature), then by how far the flow has grown
-    over the corridor's own level before exposure (the median log value of its unexposed months).
-    Its reason's signal is `new_corridor` for a corridor opened for the exposure, else
-    `sanctions_exposure`."""
-
-    name = "sanctions"
-    family = "sanctions"
-    NEW_CORRIDOR = 3.0  # log units credited to a corridor opened for its exposure
-    NEW_MONTHS = 12  # a corridor younger than this when it first became exposed was opened for it
-
-    def fit(self, features: pl.DataFrame) -> Self:
-        return self
-
-    def _novelty(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(exposed, the corridor's median log value before exposure (NaN if none), score) per row."""
-        month = pl.col("period").dt.year().cast(pl.Int32) * 12 + pl.col("period").dt.month().cast(pl.Int32)
-        exposed = (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False)
-        frame = features.select(
-            exposed.alias("exposed"),
-            pl.col("log_value").filter(~pl.col("sanctions_exposure")).median().over(SERIES).alias("before"),
-            ((month.filter(exposed).min() - month.min()).over(SERIES) < self.NEW_MONTHS).alias("opened"),
-            "log_value",
-        )
-        exposed_rows = frame["exposed"].to_numpy()
-        opened = frame["opened"].fill_null(False).to_numpy()
-        before = frame["before"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        before = np.where(opened, np.nan, before)  # a corridor opened for the exposure has no level before it
-        growth = frame["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy() - before
-        novelty = np.where(
-            np.isnan(before), self.NEW_CORRIDOR, np.clip(np.nan_to_num(growth), 0, self.NEW_CORRIDOR)
-        )
-        return exposed_rows, before, exposed_rows * (1.0 + novelty)
-
-    def score(self, features: pl.DataFrame) -> np.ndarray:
-        return self._novelty(features)[2]
-
-    def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
-        exposed, before, score = self._novelty(features)
-        direct = features["partner_sanctioned"].to_numpy()
-        exposed_col = (pl.col("hs_controlled") & pl.col("sanctions_exposure")).fill_null(False)
-        dates = features.select(
-            pl.col("period").min().over(SERIES).dt.strftime("%Y-%m").alias("first"),
-            pl.col("period").filter(exposed_col).min().over(SERIES).dt.strftime("%Y-%m").alias("exposed"),
-        )
-        out = []
-        for row in np.asarray(rows, dtype=np.int64):
-            if not exposed[row]:
-                out.append([])
-                continue
-            opened = bool(np.isnan(before[row]))
-            label = (
-                "controlled HS to a sanctioned partner"
-                if direct[row]
-                else "controlled HS to a country shipping it on to a sanctioned one"
-            ) + ("; corridor opened for it" if opened else "")
-            first, since = dates["first"][int(row)], dates["exposed"][int(row)]
-            comparison = (
-                f"vs no trade before: the corridor opened in {first}, exposed since {since}"
-                if opened
-                else f"vs the corridor's median month before its exposure began in {since}"
-            )
-            reason = Reason(
-                detector=self.name,
-                signal=Signal.NEW_CORRIDOR if opened else Signal.SANCTIONS_EXPOSURE,
-                label=label,
-                feature="sanctions_exposure",
-                observed=float(features["value_usd"][int(row)]),
-                expected=None if opened else float(np.exp(before[row])),
-                unit="USD",
-                comparison=comparison,
-                magnitude=float(score[row]),
-            )
-            out.append([reason])
-        return out
+    def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        signals = self.remembered(features, series_signals)
+        strength = self.surprisals(features, signals)
+        return signal_reasons(self.name, features, signals, strength, rows, REASON_SURPRISAL)

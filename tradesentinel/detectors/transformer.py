@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 import polars as pl
@@ -26,8 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tradesentinel.detectors.base import Reason
-from tradesentinel.detectors.signals import Signal, ratio_signal
+from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
+from tradesentinel.detectors.signals import Signal
 
 SERIES_KEY = ("reporter", "partner", "flow", "hs_code")
 CHANNELS = ("log_value", "log_unit_value")
@@ -41,6 +41,7 @@ LAGS = (-24, -12, -1, 1, 12, 24)  # each query shows the months 1, 12 and 24 eit
 HIST = max(LAGS)  # months of padding either side of a series
 SPAN = 96  # tokens per forward pass when scoring long series
 N_CH = len(CHANNELS)
+MIN_MONTHS = 13  # months of trade a series needs to teach the model anything
 
 
 @contextmanager
@@ -185,7 +186,7 @@ def _context(observed: np.ndarray) -> np.ndarray:
     return sum(padded[:, HIST + lag : HIST + lag + n].astype(np.int8) for lag in LAGS)
 
 
-class SeriesTransformerDetector:
+class SeriesTransformerDetector(BaseDetector):
     """Self-supervised leave-one-out reconstruction of each series; score = standardised error.
 
     `window`: months either side a month attends to; `max_train_windows` windows of window + 12
@@ -194,6 +195,7 @@ class SeriesTransformerDetector:
 
     name = "transformer"
     family = "value"
+    corroborates = True
 
     def __init__(
         self,
@@ -213,22 +215,21 @@ class SeriesTransformerDetector:
         self.epochs, self.batch_size, self.lr, self.seed = epochs, batch_size, lr, seed
         self.max_train_windows, self.device, self.threads = max_train_windows, device, threads
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (what `save` stores next to the weights)."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}  # fitted state is private
-
     def _new_net(self) -> _Net:
         return _Net(self.d_model, self.n_heads, self.n_layers, self.window).to(self.device)
 
-    def fit(self, features: pl.DataFrame) -> Self:
+    def _fit(self, features: pl.DataFrame) -> None:
         """Train on random windows of the series, then calibrate the error scales on a sample."""
-        if features.height == 0:
-            raise ValueError("cannot fit the transformer detector on an empty feature table")
         rng = np.random.default_rng(self.seed)
         values, observed, _, first = _panel(features)
+        long_enough = observed.sum(axis=1) >= MIN_MONTHS
+        if not long_enough.any():
+            raise DetectorSkipped(
+                self.name, f"no monthly series with {MIN_MONTHS} months of trade (annual or short data)"
+            )
         with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
             torch.manual_seed(self.seed)
-            self._net = self._new_net()
+            self.net_ = self._new_net()
         with _torch_threads(1):  # small batches: a 2nd thread gains ~10%, and much less on a busy machine
             self._train(*_windows(values, observed, first, self.window + 12, self.max_train_windows, rng))
         with _torch_threads(self.threads):
@@ -243,14 +244,13 @@ class SeriesTransformerDetector:
                 by_context[k] = np.nanmedian(here, axis=0) / np.maximum(np.nanmedian(full, axis=0), 1e-6)
         # thinner context can only make a prediction less certain: non-increasing in k, >= 1
         by_context = np.maximum.accumulate(np.nan_to_num(by_context, nan=1.0)[::-1], axis=0)[::-1]
-        self._by_context = np.maximum(by_context, 1.0).astype(np.float32)
-        global_scale = np.nanmedian(err / self._by_context[context], axis=(0, 1)) * 1.4826
-        self._global_scale = np.nan_to_num(global_scale, nan=1.0).clip(1e-3).astype(np.float32)
-        return self
+        self.by_context_ = np.maximum(by_context, 1.0).astype(np.float32)
+        global_scale = np.nanmedian(err / self.by_context_[context], axis=(0, 1)) * 1.4826
+        self.global_scale_ = np.nan_to_num(global_scale, nan=1.0).clip(1e-3).astype(np.float32)
 
     def _train(self, windows: torch.Tensor, starts: torch.Tensor) -> None:
         """Masked reconstruction of every month of each window from its (corrupted) surroundings."""
-        net, length = self._net.train(), windows.shape[1] - 2 * HIST
+        net, length = self.net_.train(), windows.shape[1] - 2 * HIST
         opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=1e-4)
         gen = torch.Generator().manual_seed(self.seed)
         for _ in range(self.epochs):
@@ -278,7 +278,7 @@ class SeriesTransformerDetector:
                 q = range(c, min(n_months, c + step))
                 k = range(max(0, q.start - self.window), min(n_months, q.stop + self.window))
                 for i in range(0, n_series, 1024):
-                    pred = self._net(x_all[i : i + 1024].to(self.device), q, k, start)
+                    pred = self.net_(x_all[i : i + 1024].to(self.device), q, k, start)
                     out[i : i + 1024, q.start : q.stop] = pred.cpu().numpy()
         return out
 
@@ -291,88 +291,102 @@ class SeriesTransformerDetector:
         )
         mad = np.nan_to_num(stats.select([f"mad{i}" for i in range(N_CH)]).to_numpy() * 1.4826)
         count = stats.select([f"n{i}" for i in range(N_CH)]).to_numpy()
-        g = self._global_scale[None]
+        g = self.global_scale_[None]
         return err / np.sqrt((count * mad**2 + SHRINK * g**2) / (count + SHRINK))
 
     def _row_outputs(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row and channel: observed log value, expected log value, signed standardised error."""
-        if not hasattr(self, "_net"):
-            raise RuntimeError("the transformer detector is not fitted: call fit() or load() first")
         values, observed, rows, first = _panel(features)
         s, m = rows["s"].to_numpy(), rows["m"].to_numpy()
-        ctx = self._by_context[_context(observed)[s, m]]  # (n, C)
+        ctx = self.by_context_[_context(observed)[s, m]]  # (n, C)
         own = rows.select([f"{c}_z" for c in CHANNELS]).to_numpy()
         with _torch_threads(self.threads):
-            self._net.eval()
+            self.net_.eval()
             pred = self._predict(values, first)[s, m]
         z = self._standardised((own - pred) / ctx, s)  # normalised units, short context discounted
         center = rows.select([f"{c}_c" for c in CHANNELS]).to_numpy()
         scale = rows.select([f"{c}_s" for c in CHANNELS]).to_numpy()
         return rows.select(CHANNELS).to_numpy(), pred.astype(np.float64) * scale + center, z
 
-    def score(self, features: pl.DataFrame) -> np.ndarray:
+    def _score(self, features: pl.DataFrame) -> np.ndarray:
         """Per row: the larger absolute standardised error of its channels (0 if it has neither)."""
-        if features.height == 0:
-            return np.zeros(0)
-        _, _, z = self._row_outputs(features)
+        _, _, z = self.remembered(features, self._row_outputs)
         return np.where(np.isnan(z), 0.0, np.abs(z)).max(axis=1)
 
-    def explain(self, features: pl.DataFrame, rows: np.ndarray) -> list[list[Reason]]:
-        """Per asked row: observed vs expected log value for each channel it has, strongest first."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) == 0:
-            return []
-        keys = features[rows].select(SERIES_KEY).unique()
-        subset = features.with_row_index("_row").join(keys, on=SERIES_KEY, how="semi", nulls_equal=True)
-        obs, expected, z = self._row_outputs(subset)
-        where = np.full(features.height, -1, np.int64)
-        where[subset["_row"].to_numpy()] = np.arange(subset.height)
-        out = []
-        for r in where[rows]:
-            reasons = [  # in USD (or USD/kg) like every detector; magnitude is the unsigned error
-                _reason(self.name, c, float(np.exp(obs[r, i])), float(np.exp(expected[r, i])), abs(z[r, i]))
-                for i, c in enumerate(CHANNELS)
-                if np.isfinite(z[r, i])
-            ]
-            out.append(sorted(reasons, key=lambda x: -x.magnitude))
-        return out
+    def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+        """Per asked row: observed vs expected value for each channel it has, in USD (or USD/kg)."""
+        cached = self.__dict__.get("_memo")
+        if cached is not None and cached[0]() is features:  # scored just now: its outputs are kept
+            (obs, expected, z), at = cached[1], rows
+        else:  # only the asked rows' series
+            keys = features[rows].select(SERIES_KEY).unique()
+            subset = features.with_row_index("_row").join(keys, on=SERIES_KEY, how="semi", nulls_equal=True)
+            obs, expected, z = self._row_outputs(subset)
+            where = np.full(features.height, -1, np.int64)
+            where[subset["_row"].to_numpy()] = np.arange(subset.height)
+            at = where[rows]
+        parts = []
+        for i, channel in enumerate(CHANNELS):
+            words, unit = CHANNEL_WORDS[channel]
+            frame = pl.DataFrame(
+                {
+                    "row": rows,
+                    "observed": np.exp(obs[at, i]),
+                    "expected": np.exp(expected[at, i]),
+                    "magnitude": np.abs(z[at, i]),
+                }
+            ).filter(pl.col("magnitude").is_finite())
+            parts.append(
+                frame.select(
+                    "row",
+                    pl.lit(self.name).alias("detector"),
+                    _residual_signal().alias("signal"),
+                    pl.lit(f"{words} vs its series' own pattern").alias("label"),
+                    pl.lit(READABLE[channel]).alias("feature"),
+                    "observed",
+                    "expected",
+                    pl.lit(unit).alias("unit"),
+                    pl.lit("vs the transformer's prediction from the months 1, 12 and 24 either side").alias(
+                        "comparison"
+                    ),
+                    "magnitude",
+                )
+            )
+        return pl.concat(parts)
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> Path:
         """Weights, error calibration and parameters as plain tensors (loadable weights_only)."""
+        self.check_fitted()
         torch.save(
             {
                 "params": self.get_params(),
-                "state": self._net.state_dict(),
-                "by_context": torch.from_numpy(self._by_context),
-                "global_scale": torch.from_numpy(self._global_scale),
+                "state": self.net_.state_dict(),
+                "by_context": torch.from_numpy(self.by_context_),
+                "global_scale": torch.from_numpy(self.global_scale_),
             },
             path,
         )
+        return path
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """A fitted detector from `save`'s file."""
         blob = torch.load(path, map_location="cpu", weights_only=True)
         detector = cls(**blob["params"])
-        detector._net = detector._new_net()
-        detector._net.load_state_dict(blob["state"])
-        detector._by_context = blob["by_context"].numpy()
-        detector._global_scale = blob["global_scale"].numpy()
+        detector.net_ = detector._new_net()
+        detector.net_.load_state_dict(blob["state"])
+        detector.by_context_ = blob["by_context"].numpy()
+        detector.global_scale_ = blob["global_scale"].numpy()
         return detector
 
 
-def _reason(detector: str, channel: str, observed: float, expected: float, error: float) -> Reason:
-    """One channel's reconstruction error as a reason (model_residual, or unit_error near x1000):
-    the month against what the model predicts from the months around it."""
-    words, unit = CHANNEL_WORDS[channel]
-    return Reason(
-        detector=detector,
-        signal=ratio_signal(observed, expected, Signal.MODEL_RESIDUAL),
-        label=f"{words} vs its series' own pattern",
-        feature=READABLE[channel],
-        observed=observed,
-        expected=expected,
-        unit=unit,
-        comparison="vs the transformer's prediction from the months 1, 12 and 24 either side",
-        magnitude=float(error),
+def _residual_signal() -> pl.Expr:
+    """model_residual, or unit_error where observed/expected is near x1000 or /1000."""
+    thousands = (pl.col("observed") / pl.col("expected")).log10() / 3.0
+    near = thousands.round(0)
+    hit = (near != 0) & ((thousands - near).abs() * 3.0 <= 0.5)
+    return (
+        pl.when(hit.fill_null(False))
+        .then(pl.lit(Signal.UNIT_ERROR.value))
+        .otherwise(pl.lit(Signal.MODEL_RESIDUAL.value))
     )

@@ -2,8 +2,9 @@
 
 A flow is flagged when it falls in the review tier of its scoring run (the top REVIEW_SHARE of flows
 by rank; the `tier` column where the run wrote one) and its value at stake clears the materiality
-floor unless a sanctions-side reason applies (where the run computed value at stake). "Top" is that
-set in rank order. Every answer that ranks says this in words (`describe`).
+floor unless a sanctions-side reason applies (where the run computed value at stake; a flow whose
+reasons carry no money, so whose stake is unknown, is kept). "Top" is that set in rank order. The
+floor never changes `score`, `rank` or `evaluate`. Every answer that ranks says this in words (`describe`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import math
 
 import polars as pl
 
+from tradesentinel.detectors.ensemble import REVIEW_SHARE
 from tradesentinel.detectors.signals import SANCTIONS_SIDE
 from tradesentinel.investigate.query import AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
 
-REVIEW_SHARE = 0.05
-"""Share of a run's flows in the review tier when the run wrote no `tier` column."""
 MATERIALITY_FLOOR_USD = 10_000.0
 """Value at stake below which a flow without a sanctions reason is left out of the default views."""
 
@@ -30,7 +30,8 @@ def flagged_expr(frame: pl.DataFrame) -> pl.Expr:
         expr = pl.col("rank") <= max(1, math.ceil(REVIEW_SHARE * frame.height))
     if "value_at_stake_usd" in frame.columns:
         sanctions = pl.col("kind").is_in([s.value for s in SANCTIONS_SIDE])
-        expr &= (pl.col("value_at_stake_usd") >= MATERIALITY_FLOOR_USD) | sanctions
+        stake = pl.col("value_at_stake_usd")
+        expr &= (stake >= MATERIALITY_FLOOR_USD) | stake.is_null() | sanctions
     return expr
 
 

@@ -1,0 +1,94 @@
+"""Scores to tail probabilities, calibrated on the flows themselves: how often would a flow score at
+least this high if nothing were wrong?
+
+The bulk of a table is normal trade, so a score's null distribution is read from its body: three
+quantiles of the score over the table (median, 90th, 99th percentile). Above the 90th percentile
+the probability falls exponentially at the rate the 90th-99th percentiles show, and keeps falling
+beyond the 99th; below it, it is interpolated log-linearly through the median. A detector whose
+top scores are far beyond what its body predicts (a unit error at z 50) gets probabilities far
+below 1/N, while one whose top merely continues its body gets no less than the body predicts.
+So a strong single signal stays strong when signals or detectors are combined, and a noisy
+detector's top rows do not count as much as a clean one's. Three quantiles also make the model
+exactly reproducible on a cluster (global order statistics, detectors.global_scales).
+
+Scores that are zero for most rows (rules: flagged or not) cannot be read that way: they keep the
+empirical share of rows scoring at least as high (`SparseTail`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+QUANTILES = (0.5, 0.90, 0.99)
+SPARSE = 0.2  # below this share of rows above the minimum, a score is a rule: empirical shares
+
+
+def _clean(scores: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@dataclass(frozen=True)
+class TailModel:
+    """The fitted null of one continuous score: its median, 90th and 99th percentiles."""
+
+    median: float
+    anchor: float
+    top: float
+
+    @staticmethod
+    def from_quantiles(q50: float, q90: float, q99: float) -> TailModel:
+        return TailModel(float(q50), float(q90), float(q99))
+
+    @staticmethod
+    def fit(scores: np.ndarray) -> TailModel:
+        values = _clean(scores)
+        if values.size == 0:
+            return TailModel(0.0, 0.0, 0.0)
+        return TailModel.from_quantiles(*np.quantile(values, QUANTILES))
+
+    def p_values(self, scores: np.ndarray) -> np.ndarray:
+        """Upper-tail probability of each score under this null (in (0, 1])."""
+        s = _clean(scores)
+        rate = np.log(10.0) / max(self.top - self.anchor, 1e-12)  # p falls x10 from q90 to q99
+        body = np.log(5.0) / max(self.anchor - self.median, 1e-12)  # and x5 from the median to q90
+        log_p = np.where(
+            s >= self.anchor,
+            np.log(0.1) - (s - self.anchor) * rate,
+            np.log(0.1) + (self.anchor - s) * body,
+        )
+        return np.exp(np.clip(log_p, np.log(1e-300), 0.0))
+
+
+@dataclass(frozen=True)
+class SparseTail:
+    """The null of a rule-like score (mostly zero): the empirical share of rows at least as high."""
+
+    ordered: np.ndarray
+
+    @staticmethod
+    def fit(scores: np.ndarray) -> SparseTail:
+        return SparseTail(np.sort(_clean(scores)))
+
+    def p_values(self, scores: np.ndarray) -> np.ndarray:
+        s = _clean(scores)
+        n = max(len(self.ordered), 1)
+        at_least = len(self.ordered) - np.searchsorted(self.ordered, s, side="left")
+        return np.clip(at_least / n, 1.0 / (n + 1), 1.0)
+
+
+def is_sparse(scores: np.ndarray) -> bool:
+    """Whether a score is rule-like: fewer than SPARSE of the rows above its minimum."""
+    values = _clean(scores)
+    return values.size == 0 or bool((values > values.min()).mean() < SPARSE)
+
+
+def fit_tail(scores: np.ndarray) -> TailModel | SparseTail:
+    """The null model a score calls for (SparseTail for rules, TailModel otherwise)."""
+    return SparseTail.fit(scores) if is_sparse(scores) else TailModel.fit(scores)
+
+
+def surprisal(p: np.ndarray) -> np.ndarray:
+    """-log10 p: 2 for a one-in-a-hundred score, 10 for one in ten billion."""
+    return -np.log10(np.clip(p, 1e-300, 1.0))

@@ -1,0 +1,233 @@
+"""Per-series standardised signals: how far each flow is from what its own series says, in units
+of that series' own noise, so a lumpy corridor and a steady one are judged alike.
+
+Within one frequency, each series (reporter, partner, flow, HS) becomes a dense row of periods.
+Its seasonal profile (monthly series with two or more years: the median, over the other years, of
+the same calendar month's departure from its local 13-month median, shrunk) is taken out; then,
+per period:
+- level: the value vs the series' level 7-18 months before (annual: 2-5 years) (see _levels);
+- local: the value vs the median of the 3 months either side (annual: 2 years): a spike;
+- run: the median level departure of the period and its two neighbours: a sustained shift;
+- unit_level, unit_local: the same for the unit value (USD/kg);
+- unit_peers: the unit value vs HS-month peers (the feature z_uv_hs_month) minus the series' usual
+  premium, so a corridor that always pays more is not flagged every month;
+- mirror: the gap to the partner's mirror report minus the series' usual gap, times the share of
+  it this side's own departure accounts for (a mistake in the partner's report is not this row's).
+Values are read as log(value + USD 1,000 per month) (MATERIAL_USD), so immaterial flows' noise
+does not read as a jump. Each is divided by the series' robust noise: 1.4826 MAD of its departures from the local baseline
+(which a shift moves with, so a shift does not inflate the noise it is judged by), at least 0.05
+log units, shrunk toward its HS code's typical noise when the series is short. Everything is
+within one series or one HS code, so an HS partition of the table gives the same signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tradesentinel.detectors.series_kernels import (
+    calendar_profile,
+    offset_medians,
+    range_medians,
+    row_medians,
+)
+
+SERIES = ["reporter", "partner", "flow", "hs_code"]
+SIGNALS = ("level", "local", "run", "unit_level", "unit_local", "unit_peers", "mirror")
+EXPECTED = ("level", "local", "unit_level", "unit_local", "mirror")
+"""Signals whose reference is a value (USD, or USD/kg for unit ones) a reason can state."""
+MAD_SCALE = 1.4826
+FLOOR = 0.05  # least noise a series is judged by, log units
+SHRINK = 6.0  # pseudo-periods pulling a short series' noise toward the table's typical noise
+SEASON_SHRINK = 0.8
+MATERIAL_USD = 1000.0
+"""Value signals read log(value + USD 1,000 a month) (x12 for a year): a flow of a few dollars
+after one of a few cents is not a 100-fold jump, while a real one keeps its size."""
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Windows of one frequency, in periods: `band` either side left out of the level baseline,
+    which reaches `reach` either side; `near` either side for the local baseline."""
+
+    band: int
+    reach: int
+    near: int
+    per_year: int
+
+    @staticmethod
+    def of(freq: str) -> Horizon:
+        return Horizon(6, 18, 3, 12) if freq == "M" else Horizon(1, 5, 2, 1)
+
+
+def _offsets(lo: int, hi: int) -> np.ndarray:
+    return np.arange(lo, hi + 1, dtype=np.int64)
+
+
+def _dense(
+    rows: pl.DataFrame, columns: list[str], per_year: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Dense [S, T] arrays of `columns`, each row's (s, t), and each series' HS code index."""
+    step = pl.col("period").dt.year().cast(pl.Int64) * per_year
+    if per_year == 12:
+        step = step + pl.col("period").dt.month().cast(pl.Int64) - 1
+    series = pl.struct(SERIES).hash(0)  # a number per series: ranking numbers beats ranking strings
+    index = rows.select((series.rank("dense").cast(pl.Int64) - 1).alias("s"), step.alias("t"))
+    s, t = index["s"].to_numpy(), index["t"].to_numpy()
+    t = t - t.min()
+    shape = (int(s.max()) + 1, int(t.max()) + 1)
+    arrays = {}
+    for c in columns:
+        a = np.full(shape, np.nan)
+        a[s, t] = rows[c].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        arrays[c] = a
+    group = np.zeros(shape[0], dtype=np.int64)
+    group[s] = rows.select(pl.col("hs_code").hash(0).rank("dense").cast(pl.Int64)).to_series().to_numpy()
+    return arrays, s, t, group
+
+
+def _noise(resid: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per series: robust noise of its departures, floored, shrunk toward the typical noise of its
+    HS code's series (`group`: each series' HS code index) [S, 1]. Within one HS code, so a
+    partition of HS codes gets the same answer as the whole table."""
+    center = row_medians(resid, 1)
+    spread = MAD_SCALE * row_medians(np.abs(resid - center[:, None]), 1)
+    n = (~np.isnan(resid)).sum(axis=1)
+    spread = np.maximum(np.nan_to_num(spread, nan=FLOOR), FLOOR)
+    frame = pl.DataFrame({"g": group, "spread": spread, "long": n >= 12})
+    typical = (
+        frame.select(
+            pl.when(pl.col("long").any().over("g"))
+            .then(pl.col("spread").filter(pl.col("long")).median().over("g"))
+            .otherwise(pl.col("spread").median().over("g"))
+        )
+        .to_series()
+        .to_numpy()
+    )
+    shrunk = np.sqrt((n * spread**2 + SHRINK * typical**2) / (n + SHRINK))
+    return shrunk[:, None]
+
+
+def _levels(x: np.ndarray, h: Horizon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(level baseline, local baseline, which side the level came from: 0 before, 1 after, 2 the
+    series median) of x, NaN-aware (see the module docstring).
+
+    The level baseline is the series' median 7-18 months before (annual: 2-5 years): a step is
+    measured from the level it left, the months just before it are left out so a shift of up to
+    half a year does not hide in its own baseline, and the months before a step are not flagged
+    for differing from what came after. Without that past (a series' first year), the same window
+    after; without either, the series median."""
+    left = range_medians(x, -h.reach, -h.band - 1, 3)
+    right = range_medians(x, h.band + 1, h.reach, 3)
+    level = np.where(np.isnan(left), right, left)
+    side = np.where(np.isnan(left), np.where(np.isnan(right), 2, 1), 0).astype(np.float64)
+    level = np.where(np.isnan(level), row_medians(x, 1)[:, None], level)
+    near = np.concatenate([_offsets(-h.near, -1), _offsets(1, h.near)])
+    return level, offset_medians(x, near, 2), side
+
+
+def _season(x: np.ndarray, h: Horizon) -> np.ndarray:
+    """Each period's seasonal offset (0 for annual series or where too few years)."""
+    if h.per_year == 1:
+        return np.zeros_like(x)
+    centered = x - range_medians(x, -6, 6, 5)  # off its local level: steps and trends drop out
+    profile = calendar_profile(centered, 12, 2)
+    return np.nan_to_num(profile * SEASON_SHRINK)
+
+
+def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
+    h = Horizon.of(freq)
+    a, s, t, group = _dense(rows, ["log_value", "log_unit_value", "z_uv_hs_month", "mirror_gap"], h.per_year)
+    out: dict[str, np.ndarray] = {}
+    floor = np.log(MATERIAL_USD * 12 / h.per_year)
+    for name, column in (("", "log_value"), ("unit_", "log_unit_value")):
+        x = (
+            a[column] if name else np.logaddexp(np.nan_to_num(a[column], nan=-np.inf), floor)
+        )  # log(value + floor)
+        x = np.where(np.isnan(a[column]), np.nan, x)
+        season = _season(x, h)
+        adjusted = x - season
+        level, local, side = _levels(adjusted, h)
+        if not name:
+            out["level_side"] = side
+        noise = _noise(adjusted - local, group)
+        out[f"{name}level"] = (adjusted - level) / noise
+        out[f"{name}local"] = (adjusted - local) / noise
+        shift = np.exp(floor) if not name else 0.0  # back from value + floor to USD
+        out[f"exp_{name}level"] = np.maximum(np.exp(level + season) - shift, 0.0)
+        out[f"exp_{name}local"] = np.maximum(np.exp(local + season) - shift, 0.0)
+    out["run"] = range_medians(out["level"], -1, 1, 2)
+    peers = a["z_uv_hs_month"]
+    usual = row_medians(peers, 3)[:, None]
+    spread = np.maximum(np.nan_to_num(MAD_SCALE * row_medians(np.abs(peers - usual), 3), nan=0.5), 0.5)
+    out["unit_peers"] = np.where(np.isnan(usual), peers, (peers - usual) / spread[:, None])
+    gap = a["mirror_gap"]
+    usual_gap = row_medians(gap, 3)[:, None]
+    out["mirror"] = (gap - np.nan_to_num(usual_gap)) / _noise(gap - np.nan_to_num(usual_gap), group)
+    out["exp_mirror"] = np.exp(np.nan_to_num(usual_gap) - gap) * np.exp(
+        a["log_value"]
+    )  # value at the usual gap
+    first = np.full(group.shape[0], np.iinfo(np.int64).max)
+    last = np.full(group.shape[0], -1)
+    np.minimum.at(first, s, t)
+    np.maximum.at(last, s, t)
+    edge = ((t == first[s]) | (t == last[s])).astype(np.float64)  # the series' first or last period
+    return pl.DataFrame({**{k: v[s, t] for k, v in out.items()}, "edge": edge}, nan_to_null=False)
+
+
+MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
+
+
+def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray:
+    """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
+    departure| + 0.5)^2 and b = |the mirror row's departure|^2, both from their own series' level.
+    A units mistake in the exporter's report shows as a gap on both rows; only the row that also
+    left its own series keeps it. Rows meet their mirror by a hash of the swapped key."""
+    key = ["period", "reporter", "partner", "flow", "hs_code"]
+    swapped = [
+        pl.col("period"),
+        pl.col("partner").alias("reporter"),
+        pl.col("reporter").alias("partner"),
+        pl.col("flow").replace(MIRROR_FLOW).alias("flow"),
+        pl.col("hs_code"),
+    ]
+    keys = features.select(
+        pl.struct(key).hash(0).alias("k"),
+        pl.struct(swapped).hash(0).alias("m"),
+        pl.Series("own", np.abs(np.nan_to_num(level))),
+    )
+    other = keys.select("k", pl.col("own").alias("other")).unique("k", keep="first")
+    joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
+    own, other_level = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
+    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other_level**2)
+
+
+def series_signals(features: pl.DataFrame) -> pl.DataFrame:
+    """One row per features row (same order): z_<signal> for SIGNALS (NaN where not computable),
+    exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), and `edge`
+    (the row is its series' first or last period)."""
+    freq = (
+        features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
+    )
+    parts = []
+    for value in ("M", "A"):
+        mask = (freq == value).to_numpy()
+        if not mask.any():
+            continue
+        rows = np.flatnonzero(mask)
+        needed = features.select(
+            *SERIES, "period", "log_value", "log_unit_value", "z_uv_hs_month", "mirror_gap"
+        )
+        signals = _signals_of(needed if mask.all() else needed[rows], value)
+        parts.append(signals.rename({k: f"z_{k}" for k in SIGNALS}).with_columns(pl.Series("_row", rows)))
+    columns = [f"z_{k}" for k in SIGNALS] + [f"exp_{k}" for k in EXPECTED] + ["level_side", "edge"]
+    if not parts:
+        return pl.DataFrame({c: np.full(features.height, np.nan) for c in columns})
+    frame = pl.concat(parts).sort("_row")
+    if frame.height != features.height:  # rows of another frequency code (neither M nor A)
+        frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
+    frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
+    attribution = _mirror_attribution(features, frame["z_level"].to_numpy())
+    return frame.with_columns(pl.col("z_mirror") * attribution, pl.col("edge").cast(pl.Boolean))
