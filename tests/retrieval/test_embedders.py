@@ -63,7 +63,6 @@ def test_an_unknown_embedder_is_refused() -> None:
         open_embedder(Settings(), "word2vec")
 
 
-@pytest.mark.slow  # makes the static model once per session (~20 s quiet, minutes on a busy machine)
 @pytest.mark.parametrize("name", ["static", "onnx-int8"])
 def test_fast_embedders_are_made_offline_and_agree_with_minilm(name: str, models_dir: Path, minilm) -> None:
     make_offline(models_dir, name)
