@@ -230,7 +230,8 @@ def refresh(
         str, typer.Option(help="Comma-separated sources to refresh: ofac,eu,un.")
     ] = "ofac,eu,un",
     ofac: Annotated[
-        Path | None, typer.Option(help="OFAC folder of CSVs or XML file (default: download).")
+        Path | None,
+        typer.Option(help="OFAC sdn.csv, a folder of its CSVs, the XML or a zip (default: download)."),
     ] = None,
     eu: Annotated[Path | None, typer.Option(help="EU FSF XML or CSV (default: download).")] = None,
     un: Annotated[Path | None, typer.Option(help="UN consolidated XML (default: download).")] = None,
