@@ -142,7 +142,7 @@ async def _mixed(url: str, ids: list[str], total: int = 200, concurrency: int = 
     rng = random.Random(7)
     kinds = [
         ("health", "/health", {}, 200),
-        ("list", "/anomalies", {"limit": 20, "min_score": 0.9}, 200),
+        ("list", "/anomalies", {"limit": 20, "tier": "all", "min_score": 0.9}, 200),
         ("filter", "/anomalies", {"hs": "85", "limit": 50}, 200),
         ("bad", "/anomalies", {"limit": 0}, 422),
         ("missing", "/anomalies/0000000000000000", {}, 404),
@@ -190,9 +190,9 @@ def _map_figures(rows: int = 50_000) -> dict[str, float]:
             "label": [None] * rows,
         }
     ).with_columns(pl.col("period").cast(pl.Date))
-    build_map(frame.head(100), map_filters("all", "", 0.99), demo=True)  # warm up imports
+    build_map(frame.head(100), map_filters("all", "", "all", 0.99), demo=True)  # warm up imports
     started = time.perf_counter()
-    plot, countries = build_map(frame, map_filters("all", "", 0.99), demo=True)
+    plot, countries = build_map(frame, map_filters("all", "", "all", 0.99), demo=True)
     return {
         "map_rows": rows,
         "map_build_s": time.perf_counter() - started,
@@ -216,6 +216,8 @@ def _map_render(url: str, min_score: float) -> tuple[float, float] | None:
         page = browser.new_page()
         page.goto(url)
         page.get_by_role("tab", name="Map").click()
+        page.locator("#map-tier input").click()
+        page.get_by_role("option", name="all", exact=True).click()
         page.locator("#map-min input[type=number]").fill(f"{min_score:.4f}")
         page.locator("#map-min input[type=number]").press("Enter")
         seconds = []

@@ -35,7 +35,9 @@ def _rss_mb(pid: int) -> float:
 
 def _export(url: str, pid: int, min_score: float) -> dict[str, float]:
     """Stream the CSV of every anomaly >= min_score; seconds, rows, MB, and the server's RSS before and at peak."""
-    httpx.get(f"{url}/anomalies", params={"format": "csv", "min_score": 0.9999}, timeout=60)  # warm up
+    httpx.get(
+        f"{url}/anomalies", params={"format": "csv", "tier": "all", "min_score": 0.9999}, timeout=60
+    )  # warm up
     before, peak, done = _rss_mb(pid), [0.0], threading.Event()
 
     def watch() -> None:
@@ -47,7 +49,10 @@ def _export(url: str, pid: int, min_score: float) -> dict[str, float]:
     sampler.start()
     started, size, lines = time.perf_counter(), 0, 0
     with httpx.stream(
-        "GET", f"{url}/anomalies", params={"format": "csv", "min_score": min_score}, timeout=120
+        "GET",
+        f"{url}/anomalies",
+        params={"format": "csv", "tier": "all", "min_score": min_score},
+        timeout=120,
     ) as r:
         for chunk in r.iter_bytes():
             size += len(chunk)
@@ -58,7 +63,9 @@ def _export(url: str, pid: int, min_score: float) -> dict[str, float]:
     pages = []
     for _ in range(50):
         t = time.perf_counter()
-        httpx.get(f"{url}/anomalies", params={"min_score": min_score, "limit": 50, "offset": 5000})
+        httpx.get(
+            f"{url}/anomalies", params={"tier": "all", "min_score": min_score, "limit": 50, "offset": 5000}
+        )
         pages.append(time.perf_counter() - t)
     return {
         "export_rows": lines - 1,
@@ -82,7 +89,7 @@ def _pages(url: str, turns: int = 30) -> dict[str, float]:
     manager, browser = _browser()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/?tab=explorer&min=0.5")
+        page.goto(f"{url}/?tab=explorer&tier=all&min=0.5")
         count = page.locator("#ex-count")
         count.get_by_text("page 1 of").wait_for(timeout=60_000)
         seconds = []
@@ -109,6 +116,8 @@ def _map(url: str, min_score: float) -> dict[str, float]:
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/?tab=map")
+        page.locator("#map-tier input").click()
+        page.get_by_role("option", name="all", exact=True).click()  # every scored flow, then a score floor
         box = page.locator("#map-min input[type=number]")
         seconds, arcs = [], 0
         for i in range(6):
@@ -150,9 +159,9 @@ def _map_build(data_dir: Path, min_score: float) -> float:
 
     store = TableStore(Settings(data_dir=data_dir))
     anomalies = store.snapshot().anomalies
-    build_map(anomalies.head(100), map_filters("all", "", 0.5), demo=True)
+    build_map(anomalies.head(100), map_filters("all", "", "all", 0.5), demo=True)
     started = time.perf_counter()
-    build_map(anomalies, map_filters("all", "", min_score), demo=True, trade=volumes(store))
+    build_map(anomalies, map_filters("all", "", "all", min_score), demo=True, trade=volumes(store))
     return time.perf_counter() - started
 
 

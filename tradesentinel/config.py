@@ -26,7 +26,15 @@ class Settings(BaseSettings):
     mlflow_uri: str | None = Field(
         None, description="MLflow tracking URI (e.g. http://mlflow:5000); default: sqlite under the data dir."
     )
-    explain_top: int = Field(5000, ge=0, description="How many top-ranked flows get reasons when scoring.")
+    explain_top: int = Field(
+        5000, ge=0, description="At least this many top-ranked flows get reasons (every flow in a tier does)."
+    )
+    materiality_floor_usd: float = Field(
+        10_000.0,
+        ge=0,
+        description="Value at stake (USD) below which flagged flows without a sanctions reason are left out "
+        "of the default views (API list, Explorer, map, the assistant's top answers); never changes scores.",
+    )
     controlled_hs_file: Path | None = Field(
         None, description="CSV with column hs_code replacing the built-in controlled-goods list."
     )

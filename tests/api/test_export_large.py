@@ -32,7 +32,9 @@ def test_fifty_thousand_rows_stream_quickly_in_flat_memory(scored_world, tmp_pat
     write_table(big.with_columns(pl.int_range(1, big.height + 1).alias("rank")), data / "scores.parquet")
     settings = scored_world.model_copy(update={"data_dir": data, "db_url": f"sqlite:///{tmp_path / 'c.db'}"})
     client = TestClient(create_app(settings, ui=False, assistant=None))
-    assert client.get("/anomalies", params={"limit": 1}).json()["total"] >= 50_000  # loads the snapshot
+    assert (
+        client.get("/anomalies", params={"limit": 1, "tier": "all"}).json()["total"] >= 50_000
+    )  # loads the snapshot
 
     before, peak, done = _rss_mb(), [0.0], threading.Event()
 
@@ -44,7 +46,7 @@ def test_fifty_thousand_rows_stream_quickly_in_flat_memory(scored_world, tmp_pat
     sampler = threading.Thread(target=watch, daemon=True)
     sampler.start()
     started, lines = time.perf_counter(), 0
-    with client.stream("GET", "/anomalies", params={"format": "csv"}) as response:
+    with client.stream("GET", "/anomalies", params={"format": "csv", "tier": "all"}) as response:
         for chunk in response.iter_bytes():
             lines += chunk.count(b"\n")
     seconds = time.perf_counter() - started

@@ -33,7 +33,7 @@ def test_explorer_pages_through_every_match_and_the_url_follows(page, base_url):
     count = page.locator("#ex-count")
     count.get_by_text("page 1 of").wait_for()
     total = int(re.search(r"([\d,]+)\*?\*? anomalies match", count.inner_text()).group(1).replace(",", ""))
-    api = httpx.get(f"{base_url}/anomalies", params={"min_score": 0.9, "limit": 100}).json()
+    api = httpx.get(f"{base_url}/anomalies", params={"limit": 100}).json()  # the default view: flagged
     assert total == api["total"] > 100  # the whole filtered set, not the first 200
     page.locator("#ex-next").click()
     count.get_by_text("page 2 of").wait_for()
@@ -80,7 +80,7 @@ def test_map_draws_corridor_arcs_and_a_click_opens_the_explorer(page):
     names = page.evaluate(PLOT_TRACES, "#map-plot")
     assert "corridors" in names and "direction" in names and any(n.startswith("arcs-") for n in names)
     title = page.locator("#map-plot .gtitle").text_content()
-    assert "corridors" in title and "score >= 0.99" in title
+    assert "corridors" in title and "flagged flows" in title
     page.locator("#map-normalise input").check()
     page.locator("#map-plot .gtitle").get_by_text("normalised by trade volume").wait_for()
     page.evaluate(

@@ -24,6 +24,7 @@ def _anomalies() -> pl.DataFrame:
             "hs_code": ["854231", "854231", "270900", "854231"],
             "period": [date(2023, 5, 1)] * 4,
             "kind": ["surge"] * 4,
+            "tier": ["high", "medium", "review", None],  # the 0.5 flow is below the tiers
             "label": [None] * 4,
         }
     )
@@ -38,19 +39,19 @@ def _trade() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def test_countries_count_both_sides_and_the_title_states_the_filters():
-    plot, countries = build_map(_anomalies(), map_filters("2023", "85", 0.99), demo=True)
+    plot, countries = build_map(_anomalies(), map_filters("2023", "85"), demo=True)
     counts = dict(countries.select("iso3", "anomalies").iter_rows())
     assert counts == {"RUS": 2, "TUR": 2}
     spec = json.loads(plot.plot)
     title = spec["layout"]["title"]["text"]
     assert spec["data"][0]["type"] == "choropleth" and "DEMO data" in title
-    assert "score >= 0.99" in title and "2023-01 to 2023-12" in title and "HS 85" in title
+    assert "flagged flows" in title and "2023-01 to 2023-12" in title and "HS 85" in title
     assert spec["config"]["topojsonURL"] == "/static/topojson/"
     assert "hs=85" in spec["layout"]["meta"]["explore"]  # a click opens the Explorer on the same filters
 
 
 def test_one_directed_arc_per_corridor_with_hover_and_width_by_value():
-    plot, _ = build_map(_anomalies(), map_filters("all", "", 0.99), demo=False)
+    plot, _ = build_map(_anomalies(), map_filters("all", ""), demo=False)
     traces = {t.get("name"): t for t in json.loads(plot.plot)["data"]}
     hover = traces["corridors"]
     assert sorted((c[0], c[1]) for c in hover["customdata"]) == [("DEU", "RUS"), ("RUS", "TUR")]
@@ -63,7 +64,7 @@ def test_one_directed_arc_per_corridor_with_hover_and_width_by_value():
 
 def test_normalising_ranks_by_share_of_trade():
     plot, countries = build_map(
-        _anomalies(), map_filters("all", "", 0.99), demo=False, normalise=True, trade=_trade()
+        _anomalies(), map_filters("all", ""), demo=False, normalise=True, trade=_trade()
     )
     assert countries["iso3"][0] == "TUR" and "% at stake" in countries.columns  # small trader, large share
     assert "normalised by trade volume" in json.loads(plot.plot)["layout"]["title"]["text"]
@@ -78,8 +79,8 @@ def test_paths_across_the_antimeridian_break_instead_of_wrapping():
 
 
 def test_period_and_hs_inputs():
-    assert map_filters("2023-05", " 85 ", 0.9).period_from == date(2023, 5, 1)
-    year = map_filters("2022", "", 0.9)
+    assert map_filters("2023-05", " 85 ").period_from == date(2023, 5, 1)
+    year = map_filters("2022", "")
     assert (year.period_from, year.period_to) == (date(2022, 1, 1), date(2022, 12, 1))
     with pytest.raises(InvalidArgumentError, match="HS prefix"):
-        map_filters("all", "85a", 0.9)
+        map_filters("all", "85a")

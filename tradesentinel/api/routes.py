@@ -29,7 +29,7 @@ from tradesentinel.assistant.narrate import narrated
 from tradesentinel.assistant.view import answer_view
 from tradesentinel.investigate import anomalies
 from tradesentinel.investigate.explain import explain
-from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.query import AnomalyListQuery
 
 FLOW_ID = r"^[0-9a-f]{1,32}$"
 ERRORS = {
@@ -52,9 +52,10 @@ def _json(model: BaseModel) -> Response:
 
 @router.get("/anomalies", response_model=AnomalyPage, tags=["anomalies"], responses=EXPORTS)
 def list_anomalies(
-    tables: TablesDep, query: Annotated[AnomalyQuery, Query()], fmt: ExportFormatDep
+    tables: TablesDep, query: Annotated[AnomalyListQuery, Query()], fmt: ExportFormatDep
 ) -> Response:
-    """Scored flows, filtered, sorted (rank by default) and paged, with the total that matched;
+    """Scored flows, filtered (the flagged ones unless `tier` says otherwise), sorted (rank by default)
+    and paged, with the total that matched;
     `format=csv` or `parquet` streams the whole filtered set instead (reasons flattened)."""
     if fmt != "json":
         return exported(tables, query, fmt)

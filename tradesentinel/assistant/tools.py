@@ -147,7 +147,7 @@ def count_anomalies(ctx: Context, query: AnomalyQuery, *, top_of: int | None = N
     all_rows = anomalies.count(ctx.tables, query)
     if top_of:
         ranked = ranking.flagged(ctx.tables, AnomalyQuery()).head(top_of)
-        n = ranked.filter(query.predicate()).height
+        n = ranked.filter(query.predicate(ranked.columns, ctx.tables.settings.materiality_floor_usd)).height
         sentence = f"Of the top {ranked.height:,} flagged flows, {n:,} {'is' if n == 1 else 'are'} {scope}"
     else:
         n = ranking.flagged(ctx.tables, query).height

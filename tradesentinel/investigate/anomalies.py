@@ -21,7 +21,8 @@ def order(tables: TableStore, query: AnomalyQuery) -> pl.Series:
     key = ("order", id(snapshot), query.model_copy(update={"offset": 0, "limit": 1}))
 
     def build() -> pl.Series:
-        frame = snapshot.anomalies.lazy().with_row_index("_row").filter(query.predicate())
+        where = query.predicate(snapshot.anomalies.columns, tables.settings.materiality_floor_usd)
+        frame = snapshot.anomalies.lazy().with_row_index("_row").filter(where)
         if not (query.sort == "rank" and not query.descending()):  # the snapshot is kept in rank order
             keys = query.sort_keys(snapshot.anomalies.columns)
             descending = [
@@ -40,7 +41,8 @@ def matching(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
 
 def count(tables: TableStore, query: AnomalyQuery) -> int:
     """How many anomalies match the query's filters (paging ignored)."""
-    return tables.snapshot().anomalies.select(query.predicate().sum()).item()
+    frame = tables.snapshot().anomalies
+    return frame.select(query.predicate(frame.columns, tables.settings.materiality_floor_usd).sum()).item()
 
 
 def page(tables: TableStore, query: AnomalyQuery) -> tuple[pl.DataFrame, int]:
@@ -54,7 +56,8 @@ def total_value(tables: TableStore, query: AnomalyQuery, column: str = "value_us
     frame = tables.snapshot().anomalies
     if column not in frame.columns:
         column = "value_usd"
-    return float(frame.filter(query.predicate()).select(pl.col(column).sum()).item() or 0.0)
+    where = query.predicate(frame.columns, tables.settings.materiality_floor_usd)
+    return float(frame.filter(where).select(pl.col(column).sum()).item() or 0.0)
 
 
 def find_flows(

@@ -8,7 +8,7 @@ tools all build; later features only add fields to it. It validates itself (a ba
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -23,12 +23,27 @@ from pydantic import (
     model_validator,
 )
 
+from tradesentinel.detectors.ensemble import TIERS
+from tradesentinel.detectors.signals import SANCTIONS_SIDE
 from tradesentinel.errors import InvalidArgumentError, echo
 from tradesentinel.investigate.kinds import FILTER_KINDS, kinds_for
 from tradesentinel.reference import hs_prefixes, valid_iso3
 
 MAX_PAGE = 500
 """Most anomalies one page may hold."""
+
+DEFAULT_FLOOR_USD = 10_000.0
+"""The materiality floor when no setting says otherwise (TRADESENTINEL_MATERIALITY_FLOOR_USD)."""
+TIER_CHOICES = ("flagged", "high", "medium", "review", "all")
+"""The `tier` filter: `flagged` (the default views: the review tier and above, with at least the
+materiality floor at stake unless a sanctions reason applies), a tier and those above it (floor
+applied), or `all` (every scored flow)."""
+TIER_LEVELS: dict[str, tuple[str, ...]] = {
+    "high": ("high",),
+    "medium": ("high", "medium"),
+    "review": ("high", "medium", "review"),
+    "flagged": ("high", "medium", "review"),
+}
 
 ISO3 = r"^[A-Za-z]{3}$"
 PERIOD = r"^[12]\d{3}(-(0[1-9]|1[0-2]))?$"
@@ -136,6 +151,12 @@ class AnomalyQuery(BaseModel):
     period_from: Month = Field(None, description="First month, YYYY-MM (or YYYY: its January), inclusive.")
     period_to: EndMonth = Field(None, description="Last month, YYYY-MM (or YYYY: its December), inclusive.")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Lowest ensemble score kept.")
+    tier: Literal[TIER_CHOICES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Risk tier: `flagged` (review tier and above with at least the materiality floor at "
+        "stake unless a sanctions reason applies), `high` (top 0.1%), `medium` (top 1%), `review` (top "
+        "5%), or `all`/none (every scored flow).",
+    )
     kind: Literal[FILTER_KINDS] | None = Field(  # type: ignore[valid-type]
         None,
         description="What the flow's reasons point at (detectors/signals.py): a kind, `sanctions` for every "
@@ -174,8 +195,9 @@ class AnomalyQuery(BaseModel):
                 f"{echo(first.get('input'))} is not valid: {first['msg'].removeprefix('Value error, ')}",
             ) from None
 
-    def predicate(self) -> pl.Expr:
-        """One polars predicate for all the given filters."""
+    def predicate(self, columns: Collection[str] = (), floor_usd: float = DEFAULT_FLOOR_USD) -> pl.Expr:
+        """One polars predicate for all the given filters; `columns` (of the frame it filters) tell
+        whether the scoring run wrote tiers and value at stake, `floor_usd` is the materiality floor."""
         expr = pl.col("score") >= self.min_score
         for field, condition in FILTERS.items():
             value = getattr(self, field)
@@ -183,6 +205,8 @@ class AnomalyQuery(BaseModel):
                 expr &= condition(self, value)
         if self.origin or self.destination:
             expr &= _goods_direction(self.origin, self.destination)
+        if self.tier and self.tier != "all":
+            expr &= tier_expr(self.tier, columns, floor_usd)
         return expr
 
     def sort_keys(self, columns: list[str] | tuple[str, ...]) -> list[str]:
@@ -195,13 +219,32 @@ class AnomalyQuery(BaseModel):
 
     def predicate_fields(self) -> list[str]:
         """The filters this query sets (empty: every scored flow)."""
-        return [f for f in (*FILTERS, "origin", "destination") if getattr(self, f)]
+        fields = [f for f in (*FILTERS, "origin", "destination") if getattr(self, f)]
+        return [*fields, "tier"] if self.tier and self.tier != "all" else fields
 
     def descending(self) -> bool:
         """Whether the sort runs high to low (rank runs low to high unless asked otherwise)."""
         if self.order is not None:
             return self.order == "desc"
         return self.sort not in ("rank", "corridor")
+
+
+def tier_expr(tier: str, columns: Collection[str], floor_usd: float = DEFAULT_FLOOR_USD) -> pl.Expr:
+    """Flows in `tier` or above (TIER_LEVELS) with at least `floor_usd` at stake unless a sanctions-side
+    reason applies; a flow whose stake is unknown is kept. On a scores table written before tiers
+    (no `tier` column), the tier is read off `rank` with the same shares; without value at stake, no
+    floor applies."""
+    levels = TIER_LEVELS[tier]
+    if "tier" in columns:
+        expr = pl.col("tier").is_in(levels)
+    else:
+        share = dict(TIERS)[levels[-1]]
+        expr = pl.col("rank") <= (pl.len() * share).ceil().clip(lower_bound=1)
+    if "value_at_stake_usd" in columns:
+        stake = pl.col("value_at_stake_usd")
+        sanctions = pl.col("kind").is_in([s.value for s in SANCTIONS_SIDE])
+        expr &= (stake >= floor_usd) | stake.is_null() | sanctions
+    return expr
 
 
 def _either_side(country: str) -> pl.Expr:
@@ -235,3 +278,15 @@ def _goods_direction(origin: str | None, destination: str | None) -> pl.Expr:
         exported &= pl.col("partner") == destination
         imported &= pl.col("reporter") == destination
     return exported | imported
+
+
+class AnomalyListQuery(AnomalyQuery):
+    """The anomalies list's query: the same filters, the flagged flows by default (the review tier
+    and above, materiality floor applied, by rank); `tier=all` lists every scored flow."""
+
+    tier: Literal[TIER_CHOICES] | None = Field(  # type: ignore[valid-type]
+        "flagged",
+        description="Risk tier: `flagged` (the default: review tier and above with at least the materiality "
+        "floor at stake unless a sanctions reason applies), `high` (top 0.1%), `medium` (top 1%), `review` "
+        "(top 5%), or `all` (every scored flow).",
+    )

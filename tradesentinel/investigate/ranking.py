@@ -1,7 +1,7 @@
 """The default ranking: which scored flows count as flagged, and in what order "top" means.
 
-A flow is flagged when it falls in the review tier of its scoring run (the top REVIEW_SHARE of flows
-by rank; the `tier` column where the run wrote one) and its value at stake clears the materiality
+A flow is flagged when it falls in the review tier of its scoring run (the top 5% of flows by rank;
+the `tier` column where the run wrote one) and its value at stake clears the materiality
 floor unless a sanctions-side reason applies (where the run computed value at stake; a flow whose
 reasons carry no money, so whose stake is unknown, is kept). "Top" is that set in rank order. The
 floor never changes `score`, `rank` or `evaluate`. Every answer that ranks says this in words (`describe`).
@@ -9,45 +9,36 @@ floor never changes `score`, `rank` or `evaluate`. Every answer that ranks says 
 
 from __future__ import annotations
 
-import math
-
 import polars as pl
 
-from tradesentinel.detectors.ensemble import REVIEW_SHARE
-from tradesentinel.detectors.signals import SANCTIONS_SIDE
-from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.query import AnomalyQuery, tier_expr
 from tradesentinel.investigate.tables import TableStore
 
-MATERIALITY_FLOOR_USD = 10_000.0
-"""Value at stake below which a flow without a sanctions reason is left out of the default views."""
 
-
-def flagged_expr(frame: pl.DataFrame) -> pl.Expr:
+def flagged_expr(frame: pl.DataFrame, floor_usd: float) -> pl.Expr:
     """The predicate of the default view over a snapshot's anomalies frame."""
-    if "tier" in frame.columns:
-        expr = pl.col("tier").is_in(["high", "medium", "review"])
-    else:
-        expr = pl.col("rank") <= max(1, math.ceil(REVIEW_SHARE * frame.height))
-    if "value_at_stake_usd" in frame.columns:
-        sanctions = pl.col("kind").is_in([s.value for s in SANCTIONS_SIDE])
-        stake = pl.col("value_at_stake_usd")
-        expr &= (stake >= MATERIALITY_FLOOR_USD) | stake.is_null() | sanctions
-    return expr
+    return tier_expr("flagged", frame.columns, floor_usd)
 
 
 def flagged(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
     """The flagged flows matching `query`, in its sort order (rank by default)."""
     frame = tables.snapshot().anomalies
-    found = frame.filter(query.predicate() & flagged_expr(frame))
+    floor = tables.settings.materiality_floor_usd
+    found = frame.filter(query.predicate(frame.columns, floor) & flagged_expr(frame, floor))
     if query.sort == "rank" and not query.descending():
         return found
-    return found.sort(query.sort, "rank", descending=[query.descending(), False], nulls_last=True)
+    keys = query.sort_keys(frame.columns)
+    return found.sort(
+        keys, descending=[query.descending() if k != "rank" else False for k in keys], nulls_last=True
+    )
 
 
 def is_flagged(tables: TableStore, row: dict) -> bool:
     """Whether one snapshot row is in the default view."""
     frame = tables.snapshot().anomalies
-    return bool(frame.filter(pl.col("flow_id") == row["flow_id"]).select(flagged_expr(frame)).item())
+    where = flagged_expr(frame, tables.settings.materiality_floor_usd)
+    flags = frame.select(pl.col("flow_id"), where.alias("flagged"))  # over the whole run: tiers are shares
+    return bool(flags.filter(pl.col("flow_id") == row["flow_id"])["flagged"].any())
 
 
 def describe(tables: TableStore) -> str:
@@ -56,11 +47,25 @@ def describe(tables: TableStore) -> str:
     tier = (
         "the review tier of the scoring run"
         if "tier" in frame.columns
-        else f"the top {REVIEW_SHARE:.0%} of the {frame.height:,} scored flows"
+        else f"the top 5% of the {frame.height:,} scored flows"
     )
     floor = (
-        f", with at least USD {MATERIALITY_FLOOR_USD:,.0f} at stake unless a sanctions reason applies"
+        f", with at least USD {tables.settings.materiality_floor_usd:,.0f} at stake unless a sanctions "
+        "reason applies"
         if "value_at_stake_usd" in frame.columns
         else ""
     )
     return f"ranked by anomaly score among flagged flows ({tier}{floor})"
+
+
+def flag_score(tables: TableStore) -> float:
+    """The lowest score of a flagged flow in this run (1.0 when none is): where a corridor's month
+    counts as an anomaly on its timeline."""
+    snapshot = tables.snapshot()
+
+    def build() -> float:
+        frame = snapshot.anomalies
+        lowest = frame.filter(flagged_expr(frame, tables.settings.materiality_floor_usd))["score"].min()
+        return 1.0 if lowest is None else float(lowest)
+
+    return tables.remembered(("flag_score", id(snapshot)), build)

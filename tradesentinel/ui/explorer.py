@@ -15,7 +15,7 @@ from tradesentinel.errors import InvalidArgumentError, TradeSentinelError
 from tradesentinel.investigate.anomalies import page
 from tradesentinel.investigate.export import csv_chunks, named, usd
 from tradesentinel.investigate.kinds import FILTER_KINDS
-from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.query import TIER_CHOICES, AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.ui.explanation import explain_flow, explanation_html
 from tradesentinel.ui.links import Link, link_query
@@ -38,9 +38,10 @@ def explorer_filters(
     hs: str = "",
     period_from: str = "",
     period_to: str = "",
-    min_score: float = 0.9,
+    min_score: float = 0.0,
     kind: str = "all",
     *,
+    tier: str = "flagged",
     reporter: str = "",
     partner: str = "",
     sort: str = "score (rank)",
@@ -48,7 +49,8 @@ def explorer_filters(
     page_number: float = 1,
 ) -> AnomalyQuery:
     """The form as a query (one page of PAGE_SIZE); blanks do not filter, a bad field is an
-    InvalidArgumentError naming it. Countries in any case; periods YYYY or YYYY-MM."""
+    InvalidArgumentError naming it. Countries in any case; periods YYYY or YYYY-MM. The default
+    view is the flagged flows (review tier and above, materiality floor applied)."""
     hs = (hs or "").strip()
     if hs and not hs.isdigit():
         raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
@@ -68,6 +70,7 @@ def explorer_filters(
         period_to=(period_to or "").strip(),
         min_score=min_score,
         kind=None if kind in (None, "", "all") else kind,
+        tier=tier if tier in TIER_CHOICES else "flagged",
         sort=sort_key,
         order=("desc" if descending else "asc") if sort_key != "rank" else ("asc" if descending else "desc"),
         offset=(number - 1) * PAGE_SIZE,
@@ -131,7 +134,7 @@ def export_csv(store: TableStore, query: AnomalyQuery) -> str:
 class ExplorerTab:
     """The Explorer's form (deep links fill it), its outputs and the link box the URL hook reads."""
 
-    fields: list  # country, hs, from, to, min, kind, reporter, partner, sort, order, page
+    fields: list  # country, hs, from, to, min, kind, tier, reporter, partner, sort, order, page
     table: gr.Dataframe
     count: gr.Markdown
     explanation: gr.HTML
@@ -143,9 +146,9 @@ def form_values(link: Link) -> list:
     """The form's values for a deep link (defaults where the link says nothing)."""
     sort = next((label for label, key in SORTS.items() if key == link.get("sort")), "score (rank)")
     try:
-        minimum = min(1.0, max(0.0, float(link.get("min", "0.9"))))
+        minimum = min(1.0, max(0.0, float(link.get("min", "0") or 0)))
     except ValueError:
-        minimum = 0.9
+        minimum = 0.0
     page_text = link.get("p", "1")
     return [
         link.get("country").upper(),
@@ -154,6 +157,7 @@ def form_values(link: Link) -> list:
         link.get("to"),
         minimum,
         link.get("kind") if link.get("kind") in FILTER_KINDS else "all",
+        link.get("tier") if link.get("tier") in TIER_CHOICES else "flagged",
         link.get("reporter").upper(),
         link.get("partner").upper(),
         sort,
@@ -164,7 +168,7 @@ def form_values(link: Link) -> list:
 
 def listing(store: TableStore, values: list) -> tuple[pl.DataFrame | None, str, str, int]:
     """Table, summary, link query string and page number for the form's values (raises gr.Error)."""
-    country, hs, start, end, minimum, kind, reporter, partner, sort, order, number = values
+    country, hs, start, end, minimum, kind, tier, reporter, partner, sort, order, number = values
     try:
         query = explorer_filters(
             country,
@@ -173,6 +177,7 @@ def listing(store: TableStore, values: list) -> tuple[pl.DataFrame | None, str, 
             end,
             minimum,
             kind,
+            tier=tier,
             reporter=reporter,
             partner=partner,
             sort=sort,
@@ -192,8 +197,9 @@ def listing(store: TableStore, values: list) -> tuple[pl.DataFrame | None, str, 
         "hs": hs,
         "from": start,
         "to": end,
-        "min": f"{minimum:g}",
+        "min": f"{minimum:g}" if minimum else "",
         "kind": kind,
+        "tier": tier if tier != "flagged" else "",
         "sort": SORTS.get(sort, "rank"),
         "order": order,
         "p": number if number > 1 else "",  # not "page": gradio reads that one itself
@@ -210,7 +216,8 @@ def tab(store: TableStore, flow_id: gr.Textbox) -> ExplorerTab:
         prefix = gr.Textbox(label="HS prefix", max_length=6, elem_id="ex-hs")
         start = gr.Textbox(label="from (YYYY-MM or YYYY)", max_length=7, elem_id="ex-from")
         end = gr.Textbox(label="to", max_length=7, elem_id="ex-to")
-        minimum = gr.Slider(0.0, 1.0, value=0.9, step=0.001, label="min score", elem_id="ex-min")
+        tier = gr.Dropdown(list(TIER_CHOICES), value="flagged", label="tier", elem_id="ex-tier")
+        minimum = gr.Slider(0.0, 1.0, value=0.0, step=0.001, label="min score", elem_id="ex-min")
         kind = gr.Dropdown(["all", *FILTER_KINDS], value="all", label="kind", elem_id="ex-kind")
     with gr.Row():
         sort = gr.Dropdown(list(SORTS), value="score (rank)", label="sort by", elem_id="ex-sort")
@@ -226,7 +233,7 @@ def tab(store: TableStore, flow_id: gr.Textbox) -> ExplorerTab:
     picked = gr.Textbox(visible="hidden", elem_id="ex-picked")
     explanation = gr.HTML(elem_id="ex-explanation")
     link = gr.Textbox(visible="hidden", elem_id="ex-link")
-    fields = [country, prefix, start, end, minimum, kind, reporter, partner, sort, order, number]
+    fields = [country, prefix, start, end, minimum, kind, tier, reporter, partner, sort, order, number]
     parts = ExplorerTab(fields, table, found, explanation, link, picked)
     outputs = [table, found, link, number]
 
@@ -242,9 +249,11 @@ def tab(store: TableStore, flow_id: gr.Textbox) -> ExplorerTab:
         return explain_flow(store, fid), fid, fid
 
     def export(*values):
-        country_, hs, s, e, m, k, r, p, srt, o, _ = values
+        country_, hs, s, e, m, k, t, r, p, srt, o, _ = values
         try:
-            query = explorer_filters(country_, hs, s, e, m, k, reporter=r, partner=p, sort=srt, order=o)
+            query = explorer_filters(
+                country_, hs, s, e, m, k, tier=t, reporter=r, partner=p, sort=srt, order=o
+            )
         except TradeSentinelError as exc:
             raise gr.Error(str(exc)) from None
         return gr.File(value=export_csv(store, query), visible=True)

@@ -9,7 +9,20 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 TABS = ("chat", "map", "timeline", "explorer", "cases")
-EXPLORER_KEYS = ("country", "reporter", "partner", "hs", "from", "to", "min", "kind", "sort", "order", "p")
+EXPLORER_KEYS = (
+    "country",
+    "reporter",
+    "partner",
+    "hs",
+    "from",
+    "to",
+    "min",
+    "kind",
+    "tier",
+    "sort",
+    "order",
+    "p",
+)
 TIMELINE_KEYS = ("reporter", "partner", "hs", "flow")
 
 
@@ -50,5 +63,7 @@ def parse_link(location: str) -> Link:
 
 def link_query(tab: str, params: dict[str, object]) -> str:
     """The query string for a view: tab first, then every non-blank parameter."""
-    clean = {k: str(v) for k, v in params.items() if v not in (None, "", "all")}
+    clean = {  # "all" is a default (kind), except for the tier, whose default is "flagged"
+        k: str(v) for k, v in params.items() if v not in (None, "") and (v != "all" or k == "tier")
+    }
     return urlencode({"tab": tab, **clean})

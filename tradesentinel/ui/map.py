@@ -17,7 +17,7 @@ import polars as pl
 from gradio.components.plot import PlotData
 
 from tradesentinel.errors import InvalidArgumentError, TradeSentinelError
-from tradesentinel.investigate.query import AnomalyQuery
+from tradesentinel.investigate.query import DEFAULT_FLOOR_USD, TIER_CHOICES, AnomalyQuery
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.reference import country_name
 from tradesentinel.ui.geo import centroids, great_circle, split_at_antimeridian
@@ -159,8 +159,21 @@ def offline_plot(fig: go.Figure) -> PlotData:
     return PlotData(type="plotly", plot=json.dumps(spec))
 
 
-def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> AnomalyQuery:
-    """UI inputs as filters: period 'YYYY' or 'YYYY-MM' (or 'all'), HS prefix, score threshold."""
+TIER_WORDS = {
+    "flagged": "flagged flows",
+    "high": "high tier",
+    "medium": "medium tier and above",
+    "review": "review tier and above",
+    "all": "every scored flow",
+}
+"""The tier filter in the map's title."""
+
+
+def map_filters(
+    period: str | None, hs_prefix: str | None, tier: str = "flagged", min_score: float = 0.0
+) -> AnomalyQuery:
+    """UI inputs as filters: period 'YYYY' or 'YYYY-MM' (or 'all'), HS prefix, risk tier (flagged:
+    the review tier and above, materiality floor applied), lowest score."""
     start = end = None
     if period and period != "all":
         year, _, month = period.partition("-")
@@ -171,12 +184,16 @@ def map_filters(period: str | None, hs_prefix: str | None, min_score: float) -> 
     hs = (hs_prefix or "").strip() or None
     if hs and not hs.isdigit():
         raise InvalidArgumentError("HS prefix", f"{hs!r} must be digits")
-    return AnomalyQuery.of(hs=hs, period_from=start, period_to=end, min_score=min_score)
+    return AnomalyQuery.of(
+        hs=hs, period_from=start, period_to=end, tier=tier or "flagged", min_score=min_score or 0.0
+    )
 
 
 def describe_filters(query: AnomalyQuery) -> str:
-    """The filters in words, for the title: 'score >= 0.99, 2023-01 to 2023-12, HS 85'."""
-    parts = [f"score >= {query.min_score:g}"]
+    """The filters in words, for the title: 'flagged flows, 2023-01 to 2023-12, HS 85'."""
+    parts = [TIER_WORDS.get(query.tier or "all", "every scored flow")]
+    if query.min_score:
+        parts.append(f"score >= {query.min_score:g}")
     if query.period_from:
         same = query.period_from == query.period_to
         parts.append(f"{query.period_from:%Y-%m}" + ("" if same else f" to {query.period_to:%Y-%m}"))
@@ -188,7 +205,11 @@ def describe_filters(query: AnomalyQuery) -> str:
 
 def explore_link(query: AnomalyQuery) -> str:
     """The Explorer query string for the map's filters (a click adds the country or corridor)."""
-    params = {"min": f"{query.min_score:g}", "hs": query.hs or ""}
+    params = {
+        "tier": query.tier if query.tier != "flagged" else "",
+        "min": f"{query.min_score:g}" if query.min_score else "",
+        "hs": query.hs or "",
+    }
     if query.period_from:
         params |= {"from": f"{query.period_from:%Y-%m}", "to": f"{query.period_to:%Y-%m}"}
     return urlencode({k: v for k, v in params.items() if v})
@@ -201,10 +222,11 @@ def build_map(
     demo: bool,
     normalise: bool = False,
     trade: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    floor_usd: float = DEFAULT_FLOOR_USD,
 ) -> tuple[PlotData, pl.DataFrame]:
     """The map for the anomalies matching `query` and the per-country table shown beside it; `trade`
     (volumes per country and per corridor) is needed to normalise."""
-    matched = anomalies.filter(query.predicate())
+    matched = anomalies.filter(query.predicate(anomalies.columns, floor_usd))
     countries = country_table(matched, trade[0] if trade else None)
     arcs = arc_table(matched, trade[1] if trade else None)
     if normalise and trade:
@@ -230,25 +252,31 @@ def tab(store: TableStore) -> gr.Dropdown:
     with gr.Row():
         period = gr.Dropdown(choices=["all"], value="all", label="period", elem_id="map-period")
         hs = gr.Textbox(label="HS prefix", placeholder="e.g. 85", elem_id="map-hs")
-        threshold = gr.Slider(0.5, 1.0, value=0.99, step=0.0001, label="min score", elem_id="map-min")
+        tier = gr.Dropdown(list(TIER_CHOICES), value="flagged", label="tier", elem_id="map-tier")
+        threshold = gr.Slider(0.0, 1.0, value=0.0, step=0.0001, label="min score", elem_id="map-min")
         normalise = gr.Checkbox(label="per $ of trade (normalise by volume)", elem_id="map-normalise")
         draw = gr.Button("Draw map", variant="primary", elem_id="map-draw")
     gr.Markdown("Click a country or the dot in the middle of an arc to open its anomalies in the Explorer.")
     world = gr.Plot(label="anomalies by country and corridor", elem_id="map-plot")
     countries = gr.Dataframe(label="per country", max_height=300, elem_id="map-table")
 
-    def draw_map(p: str, prefix: str, minimum: float, per_trade: bool):
+    def draw_map(p: str, prefix: str, level: str, minimum: float, per_trade: bool):
         try:
             snapshot = store.snapshot()
-            query = map_filters(p, prefix, minimum)
+            query = map_filters(p, prefix, level, minimum)
             figure, table = build_map(
-                snapshot.anomalies, query, demo=snapshot.demo, normalise=per_trade, trade=volumes(store)
+                snapshot.anomalies,
+                query,
+                demo=snapshot.demo,
+                normalise=per_trade,
+                trade=volumes(store),
+                floor_usd=store.settings.materiality_floor_usd,
             )
         except TradeSentinelError as exc:
             raise gr.Error(str(exc)) from None
         return figure, table.head(50)
 
-    inputs = [period, hs, threshold, normalise]
+    inputs = [period, hs, tier, threshold, normalise]
     draw.click(draw_map, inputs, [world, countries], queue=False, show_progress="minimal")
     normalise.change(draw_map, inputs, [world, countries])
     return period

@@ -11,14 +11,12 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from tradesentinel.errors import InvalidArgumentError, NotFoundError, TradeSentinelError
+from tradesentinel.investigate import ranking
 from tradesentinel.investigate.corridor import Corridor, corridor, corridor_of, events, series
 from tradesentinel.investigate.explain import hs_description
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.reference import FLOW_WORDS, country_name
 from tradesentinel.ui.map import offline_plot
-
-THRESHOLD = 0.99
-"""Score from which a month is marked as an anomaly."""
 
 
 def corridor_from_form(
@@ -213,7 +211,7 @@ def draw(store: TableStore, fid: str, rep: str, par: str, flw: str, code: str):
     """The plot and table for the form (a gr.Error naming the bad field)."""
     try:
         where = corridor_from_form(store, fid, rep, par, flw, code)
-        figure, table = build_timeline(store, where, THRESHOLD)
+        figure, table = build_timeline(store, where, ranking.flag_score(store))
     except TradeSentinelError as exc:
         raise gr.Error(str(exc)) from None
     return offline_plot(figure), table.with_columns(pl.col("date").cast(pl.String))
