@@ -82,6 +82,13 @@ def _assistant(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     return "Assistant", bench.markdown(result)
 
 
+def _realdata(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_realdata")
+    figures = bench.run(tmp)
+    (RESULTS / "realdata.json").write_text(json.dumps(figures, indent=2))
+    return "Real data end to end", bench.markdown(figures)
+
+
 BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
     "features": _features,
     "detectors": _detectors,
@@ -91,6 +98,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
     "app": _app,
     "casework": _casework,
     "assistant": _assistant,
+    "realdata": _realdata,
 }
 
 

@@ -42,3 +42,16 @@ def test_value_only_tables_model_the_value_alone_and_tiny_ones_skip(small_world)
     assert list(detector.models_) == ["log_value"] and np.isfinite(detector.score(value_only)).all()
     with pytest.raises(DetectorSkipped, match="too few flows"):
         BoostedDetector("lightgbm").fit(features.head(50))
+
+
+def test_annual_rows_name_their_drivers_in_years(small_world):
+    """A driver counted in periods reads in years on an annual row (freq A): no "same month" there."""
+    features, _ = small_world
+    annual = features.with_columns(freq=pl.lit("A"))
+    detector = BoostedDetector("lightgbm", n_trees=20).fit(features)
+    rows = np.argsort(-detector.score(features))[:400]
+    words = {r.label for reasons in detector.explain(annual, rows) for r in reasons}
+    assert not [w for w in words if "same month" in w or "12-month" in w]
+    assert "model driver: median value of the 3 years before" in words
+    monthly = {r.label for reasons in detector.explain(features, rows) for r in reasons}
+    assert "model driver: trailing 12-month median value" in monthly

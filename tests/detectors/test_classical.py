@@ -37,3 +37,17 @@ def test_flags_enter_as_zero_or_one_not_at_the_clip(small_world):
     for reasons in detector.explain(features, new):
         flagged = [r for r in reasons if r.feature in ("is_new_corridor", "sanctions_exposure")]
         assert all(r.magnitude <= 1.0 for r in flagged)  # was 50: a MAD of 0 sent every True to the clip
+
+
+def test_annual_rows_name_their_signals_in_years(small_world):
+    """On annual rows (freq A) the period-counted signals are worded in years, never in months."""
+    features, _ = small_world
+    annual = features.with_columns(freq=pl.lit("A"))
+    detector = ClassicalDetector("ecod", sample_rows=5_000).fit(annual)
+    rows = np.argsort(-detector.score(annual))[:400]
+    labels = {r.feature: r.label for reasons in detector.explain(annual, rows) for r in reasons}
+    assert not [text for text in labels.values() if "month" in text]
+    assert {"growth_yoy", "z_uv_hs_month"} <= set(labels)
+    assert labels["growth_yoy"] == "growth vs the year before, unusual in combination"
+    monthly = {r.feature: r.label for reasons in detector.explain(features, rows) for r in reasons}
+    assert monthly["growth_yoy"] == "growth vs the same month last year, unusual in combination"

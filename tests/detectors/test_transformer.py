@@ -138,3 +138,30 @@ def test_explain_gives_observed_against_expected(fitted: tuple, features: pl.Dat
     assert top.magnitude == pytest.approx(scores[spike_row], rel=1e-4)
     assert {r.feature.split(" ")[0] for r in normal} <= {"value_usd", "unit_value"} and normal
     assert detector.explain(features, np.array([], dtype=np.int64)) == []
+
+
+def test_annual_rows_of_other_years_do_not_widen_the_panel(fitted: tuple, features: pl.DataFrame) -> None:
+    """A table mixing annual rows of 2005-2014 (other series) with the monthly ones: the dense panel
+    spans the monthly series' months only, plus one empty series the annual rows share; the monthly
+    rows score as they do alone (the fitted model), the annual rows 0."""
+    detector, scores = fitted
+    annual = pl.DataFrame(
+        {
+            "period": [dt.date(2005 + y, 1, 1) for y in range(10) for _ in range(200)],
+            "reporter": "CAN",
+            "partner": [f"A{p:03d}" for _ in range(10) for p in range(200)],
+            "flow": "X",
+            "hs_code": "440799",
+            "log_value": 12.0,
+            "log_unit_value": 1.0,
+        }
+    )
+    mixed = pl.concat(
+        [features.with_columns(freq=pl.lit("M")), annual.with_columns(freq=pl.lit("A"))], how="diagonal"
+    )
+    values, observed, rows, _ = transformer._panel(mixed)
+    assert values.shape == (N_SERIES + 1, N_MONTHS, 2)  # was (N_SERIES + 200, 15 years of months, 2)
+    assert not observed[N_SERIES].any() and (rows["s"][features.height :] == N_SERIES).all()
+    got = detector.score(mixed)
+    np.testing.assert_allclose(got[: features.height], scores, rtol=1e-4, atol=1e-4)
+    assert (got[features.height :] == 0).all()

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tradesentinel.detectors.base import amount_words
+from tradesentinel.detectors.base import amount_words, significant
 from tradesentinel.detectors.signals import Signal, classify, describe
 from tradesentinel.reference import country_name
 
@@ -107,7 +107,7 @@ def anomaly_documents(
         if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:
             parts.append(
                 f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
-                f"(this report is {math.exp(r['mirror_gap']):.3g} times the mirror)."
+                f"(this report is {significant(math.exp(r['mirror_gap']))} times the mirror)."
             )
         if r.get("is_new_corridor"):
             parts.append("New corridor: no trade in this HS code between them before.")

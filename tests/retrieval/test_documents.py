@@ -107,3 +107,14 @@ def test_sanctions_and_news_documents_name_aliases_countries_and_say_demo() -> N
 def test_only_traded_hs_codes_and_their_parents_are_kept() -> None:
     kept = hs_in_use(HS, pl.Series(["090210", None, "090210", "8542"]))
     assert set(kept["hs_code"]) == {"09", "0902", "090210", "85", "8542"}
+
+
+def test_an_annual_flow_is_dated_by_its_year_not_as_january() -> None:
+    scores, features = small_scores()
+    annual = features.with_columns(
+        freq=pl.when(pl.col("flow_id") == "f4").then(pl.lit("A")).otherwise(pl.lit("M"))
+    )
+    docs = anomaly_documents(scores, annual, HS, top=4)
+    text = docs.filter(pl.col("doc_id") == "anomaly:f4")["text"][0]
+    assert "year 2023 (annual total)" in text and "January" not in text and "2023-01" not in text
+    assert "period 20" in docs.filter(pl.col("doc_id") == "anomaly:f1")["text"][0]

@@ -33,6 +33,18 @@ z-score, a log ratio (growth, gap), a yes/no flag as 0/1, a calendar month or ye
 code (observed is then None and the label names the value)."""
 
 
+def significant(value: float, digits: int = 3) -> str:
+    """`value` to `digits` significant figures as a reader writes it, never in scientific notation:
+    "0.979", "12.3", "1,240" (a large one with thousands separators), "0.0000495" (a tiny one)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    exponent = math.floor(math.log10(abs(value)))
+    if exponent >= digits - 1:
+        return f"{round(value, digits - 1 - exponent):,.0f}"
+    text = f"{value:.{digits - 1 - exponent}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def amount_words(value: float | None, unit: str) -> str:
     """A reason's observed or expected value as a reader scans it: "USD 12.3 million", "USD 4.1/kg",
     "x5.2" (a log ratio as a multiple), "12.5%" (a share), "yes" (a flag); "n/a" when missing."""
@@ -44,16 +56,16 @@ def amount_words(value: float | None, unit: str) -> str:
                 return f"USD {value / size:.1f} {word}"
         return f"USD {value:.0f}"
     words = {
-        "USD/kg": lambda v: f"USD {v:.3g}/kg",
+        "USD/kg": lambda v: f"USD {significant(v)}/kg",
         "kg": lambda v: f"{v:,.0f} kg",
         "share": lambda v: f"{v:.1%}",
         "z": lambda v: f"z {v:+.1f}",
-        "log": lambda v: f"x{math.exp(v):.3g}",
+        "log": lambda v: f"x{significant(math.exp(v))}",
         "flag": lambda v: "yes" if v else "no",
         "month": lambda v: calendar.month_name[int(v)] if 1 <= v <= 12 else f"month {v:g}",
         "year": lambda v: f"{v:.0f}",
     }
-    return words[unit](value) if unit in words else f"{value:,.3g}"
+    return words[unit](value) if unit in words else significant(value)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,6 +34,13 @@ CONTEXT_WORDS = {
     "hs_controlled": ("controlled goods", "flag"),
 }
 """Each context column as a reason names it (log columns are shown in USD) and its unit."""
+ANNUAL_CONTEXT_WORDS = {
+    "month": "calendar month (none: an annual total)",
+    "log_value_last_year": "value in the year before",
+    "log_value_trailing_median": "median value of the 3 years before",
+}
+"""The words of the context columns counted in periods, for an annual row (freq A): its lag is one
+year, its trailing median that of 3 years (pipeline/features.py ANNUAL), and it has no month."""
 DRIVERS = 2
 
 
@@ -112,6 +119,13 @@ def boosted_reasons(det: BoostedDetector, features: pl.DataFrame, rows: np.ndarr
     return pl.concat([main, _drivers(det, features, rows, chosen, picked["noun"])]).cast(REASON_FRAME)
 
 
+def _annual(features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+    """Column `annual`: whether each of `rows` is an annual row (freq A; no freq column reads as M)."""
+    if "freq" not in features.columns:
+        return pl.DataFrame({"annual": np.zeros(len(rows), dtype=bool)})
+    return pl.DataFrame({"annual": (features["freq"][rows] == "A").fill_null(False)})
+
+
 def _drivers(
     det: BoostedDetector, features: pl.DataFrame, rows: np.ndarray, chosen: np.ndarray, nouns: pl.Series
 ) -> pl.DataFrame:
@@ -127,8 +141,11 @@ def _drivers(
         codes = features.select(
             *[pl.col(n).cast(pl.String) for n in ("reporter", "partner", "flow", "hs_code")]
         )[rows]
-        frame = pl.concat([frame, codes], how="horizontal").with_columns(
-            pl.col("column").replace_strict({k: v[0] for k, v in CONTEXT_WORDS.items()}).alias("words"),
+        frame = pl.concat([frame, codes, _annual(features, rows)], how="horizontal").with_columns(
+            pl.when(pl.col("annual") & pl.col("column").is_in(list(ANNUAL_CONTEXT_WORDS)))
+            .then(pl.col("column").replace(ANNUAL_CONTEXT_WORDS))
+            .otherwise(pl.col("column").replace_strict({k: v[0] for k, v in CONTEXT_WORDS.items()}))
+            .alias("words"),
             pl.col("column").replace_strict({k: v[1] for k, v in CONTEXT_WORDS.items()}).alias("unit"),
         )
         shown = pl.when(pl.col("column") == "hs2").then(pl.col("hs_code").str.slice(0, 2))
@@ -145,7 +162,9 @@ def _drivers(
                 .otherwise(pl.format("model driver: {}", "words"))
                 .alias("label"),
                 pl.col("column").alias("feature"),
-                pl.when(is_code | pl.col("value").is_nan())
+                pl.when(
+                    is_code | pl.col("value").is_nan() | (pl.col("annual") & (pl.col("column") == "month"))
+                )
                 .then(None)
                 .when(pl.col("column").str.starts_with("log_"))
                 .then(pl.col("value").exp())

@@ -44,6 +44,15 @@ COLUMN_WORDS = {
     "sanctions_exposure": ("sanctions exposure", "flag"),
 }
 """Each column in a reason's words, and the unit of its raw value (observed) and median (expected)."""
+ANNUAL_WORDS = {
+    "z_hs_month": "value vs HS-year peers (robust z)",
+    "z_uv_hs_month": "unit value vs HS-year peers (robust z)",
+    "growth_yoy": "growth vs the year before",
+    "growth_vs_median12": "growth vs the median of the 3 years before",
+}
+"""The words of the columns whose comparison is in periods, for an annual row (freq A): its peers
+are the HS x year group, its year-ago lag one year, its trailing median that of 3 years
+(pipeline/features.py ANNUAL)."""
 MODEL_WORDS = {"iforest": "IsolationForest", "ecod": "ECOD", "ocsvm": "one-class SVM"}
 MODELS = {"iforest": 200_000, "ecod": 50_000, "ocsvm": 3_000}  # model -> rows it is fitted on
 
@@ -118,6 +127,13 @@ class ClassicalDetector(BaseDetector):
         raw = features.select([pl.col(c).cast(pl.Float64) for c in COLUMNS])[rows].to_numpy()
         comparison = f"vs the median flow, {MODEL_WORDS[self.model]} over {len(COLUMNS)} signals together"
         names = pl.Series(COLUMNS)
+        monthly = {c: f"{w}, unusual in combination" for c, (w, _) in COLUMN_WORDS.items()}
+        annual = monthly | {c: f"{w}, unusual in combination" for c, w in ANNUAL_WORDS.items()}
+        is_annual = (
+            (features["freq"][rows] == "A").fill_null(False).to_numpy()
+            if "freq" in features.columns
+            else np.zeros(len(rows), dtype=bool)
+        )
         parts = []
         for k in range(order.shape[1]):
             j = order[:, k]
@@ -129,8 +145,8 @@ class ClassicalDetector(BaseDetector):
                         "row": rows,
                         "detector": self.name,
                         "signal": Signal.MULTIVARIATE_OUTLIER.value,
-                        "label": column.replace_strict(
-                            {c: f"{w}, unusual in combination" for c, (w, _) in COLUMN_WORDS.items()}
+                        "label": column.replace_strict(annual).zip_with(
+                            pl.Series(is_annual), column.replace_strict(monthly)
                         ),
                         "feature": column,
                         "observed": pl.Series(raw[i, j], nan_to_null=True),

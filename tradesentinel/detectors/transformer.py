@@ -132,18 +132,22 @@ def _panel(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.DataFrame
     """Dense normalised (S, T, C) months (NaN = missing), month-observed flags, row table, month 0.
 
     The row table has per input row: series `s`, month `m`, and per channel its median and scale.
+    Only monthly rows span the panel: rows without a month, and annual rows, share one extra empty
+    series at month 0 (so a table mixing 2005-2014 annual rows with 2018-2020 monthly ones is not a
+    panel of every annual series over 20 years of empty months).
     """
     month = pl.col("period").dt.year().cast(pl.Int64) * 12 + pl.col("period").dt.month().cast(pl.Int64) - 1
     usable = pl.col("period").is_not_null()  # rows without a month, or annual rows, are not scored
     if "freq" in features.columns:
         usable = usable & (pl.col("freq") == "M").fill_null(True)
     rows = features.select(
-        (pl.struct(SERIES_KEY).rank("dense").cast(pl.Int64) - 1).alias("s"),
-        month.alias("m"),
+        (pl.when(usable).then(pl.struct(SERIES_KEY)).rank("dense").cast(pl.Int64) - 1).alias("s"),
+        pl.when(usable).then(month).alias("m"),
         *[pl.when(usable).then(pl.col(c).cast(pl.Float64).fill_nan(None)).alias(c) for c in CHANNELS],
     )
     first = int(rows["m"].min() or 0)
-    rows = rows.with_columns(pl.col("m").fill_null(first) - first).with_columns(
+    empty = int(rows["s"].max() + 1 if rows["s"].null_count() < rows.height else 0)
+    rows = rows.with_columns(pl.col("s").fill_null(empty), pl.col("m").fill_null(first) - first).with_columns(
         *[pl.col(c).median().over("s").alias(f"{c}_c") for c in CHANNELS]
     )
     spread = [(pl.col(c) - pl.col(f"{c}_c")).abs().median().over("s") * 1.4826 for c in CHANNELS]

@@ -100,6 +100,11 @@ def similar(snapshot: Snapshot, row: dict, limit: int = MAX_SIMILAR) -> list[Ano
     return found
 
 
+def period_words(day: date, freq: str | None) -> str:
+    """A flow's period as its rows count it: "2023-03" for a month's trade, "2010" for a year's."""
+    return f"{day:%Y}" if freq == "A" else f"{day:%Y-%m}"
+
+
 def _similar_evidence(items: list[Anomaly]) -> list[Evidence]:
     return [
         Evidence(
@@ -107,7 +112,8 @@ def _similar_evidence(items: list[Anomaly]) -> list[Evidence]:
             collection="anomalies",
             doc_id=a.flow_id,
             score=a.score,
-            text=f"{a.period:%Y-%m} {a.reporter} {FLOW_WORDS.get(a.flow, a.flow)} {a.partner}, HS {a.hs_code}: "
+            text=f"{period_words(a.period, a.freq)} {a.reporter} {FLOW_WORDS.get(a.flow, a.flow)} {a.partner}, "
+            f"HS {a.hs_code}: "
             f"score {a.score:.3f}, rank {a.rank}, {a.kind.replace('_', ' ')}",
             metadata={"countries": [a.reporter, a.partner], "hs_code": a.hs_code, "date": str(a.period)},
         )
@@ -140,7 +146,8 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
     goods = f"HS {anomaly.hs_code}" + (f" ({hs_text}) [{first['hs_codes']}]" if first["hs_codes"] else "")
     parts = [
         (
-            f"{anomaly.period:%Y-%m}: {anomaly.reporter} {FLOW_WORDS.get(anomaly.flow, anomaly.flow)} "
+            f"{period_words(anomaly.period, anomaly.freq)}: {anomaly.reporter} "
+            f"{FLOW_WORDS.get(anomaly.flow, anomaly.flow)} "
             f"{anomaly.partner}, {goods}, scores {anomaly.score:.3f} (rank {anomaly.rank:,})."
         )
     ]
@@ -151,7 +158,7 @@ def evidence_narrative(anomaly: AnomalyDetail, hs_text: str | None, evidence: li
         parts.append("No detector gave a reason for this flow (reasons are kept for the top-ranked flows).")
     names = {
         "sanctions": "Sanctions entries name these countries",
-        "news": "News around that month",
+        "news": f"News around that {'year' if anomaly.freq == 'A' else 'month'}",
         "anomalies": "Similar anomalies",
     }
     for kind, label in names.items():

@@ -173,8 +173,9 @@ class TableStore:
         return snapshot
 
 
-OPTIONAL_SUMMARY = ("value_at_stake_usd", "tier")
-"""Summary columns of newer scores tables (the detectors' value at stake and risk tier)."""
+OPTIONAL_SUMMARY = ("value_at_stake_usd", "tier", "freq")
+"""Summary columns of newer scores tables (the detectors' value at stake and risk tier) and of newer
+features tables (the frequency: a month's or a year's trade)."""
 
 SUMMARY = (
     "flow_id",
@@ -231,7 +232,12 @@ def build_snapshot(
     return Snapshot(
         anomalies=frame,
         index=index,
-        top_by_hs4=_by_key(frame.head(TOP_ROWS).select(*SUMMARY, "hs4"), "hs4"),
+        top_by_hs4=_by_key(
+            frame.head(TOP_ROWS).select(
+                *SUMMARY, *[c for c in OPTIONAL_SUMMARY if c in frame.columns], "hs4"
+            ),
+            "hs4",
+        ),
         detectors=detectors,
         demo=bool(demo),
     )

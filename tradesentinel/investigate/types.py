@@ -52,6 +52,7 @@ class Anomaly(BaseModel):
         None, description="USD at stake, where the scores carry it (else see value_usd)."
     )
     tier: str | None = Field(None, description="Risk tier (high, medium, review), where the scores carry it.")
+    freq: str | None = Field(None, description="M (a month's trade) or A (a year's), where known.")
 
 
 class AnomalyPage(BaseModel):

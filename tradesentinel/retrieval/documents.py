@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from typing import Any
 
 import polars as pl
 
-from tradesentinel.detectors.base import amount_words
+from tradesentinel.detectors.base import amount_words, significant
 from tradesentinel.detectors.signals import Signal, classify, describe
 from tradesentinel.reference import country_name
 from tradesentinel.retrieval.doc_exprs import country_words, hs_words_expr, names_of, present
@@ -41,6 +42,11 @@ def money(value: float | None) -> str:
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DOCS) if rows else pl.DataFrame(schema=DOCS)
+
+
+def _period_words(day: date, freq: str | None) -> str:
+    """ "period 2023-03 (March 2023)" for a month's trade; "year 2010 (annual total)" for a year's."""
+    return f"year {day:%Y} (annual total)" if freq == "A" else f"period {day:%Y-%m} ({day:%B %Y})"
 
 
 def _hs_words(code: str | None, descriptions: dict[str, str]) -> str:
@@ -83,7 +89,7 @@ def anomaly_documents(
     """
     detector_cols = [c for c in scores.columns if c.startswith("score_")]
     ranked = scores.filter(pl.col("rank") <= top).sort("rank")
-    wanted = ["flow_id", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
+    wanted = ["flow_id", "freq", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
     ranked = ranked.join(
         features.select([c for c in wanted if c in features.columns]), on="flow_id", how="left"
     )
@@ -102,13 +108,13 @@ def anomaly_documents(
         parts = [
             ("DEMO data (synthetic). " if demo else "")
             + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {describe(signal)}: {who}, "
-            f"{_hs_words(r['hs_code'], descriptions)}, period {r['period']:%Y-%m} ({r['period']:%B %Y}).",
+            f"{_hs_words(r['hs_code'], descriptions)}, {_period_words(r['period'], r.get('freq'))}.",
         ]
         parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]
         if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:
             parts.append(
                 f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
-                f"(this report is {math.exp(r['mirror_gap']):.3g} times the mirror)."
+                f"(this report is {significant(math.exp(r['mirror_gap']))} times the mirror)."
             )
         if r.get("is_new_corridor"):
             parts.append("New corridor: no trade in this HS code between them before.")
