@@ -141,6 +141,8 @@ def score(
         out.print(f"  {name:<12} {seconds:7.1f} s")
     for name, reason in report.notes.items():
         out.print(f"  skipped {name}: {reason}")
+    if report.context_rows:
+        out.print(f"  {report.context_rows:,} world totals (partner WLD) kept as context, not scored")
     if report.run_id:
         out.print(f"MLflow run {report.run_id}")
     refresh_watchlists(settings)

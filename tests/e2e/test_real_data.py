@@ -203,7 +203,10 @@ def test_every_detector_scores_or_says_why_not(real_world):
     report = real_world.scored
     scores = real_world.table("scores")
     features = real_world.table("features")
-    assert report.n_rows == features.height == scores.height
+    world = features.filter(pl.col("partner") == "WLD").height  # reporters' totals: context, not scored
+    assert world > 0 and report.context_rows == world  # the Census file's TOTAL FOR ALL COUNTRIES rows
+    assert report.n_rows == features.height - world == scores.height
+    assert "WLD" not in scores["partner"].to_list()
     ran = {c.removeprefix("score_") for c in scores.columns if c.startswith("score_")}
     assert ran | set(report.notes) == set(FACTORIES), (ran, report.notes)
     for name, why in report.notes.items():

@@ -211,7 +211,7 @@ def _words(panel: Panel) -> list[pl.Expr]:
         pl.when(pl.col("pattern") == "deflection")
         .then(
             pl.format(
-                "vs {}: {}; exports to {} {} over the same months",
+                "vs {}: {}; exports to {} {} over the same " + ("months" if fmt == "%Y-%m" else "years"),
                 baseline,
                 times("growth"),
                 "destination",

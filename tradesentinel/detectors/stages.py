@@ -25,7 +25,7 @@ from tradesentinel.detectors.exposure import Exposure, build_exposure
 from tradesentinel.detectors.tracking import log_run, save_detectors
 from tradesentinel.errors import InputError, TableNotFoundError
 from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.reference import load_reference_csv
+from tradesentinel.reference import WORLD, load_reference_csv
 from tradesentinel.storage import read_if_stored, read_table, write_table
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ LABEL_COLUMNS = ("period", "reporter", "partner", "flow", "hs_code", "kind")
 class ScoreReport:
     """A scoring run: rows, seconds per detector (on Dask: worker-seconds, fit + scoring) and wall
     seconds in total, where the scores went, the MLflow run; on Dask also parts, workers, dataset;
-    `notes`: detectors left out and why (a table they cannot learn from)."""
+    `notes`: detectors left out and why (a table they cannot learn from); `context_rows`: world totals
+    (partner WLD) kept as context for the features, not scored."""
 
     n_rows: int
     seconds: dict[str, float]
@@ -53,6 +54,7 @@ class ScoreReport:
     n_workers: int = 1
     url: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    context_rows: int = 0
 
 
 def exposure_from(settings: Settings) -> Exposure:
@@ -105,14 +107,38 @@ def score_flows(
         raise TableNotFoundError(
             "features", settings.table_path("features"), "tradesentinel ingest", reason="has no rows"
         )
-    scored = score_table(features, chosen, explain_top=settings.explain_top, progress=progress)
+    corridors, context_rows = scorable(features)
+    if corridors.height == 0:
+        raise TableNotFoundError(
+            "features",
+            settings.table_path("features"),
+            "tradesentinel ingest",
+            reason="has only world totals (partner WLD): no corridor to score",
+        )
+    scored = score_table(corridors, chosen, explain_top=settings.explain_top, progress=progress)
     path = write_table(scored.table, settings.table_path("scores"))
     write_diversion(settings, [d for d in chosen if d.is_fitted])
     report = ScoreReport(
-        features.height, scored.seconds, time.perf_counter() - started, path, None, notes=scored.notes
+        corridors.height,
+        scored.seconds,
+        time.perf_counter() - started,
+        path,
+        None,
+        notes=scored.notes,
+        context_rows=context_rows,
     )
     fitted = [d for d in chosen if d.name not in scored.notes]
     return _tracked(settings, report, fitted) if track else report
+
+
+def scorable(features: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The rows a scoring run ranks, and how many it leaves as context: a reporter's total with the
+    world (partner WLD, data-sources.md "Special partners") feeds the features (partner shares) but is
+    no corridor to investigate, so it is neither scored nor ranked among the corridors."""
+    corridors = features.filter(pl.col("partner") != WORLD)
+    if context := features.height - corridors.height:
+        log.info("%d world-total rows (partner WLD) kept as context, not scored", context)
+    return corridors, context
 
 
 def write_diversion(settings: Settings, detectors: list[BaseDetector]) -> Path | None:
