@@ -38,6 +38,15 @@ def test_hs_code_and_flow_id_are_found_by_keyword(searcher: HybridSearcher) -> N
     assert ids(searcher.search("flow f4", k=1)) == ["anomaly:f4"]
 
 
+def test_a_code_named_in_the_question_brings_its_own_entry_first(searcher: HybridSearcher) -> None:
+    for question in ("what does HS 854231 cover?", "What is 8542.31?", "HS code 854231 exports"):
+        assert ids(searcher.search(question, k=1)) == ["hs:854231"], question
+    longer = searcher.search("8542310 and 1854231", k=8)  # longer numbers: no code named
+    assert all(h.score < 1.0 for h in longer if h.doc_id == "hs:854231")
+    searcher.vector_weight = 1.0  # vector only: the embedder alone, no keyword or code rules
+    assert searcher.search("what does HS 854231 cover?", k=1)[0].keyword_score is None
+
+
 def test_hits_carry_scores_best_first_and_metadata(searcher: HybridSearcher) -> None:
     hits = searcher.search("coffee Brazil Netherlands", k=5)
     assert "anomaly:f2" in ids(hits[:2])  # with the DEMO news item about the same surge

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -129,8 +130,15 @@ class HybridSearcher:
             extra = np.setdiff1d(np.flatnonzero(named), rows)
             rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
             keyword = np.maximum(keyword, named[rows])
+        defined = _defined_codes(index, query, mask) if self.vector_weight < 1.0 else np.empty(0, np.int64)
+        if defined.size:  # the entry of a code the query names: a full keyword match
+            extra = np.setdiff1d(defined, rows)
+            rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
+            keyword = np.where(np.isin(rows, defined), 1.0, keyword)
         cosine = index.vectors[rows] @ vector
         fused = self.vector_weight * np.clip(cosine, 0.0, 1.0) + (1 - self.vector_weight) * keyword
+        if defined.size:  # ... and it defines what the query asks about: first among its peers
+            fused = np.where(np.isin(rows, defined), 1.0, fused)
         return [
             (float(f), float(c), float(kw) if kw > 0 else None, index, int(row))
             for row, f, c, kw in zip(rows, fused, cosine, keyword, strict=True)
@@ -144,6 +152,22 @@ class HybridSearcher:
             for (*_, row), hit in zip(mine, self.collections[name].hits(mine), strict=True):
                 built[(name, row)] = hit
         return [built[(index.name, row)] for *_, index, row in top]
+
+
+HS_CODE = re.compile(r"(?<![\d.])(\d{4}(?:\.?\d{2})?|\d{2})(?![\d.])")
+"""An HS code as people write it: 2, 4 or 6 digits, 6 also as 8542.31."""
+
+
+def _defined_codes(index: CollectionIndex, query: str, mask: np.ndarray | None) -> np.ndarray:
+    """Rows of the HS descriptions collection whose code the query names exactly ("HS 8542.31",
+    "854231", "8703"); empty for other collections. A code's own entry is what a question naming it
+    is about, whatever the embedder makes of digits."""
+    if index.name != "hs_codes":
+        return np.empty(0, dtype=np.int64)
+    codes = {m.replace(".", "") for m in HS_CODE.findall(query)}
+    rows = [index.hs_exact[c] for c in codes if c in index.hs_exact]
+    found = np.unique(np.concatenate(rows)) if rows else np.empty(0, dtype=np.int64)
+    return found[mask[found]] if mask is not None and found.size else found
 
 
 def _with_keyword_matches(
