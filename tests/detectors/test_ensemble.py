@@ -9,7 +9,14 @@ import polars as pl
 from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
 from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.calibration import SparseTail, TailModel, fit_tail
-from tradesentinel.detectors.ensemble import Member, combine, score_table, tier_column, value_at_stake
+from tradesentinel.detectors.ensemble import (
+    Member,
+    calibrate,
+    combine,
+    score_table,
+    tier_column,
+    value_at_stake,
+)
 from tradesentinel.detectors.evaluate import evaluate
 from tradesentinel.detectors.sanctions import SanctionsExposureDetector
 from tradesentinel.detectors.statistical import StatisticalDetector
@@ -168,3 +175,12 @@ def test_tiers_are_shares_of_the_whole_run_even_for_one_partition():
     rank = np.array([1, 2, 10, 11, 50, 51])
     assert tier_column(rank, 1_000).to_list() == ["high", "medium", "medium", "review", "review", None]
     assert tier_column(np.array([1]), 1).to_list() == ["high"]
+
+
+def test_a_self_calibrated_score_claims_at_most_its_empirical_share_and_keeps_a_stronger_claim():
+    raw = {"pattern": np.array([0.0] * 9_990 + [2.0] * 8 + [3.0, 12.0])}
+    p = calibrate(raw, {"pattern": Member("diversion", calibrated=True)})["pattern"]
+    assert p[-1] == 1e-12  # its own claim, stronger than one in the 10,000 rows
+    assert p[-2] == 2 / 10_000  # 10^-3 is more cautious than the 2 rows of 10,000 scoring >= 3
+    assert p[-3] == 10 / 10_000  # 10^-2 vs 10 rows of 10,000: the share
+    assert p[0] == 1.0

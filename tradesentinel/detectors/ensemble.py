@@ -6,7 +6,9 @@ harmonic mean of their probabilities (a min-p with a correction that also counts
    score at least as high, read from the score's own body on this table (an exponential tail
    above its 90th percentile), or the empirical share for rule-like scores. So a detector whose
    top merely continues its body cannot claim more than its body says, and one whose top is far
-   beyond it (a unit error) keeps that strength. Surprisal S = -log10 p.
+   beyond it (a unit error) keeps that strength. A detector that calibrates its own score (the
+   diversion patterns: S = -log10 of the pattern's chance) is read as p = 10^-S but never above
+   its empirical share on the table, an upper bound of the null's tail. Surprisal S = -log10 p.
 2. Within a family (`family`: the question answered: value, diversion, sanctions), the tests
    (detectors that stand alone: the statistical detector) give the family's evidence, their
    strongest S; the models (`corroborates`: boosted, transformer, PyOD) are summarised by their
@@ -43,7 +45,7 @@ from tradesentinel.detectors.base import (
     DetectorSkipped,
     empty_reasons,
 )
-from tradesentinel.detectors.calibration import fit_tail, surprisal
+from tradesentinel.detectors.calibration import SparseTail, fit_tail, surprisal
 from tradesentinel.detectors.signals import Signal
 from tradesentinel.schema import KEY_COLUMNS
 
@@ -71,12 +73,23 @@ def member_of(detector: BaseDetector) -> Member:
     return Member(detector.family, detector.corroborates, detector.calibrated)
 
 
+def self_calibrated_p(values: np.ndarray) -> np.ndarray:
+    """Tail probabilities of a self-calibrated score s (a surprisal): p = min(10^-s, share(s)), where
+    share(s) is the empirical share of the table's rows scoring at least s (SparseTail: ties count,
+    at least 1 / (N + 1)). The rows scoring at least s include the anomalies, so share(s) bounds
+    from above how often normal trade scores as high: a pattern model more cautious than the table
+    itself (a rare pattern scored as a one-in-a-thousand chance on a million rows where only a few
+    hundred show it) is read as the table says, the way every other rule is."""
+    s = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 300.0)
+    return np.minimum(np.power(10.0, -s), SparseTail.fit(s).p_values(s))
+
+
 def calibrate(raw: dict[str, np.ndarray], members: dict[str, Member] | None = None) -> dict[str, np.ndarray]:
     """Each detector's tail probabilities on the table (detectors.calibration); a self-calibrated
-    detector's score s is read as p = 10^-s."""
+    detector's score s is read as p = 10^-s, at most its empirical share (`self_calibrated_p`)."""
     members = members or {}
     return {
-        name: np.power(10.0, -np.clip(np.nan_to_num(values), 0.0, 300.0))
+        name: self_calibrated_p(values)
         if members.get(name, Member()).calibrated
         else fit_tail(values).p_values(values)
         for name, values in raw.items()
