@@ -4,10 +4,13 @@ calibrate and rank globally, explain and write each partition, then the ranked s
 The feature parts (pipeline.distributed) stay in the workers' memory for the whole run. The
 detectors are fitted in one worker task on a seeded sample (rows, and whole series for the
 transformer) gathered from every part (detectors.sampled says which scores are then exactly equal to in-process ones), and that
-one fitted copy travels to each worker. Tail probabilities and the rank need every row's raw score,
-so the client gathers the raw score columns only (8 bytes x detectors per row) and computes them
-exactly as `ensemble.score_table` does, over rows in the same (canonical) order; each part then
-gets back its slice, explains its top-ranked rows and writes its part of the scores dataset.
+one fitted copy travels to each worker.
+Each part's raw scores stay on its worker: calibration and the rank run there from merged summaries
+(detectors.cluster_rank; exact ranks within the tiers, approximate below them), and the client
+receives summaries only. With settings.dask_ranking = "exact" the client gathers the raw score
+columns instead (8 bytes x detectors per row) and combines them exactly as `ensemble.score_table`
+does, over rows in the same (canonical) order. Either way each part then explains its top-ranked
+rows and writes its part of the scores dataset.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.detectors.base import BaseDetector
 from tradesentinel.detectors.calibration import QUANTILES
+from tradesentinel.detectors.cluster_rank import rank_on_cluster
 from tradesentinel.detectors.ensemble import combine, member_of, scores_frame
 from tradesentinel.detectors.global_scales import quantiles as global_quantiles
 from tradesentinel.detectors.global_scales import sorted_finite
@@ -108,6 +112,53 @@ class DaskScoring:
     diversion: pl.DataFrame | None = None
 
 
+def _light(scored: tuple) -> tuple[dict[str, float], pl.DataFrame | None]:
+    """Worker task: what the client keeps of a part's scoring: seconds per detector, diversion findings."""
+    return scored[1], scored[2]
+
+
+def _ranked_on_client(client: Client, scored: list, members: dict, rows: tuple[int, ...]) -> list[Ranked]:
+    """The exact ranking (`dask_ranking="exact"`): every part's raw scores gathered and combined on
+    the client as in-process (72 bytes/row with 3 detectors)."""
+    results = client.gather(client.map(_raw_and_keys, scored, pure=False))
+    raw = {n: np.concatenate([r[0][n] for r in results]) for n in members}
+    ensemble, rank, tails = combine(raw, members, np.concatenate([r[1] for r in results]))
+    bounds = np.cumsum([0, *rows])
+    return [
+        Ranked(
+            {n: v[a:b] for n, v in raw.items()},
+            {n: v[a:b] for n, v in tails.items()},
+            ensemble[a:b],
+            rank[a:b],
+            len(rank),
+        )
+        for a, b in pairwise(bounds)
+    ]
+
+
+def _raw_and_keys(scored: tuple) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    return scored[0], scored[3]
+
+
+def _single_table(settings: Settings, manifest: datasets.Manifest) -> Path:
+    """data/scores.parquet, the single ranked table the app reads, written from the scores dataset
+    when the run has at most settings.scores_file_rows rows; a larger run leaves none (a stale one
+    is removed): read the scores dataset instead."""
+    path = settings.table_path("scores")
+    if manifest.n_rows > settings.scores_file_rows:
+        log.warning(
+            "%d rows > TRADESENTINEL_SCORES_FILE_ROWS: no %s, the scores are in %s",
+            manifest.n_rows,
+            path,
+            manifest.url,
+        )
+        path.unlink(missing_ok=True)
+        return path
+    options = settings.storage_options()
+    table = pl.concat([datasets.read_part(manifest, p, options) for p in manifest.parts]).sort("rank")
+    return write_table(table, path)
+
+
 def score_on_dask(
     settings: Settings,
     client: Client,
@@ -151,26 +202,16 @@ def score_on_dask(
     models, fit_seconds = fitted.result()
     if progress:
         progress("fit", 1.0)
-    results = gather_as_completed(
-        client, client.map(score_part, frames, fitted=fitted, pure=False), "score", progress
-    )
-    names = [d.name for d in detectors]
-    seconds = {n: fit_seconds[n] + sum(r[1][n] for r in results) for n in names}
-    raw = {n: np.concatenate([r[0][n] for r in results]) for n in names}
-    keys = np.concatenate([r[3] for r in results])
-    ensemble, rank, tails = combine(raw, {d.name: member_of(d) for d in models}, keys)
-    tables = [r[2] for r in results if r[2] is not None]
-    bounds = np.cumsum([0, *features.rows])
-    ranked = [
-        Ranked(
-            {n: v[a:b] for n, v in raw.items()},
-            {n: v[a:b] for n, v in tails.items()},
-            ensemble[a:b],
-            rank[a:b],
-            len(rank),
+    scored = client.map(score_part, frames, fitted=fitted, pure=False)
+    light = gather_as_completed(client, client.map(_light, scored, pure=False), "score", progress)
+    seconds = {d.name: fit_seconds[d.name] + sum(r[0][d.name] for r in light) for d in detectors}
+    members = {d.name: member_of(d) for d in models}
+    if settings.dask_ranking == "exact":
+        ranked = client.scatter(_ranked_on_client(client, scored, members, features.rows))
+    else:
+        ranked = rank_on_cluster(
+            client, scored, members, explain_top=settings.explain_top, max_values=settings.tail_values
         )
-        for a, b in pairwise(bounds)
-    ]
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
     written = dict(
         gather_as_completed(
@@ -179,7 +220,7 @@ def score_on_dask(
                 write_scores_part,
                 frames,
                 [fitted] * len(frames),
-                client.scatter(ranked),
+                ranked,
                 features.parts,
                 explain_top=settings.explain_top,
                 url=url,
@@ -194,7 +235,7 @@ def score_on_dask(
     manifest = datasets.commit(
         url, version, [(p, written[p]) for p in features.parts], options, features.meta
     )
-    table = pl.concat([datasets.read_part(manifest, p, options) for p in manifest.parts]).sort("rank")
-    path = write_table(table, settings.table_path("scores"))  # the single ranked table the app reads
+    path = _single_table(settings, manifest)
+    tables = [r[1] for r in light if r[1] is not None]
     diversion = pl.concat(tables).sort("score", descending=True) if tables else None
     return DaskScoring(models, features.n_rows, len(frames), n_workers(client), seconds, url, path, diversion)
