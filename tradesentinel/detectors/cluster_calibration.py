@@ -18,7 +18,7 @@ A score's null is chosen and fitted as `calibration.fit_tail` does on the whole 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from tradesentinel.detectors.calibration import QUANTILES, SPARSE, CountTail, Tail, TailModel, clean
 from tradesentinel.detectors.global_scales import quantiles as global_quantiles
+from tradesentinel.pipeline.distributed import tree_reduce
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -87,18 +88,6 @@ def compress(values: np.ndarray, counts: np.ndarray, max_values: int) -> tuple[n
     keep = np.unique(np.linspace(0, len(values) - 1, max_values).round().astype(np.int64))
     at_least = np.cumsum(counts[::-1])[::-1][keep]
     return values[keep], at_least - np.append(at_least[1:], 0)
-
-
-def tree_reduce(client: Client, futures: list[Future], merge: Callable, **kwargs: object) -> Future:
-    """Pairwise merges on the workers down to one future."""
-    while len(futures) > 1:
-        futures = [
-            client.submit(merge, futures[i], futures[i + 1], **kwargs, pure=False)
-            if i + 1 < len(futures)
-            else futures[i]
-            for i in range(0, len(futures), 2)
-        ]
-    return futures[0]
 
 
 def fit_tails(

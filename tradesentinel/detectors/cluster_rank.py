@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tradesentinel.detectors.calibration import surprisal
-from tradesentinel.detectors.cluster_calibration import Given, fit_tails, tree_reduce
+from tradesentinel.detectors.cluster_calibration import Given, fit_tails
 from tradesentinel.detectors.ensemble import (
     REVIEW_SHARE,
     Member,
@@ -38,6 +38,7 @@ from tradesentinel.detectors.ensemble import (
     tier_cut,
     total_surprisal,
 )
+from tradesentinel.pipeline.distributed import tree_reduce
 
 if TYPE_CHECKING:
     from distributed import Client, Future

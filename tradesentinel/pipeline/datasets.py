@@ -122,3 +122,17 @@ def read_part(
     fs, root = _fs(manifest.url, options)
     with fs.open(f"{root}/{manifest.version}/{part}.parquet", "rb") as handle:
         return pl.read_parquet(handle, columns=columns)
+
+
+def read_file(url: str, options: dict[str, Any]) -> pl.DataFrame:
+    """One Parquet file at `url` (any fsspec filesystem)."""
+    fs, path = _fs(url, options)
+    with fs.open(path, "rb") as handle:
+        return pl.read_parquet(handle)
+
+
+def remove(url: str, options: dict[str, Any]) -> None:
+    """Remove a folder (e.g. a finished shuffle's buckets) and everything under it, if it exists."""
+    fs, path = _fs(url, options)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
