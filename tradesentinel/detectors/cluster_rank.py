@@ -61,6 +61,11 @@ class Ordered:
         return np.lexsort((self.keys, -self.total, self.p))
 
 
+def rows_of(scored: tuple) -> int:
+    """Worker task: the rows of a `score_part` result."""
+    return len(scored[3])
+
+
 def raw_of(scored: tuple) -> dict[str, np.ndarray]:
     """Worker task: the raw scores of a `score_part` result."""
     return scored[0]
@@ -157,7 +162,7 @@ def rank_on_cluster(
     max_values: int,
 ) -> list[Future]:
     """Futures of every part's `Ranked` (in part order) from futures of `score_part` results."""
-    sizes = client.gather(client.map(lambda s: len(s[3]), scored, pure=False))
+    sizes = client.gather(client.map(rows_of, scored, pure=False))
     n = int(sum(sizes))
     raws = client.map(raw_of, scored, pure=False)
     fitted = [name for name, m in members.items() if not m.calibrated]

@@ -169,6 +169,8 @@ def score_on_dask(
 ) -> DaskScoring:
     """Fit `detectors` on a seeded sample of the partitioned features dataset, score every part on the
     cluster, rank globally, write the scores (detectors.stages builds the detectors and logs the run)."""
+    from distributed import wait
+
     names = [d.name for d in detectors]
     options = settings.storage_options()
     features = datasets.current(datasets.dataset_url(settings, "features"), options)
@@ -206,12 +208,16 @@ def score_on_dask(
     light = gather_as_completed(client, client.map(_light, scored, pure=False), "score", progress)
     seconds = {d.name: fit_seconds[d.name] + sum(r[0][d.name] for r in light) for d in detectors}
     members = {d.name: member_of(d) for d in models}
+    started = time.perf_counter()
     if settings.dask_ranking == "exact":
         ranked = client.scatter(_ranked_on_client(client, scored, members, features.rows))
     else:
         ranked = rank_on_cluster(
             client, scored, members, explain_top=settings.explain_top, max_values=settings.tail_values
         )
+    wait(ranked)
+    seconds["rank"] = time.perf_counter() - started  # wall seconds: calibration and rank
+    started = time.perf_counter()
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
     written = dict(
         gather_as_completed(
@@ -236,6 +242,7 @@ def score_on_dask(
         url, version, [(p, written[p]) for p in features.parts], options, features.meta
     )
     path = _single_table(settings, manifest)
+    seconds["write"] = time.perf_counter() - started  # wall seconds: reasons, the dataset, the file
     tables = [r[1] for r in light if r[1] is not None]
     diversion = pl.concat(tables).sort("score", descending=True) if tables else None
     return DaskScoring(models, features.n_rows, len(frames), n_workers(client), seconds, url, path, diversion)

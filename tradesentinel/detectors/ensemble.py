@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,7 +110,7 @@ def family_evidence(tails: dict[str, np.ndarray], members: dict[str, Member]) ->
     return out
 
 
-def needs_fit(family: str, members: dict[str, Member], present: Sequence[str]) -> bool:
+def needs_fit(family: str, members: dict[str, Member], present: Iterable[str]) -> bool:
     """Whether a family's evidence is calibrated again (anything but one test alone)."""
     names = [n for n in present if members[n].family == family]
     return not (len(names) == 1 and not members[names[0]].corroborates)

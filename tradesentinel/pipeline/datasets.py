@@ -19,12 +19,21 @@ from typing import Any
 
 import fsspec
 import polars as pl
+from dask.sizeof import sizeof
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import TableNotFoundError
 
 log = logging.getLogger(__name__)
 POINTER = "_CURRENT.json"
+
+
+@sizeof.register(pl.DataFrame)
+def _frame_bytes(frame: pl.DataFrame) -> int:
+    """A polars frame's size as Dask counts a worker's data (its default, `sys.getsizeof`, sees ~100
+    bytes): so a worker's memory limit spills the parts it holds. Registered wherever the tasks
+    that read parts are loaded."""
+    return int(frame.estimated_size())
 
 
 def dataset_url(settings: Settings, table: str) -> str:
