@@ -6,9 +6,11 @@ scored them and the steps of `combine` run there, with null models fitted from m
 1. each detector's null from its scores over all parts; every part computes its tail probabilities;
 2. each family's evidence (when it is calibrated again) per part, its null over all parts; every
    part computes its family p, the harmonic-mean ensemble p and the total surprisal;
-3. the rank orders rows by (p, -total surprisal, flow id hash), as in-process. Each part's first
-   `k` rows by that order (k = the review tier or `explain_top`, whichever is larger) are merged
-   pairwise on the workers into the run's top k: ranks 1..k are exact, so every tier and every
+3. the rank orders rows by (p, -total surprisal, flow id hash), as in-process. The run's k-th
+   smallest p is found exactly by the distributed selection (detectors.global_scales; k = the
+   review tier or `explain_top`, whichever is larger); each part's rows at or below it (at most k,
+   in rank order) are merged pairwise on the workers into the run's top k, so about k rows travel
+   in all, whatever the number of parts (more only where many rows tie at the k-th p): ranks 1..k are exact, so every tier and every
    explained row is the in-process one when the nulls are (they are, unless a rule-like score has
    more than `max_values` distinct values). Below the top k a row's rank is read from a merged
    histogram of surprisal (`EDGES`): the rows in higher bins, plus its share of its own bin by its
@@ -38,6 +40,7 @@ from tradesentinel.detectors.ensemble import (
     tier_cut,
     total_surprisal,
 )
+from tradesentinel.detectors.global_scales import order_statistics
 from tradesentinel.pipeline.distributed import tree_reduce
 
 if TYPE_CHECKING:
@@ -88,9 +91,16 @@ def ordered_of(scored: tuple, tails: dict[str, np.ndarray], members: Given, mode
     return Ordered(p, total_surprisal(tails), scored[3])
 
 
-def top_rows(ordered: Ordered, part: int, k: int) -> np.ndarray:
-    """Worker task: the part's first `k` rows in rank order, as TOP records."""
-    first = ordered.order()[:k]
+def sorted_p(ordered: Ordered) -> dict[str, np.ndarray]:
+    """Worker task: the part's ensemble p, sorted (for the distributed selection of the k-th)."""
+    return {"p": np.sort(ordered.p)}
+
+
+def top_rows(ordered: Ordered, part: int, k: int, threshold: float) -> np.ndarray:
+    """Worker task: the part's rows with p at most `threshold` (the run's k-th smallest p), at most
+    its first `k` in rank order, as TOP records."""
+    order = ordered.order()
+    first = order[: min(k, int(np.searchsorted(ordered.p[order], threshold, "right")))]
     out = np.empty(len(first), dtype=TOP)
     out["p"], out["neg"], out["key"] = ordered.p[first], -ordered.total[first], ordered.keys[first]
     out["part"], out["row"] = part, first
@@ -177,7 +187,9 @@ def rank_on_cluster(
         ordered_of, scored, tails, members=Given(members), models=Given(family_models), pure=False
     )
     k = min(n, max(explain_top, tier_cut(REVIEW_SHARE, n)))
-    tops = [client.submit(top_rows, o, i, k, pure=False) for i, o in enumerate(ordered)]
+    sorted_parts = client.map(sorted_p, ordered, pure=False)
+    threshold = order_statistics(client, sorted_parts, [("p", k - 1)])[0] if k else -np.inf
+    tops = [client.submit(top_rows, o, i, k, threshold, pure=False) for i, o in enumerate(ordered)]
     split = client.submit(split_top, tree_reduce(client, tops, merge_top, k=k), len(scored), pure=False)
     counts = tree_reduce(client, client.map(surprisal_counts, ordered, pure=False), operator.add)
     run = RunSummary(n, k, counts.result())
