@@ -57,6 +57,13 @@ def _dask(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     return "Dask engine", bench.markdown(figures)
 
 
+def _dask_scale(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
+    bench = import_module("benchmarks.bench_dask_scale")
+    figures = bench.run(args.dask_scale_rows, tmp)
+    (RESULTS / "dask_scale.json").write_text(json.dumps(figures, indent=2))
+    return "Dask engine at scale: nothing on the client", bench.markdown(figures)
+
+
 def _app(args: argparse.Namespace, tmp: Path) -> tuple[str, str]:
     bench = import_module("benchmarks.bench_app")
     figures = bench.run(tmp)
@@ -95,6 +102,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Path], tuple[str, str]]] = {
     "connectors": _connectors,
     "retrieval": _retrieval,
     "dask": _dask,
+    "dask_scale": _dask_scale,
     "app": _app,
     "casework": _casework,
     "assistant": _assistant,
@@ -115,6 +123,12 @@ def main() -> None:
         "--retrieval-data", type=Path, help="an indexed demo world to evaluate (default: build one)"
     )
     parser.add_argument("--dask-rows", type=int, default=2_000_000, help="rows of the Dask benchmark table")
+    parser.add_argument(
+        "--dask-scale-rows",
+        type=int,
+        default=10_000_000,
+        help="rows of the Dask at-scale benchmark (client RSS; 1 vs 2 workers)",
+    )
     parser.add_argument(
         "--worlds", help="comma-separated evaluation worlds of the detectors benchmark (default: all)"
     )

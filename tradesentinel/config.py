@@ -108,6 +108,24 @@ class Settings(BaseSettings):
     sample_rows: int = Field(
         300_000, ge=1000, description="Rows (whole series) detectors are fitted on under Dask."
     )
+    dask_ranking: Literal["cluster", "exact"] = Field(
+        "cluster",
+        description=(
+            "How `score --engine dask` calibrates and ranks: cluster (on the workers from merged "
+            "summaries; ranks exact within the tiers, approximate below) or exact (raw scores "
+            "gathered on the client: every rank exact, client memory ~72 bytes/row)."
+        ),
+    )
+    tail_values: int = Field(
+        200_000,
+        ge=100,
+        description="Distinct values a rule-like score's merged counts keep (cluster ranking).",
+    )
+    scores_file_rows: int = Field(
+        20_000_000,
+        ge=0,
+        description="Largest Dask run whose scores the client also writes as the single scores.parquet.",
+    )
     s3_key: str | None = Field(None, description="S3 access key id for s3:// dataset URLs.")
     s3_secret: SecretStr | None = Field(None, description="S3 secret access key.")
     s3_endpoint: str | None = Field(None, description="S3-compatible endpoint URL (MinIO, Ceph...).")

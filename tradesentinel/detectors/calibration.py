@@ -78,6 +78,34 @@ class SparseTail:
         return np.clip(at_least / n, 1.0 / (n + 1), 1.0)
 
 
+@dataclass(frozen=True)
+class CountTail:
+    """`SparseTail` from merged counts instead of every score: the run's lowest score `floor`, each
+    distinct score above it with the rows scoring at least that (`at_least`, decreasing), and the
+    rows in all (`n`). Mergeable over partitions, and equal to SparseTail's p of the same scores."""
+
+    floor: float
+    values: np.ndarray
+    at_least: np.ndarray
+    n: int
+
+    def p_values(self, scores: np.ndarray) -> np.ndarray:
+        s = _clean(scores)
+        n = max(self.n, 1)
+        tail = np.append(self.at_least, 0)[np.searchsorted(self.values, s, side="left")]
+        at_least = np.where(s <= self.floor, self.n, tail)
+        return np.clip(at_least / n, 1.0 / (n + 1), 1.0)
+
+
+Tail = TailModel | SparseTail | CountTail
+"""A fitted null: p_values(scores) -> upper-tail probabilities."""
+
+
+def clean(scores: np.ndarray) -> np.ndarray:
+    """Scores as the null models read them: float64, NaN and infinities as 0."""
+    return _clean(scores)
+
+
 def is_sparse(scores: np.ndarray) -> bool:
     """Whether a score is rule-like: fewer than SPARSE of the rows above its minimum."""
     values = _clean(scores)

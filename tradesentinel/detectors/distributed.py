@@ -4,10 +4,13 @@ calibrate and rank globally, explain and write each partition, then the ranked s
 The feature parts (pipeline.distributed) stay in the workers' memory for the whole run. The
 detectors are fitted in one worker task on a seeded sample (rows, and whole series for the
 transformer) gathered from every part (detectors.sampled says which scores are then exactly equal to in-process ones), and that
-one fitted copy travels to each worker. Tail probabilities and the rank need every row's raw score,
-so the client gathers the raw score columns only (8 bytes x detectors per row) and computes them
-exactly as `ensemble.score_table` does, over rows in the same (canonical) order; each part then
-gets back its slice, explains its top-ranked rows and writes its part of the scores dataset.
+one fitted copy travels to each worker.
+Each part's raw scores stay on its worker: calibration and the rank run there from merged summaries
+(detectors.cluster_rank; exact ranks within the tiers, approximate below them), and the client
+receives summaries only. With settings.dask_ranking = "exact" the client gathers the raw score
+columns instead (8 bytes x detectors per row) and combines them exactly as `ensemble.score_table`
+does, over rows in the same (canonical) order. Either way each part then explains its top-ranked
+rows and writes its part of the scores dataset.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import polars as pl
 from tradesentinel.config import Settings
 from tradesentinel.detectors.base import BaseDetector
 from tradesentinel.detectors.calibration import QUANTILES
+from tradesentinel.detectors.cluster_rank import rank_on_cluster
 from tradesentinel.detectors.ensemble import combine, member_of, scores_frame
 from tradesentinel.detectors.global_scales import quantiles as global_quantiles
 from tradesentinel.detectors.global_scales import sorted_finite
@@ -35,6 +39,7 @@ from tradesentinel.detectors.statistical import StatisticalDetector, scored_sign
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import flows_version, gather_as_completed, n_workers
+from tradesentinel.reference import WORLD
 from tradesentinel.storage import write_table
 
 if TYPE_CHECKING:
@@ -47,6 +52,16 @@ Progress = Callable[[str, float], None]
 def _on_part(detectors: list[BaseDetector], frame: pl.DataFrame) -> list[BaseDetector]:
     """The detectors to use on one part: those that fit locally fitted on it, the others as given."""
     return [copy.deepcopy(d).fit(frame) if d.fits_locally else d for d in detectors]
+
+
+def corridors_only(frame: pl.DataFrame) -> pl.DataFrame:
+    """Worker task: a part's rows that `score` ranks (stages.scorable: world totals are context)."""
+    return frame.filter(pl.col("partner") != WORLD)
+
+
+def height_of(frame: pl.DataFrame) -> int:
+    """Worker task: a part's rows."""
+    return frame.height
 
 
 def score_part(
@@ -108,6 +123,53 @@ class DaskScoring:
     diversion: pl.DataFrame | None = None
 
 
+def _light(scored: tuple) -> tuple[dict[str, float], pl.DataFrame | None]:
+    """Worker task: what the client keeps of a part's scoring: seconds per detector, diversion findings."""
+    return scored[1], scored[2]
+
+
+def _ranked_on_client(client: Client, scored: list, members: dict, rows: tuple[int, ...]) -> list[Ranked]:
+    """The exact ranking (`dask_ranking="exact"`): every part's raw scores gathered and combined on
+    the client as in-process (72 bytes/row with 3 detectors)."""
+    results = client.gather(client.map(_raw_and_keys, scored, pure=False))
+    raw = {n: np.concatenate([r[0][n] for r in results]) for n in members}
+    ensemble, rank, tails = combine(raw, members, np.concatenate([r[1] for r in results]))
+    bounds = np.cumsum([0, *rows])
+    return [
+        Ranked(
+            {n: v[a:b] for n, v in raw.items()},
+            {n: v[a:b] for n, v in tails.items()},
+            ensemble[a:b],
+            rank[a:b],
+            len(rank),
+        )
+        for a, b in pairwise(bounds)
+    ]
+
+
+def _raw_and_keys(scored: tuple) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    return scored[0], scored[3]
+
+
+def _single_table(settings: Settings, manifest: datasets.Manifest) -> Path:
+    """data/scores.parquet, the single ranked table the app reads, written from the scores dataset
+    when the run has at most settings.scores_file_rows rows; a larger run leaves none (a stale one
+    is removed): read the scores dataset instead."""
+    path = settings.table_path("scores")
+    if manifest.n_rows > settings.scores_file_rows:
+        log.warning(
+            "%d rows > TRADESENTINEL_SCORES_FILE_ROWS: no %s, the scores are in %s",
+            manifest.n_rows,
+            path,
+            manifest.url,
+        )
+        path.unlink(missing_ok=True)
+        return path
+    options = settings.storage_options()
+    table = pl.concat([datasets.read_part(manifest, p, options) for p in manifest.parts]).sort("rank")
+    return write_table(table, path)
+
+
 def score_on_dask(
     settings: Settings,
     client: Client,
@@ -118,6 +180,8 @@ def score_on_dask(
 ) -> DaskScoring:
     """Fit `detectors` on a seeded sample of the partitioned features dataset, score every part on the
     cluster, rank globally, write the scores (detectors.stages builds the detectors and logs the run)."""
+    from distributed import wait
+
     names = [d.name for d in detectors]
     options = settings.storage_options()
     features = datasets.current(datasets.dataset_url(settings, "features"), options)
@@ -130,9 +194,10 @@ def score_on_dask(
             "tradesentinel features --engine dask",
             reason=f"was built from other flows than {settings.table_path('flows')}",
         )
-    frames = client.map(
+    parts = client.map(
         datasets.read_part, [features] * len(features.parts), features.parts, options=options, pure=False
     )
+    frames = client.map(corridors_only, parts, pure=False)  # world totals: context, as in-process
     fraction = min(1.0, settings.sample_rows / max(features.n_rows, 1))
     rows = client.map(in_sample, frames, fraction=fraction, seed=seed, pure=False)
     series = client.map(in_sample, frames, fraction=fraction, seed=seed, whole_series=True, pure=False)
@@ -151,26 +216,21 @@ def score_on_dask(
     models, fit_seconds = fitted.result()
     if progress:
         progress("fit", 1.0)
-    results = gather_as_completed(
-        client, client.map(score_part, frames, fitted=fitted, pure=False), "score", progress
-    )
-    names = [d.name for d in detectors]
-    seconds = {n: fit_seconds[n] + sum(r[1][n] for r in results) for n in names}
-    raw = {n: np.concatenate([r[0][n] for r in results]) for n in names}
-    keys = np.concatenate([r[3] for r in results])
-    ensemble, rank, tails = combine(raw, {d.name: member_of(d) for d in models}, keys)
-    tables = [r[2] for r in results if r[2] is not None]
-    bounds = np.cumsum([0, *features.rows])
-    ranked = [
-        Ranked(
-            {n: v[a:b] for n, v in raw.items()},
-            {n: v[a:b] for n, v in tails.items()},
-            ensemble[a:b],
-            rank[a:b],
-            len(rank),
+    scored = client.map(score_part, frames, fitted=fitted, pure=False)
+    light = gather_as_completed(client, client.map(_light, scored, pure=False), "score", progress)
+    seconds = {d.name: fit_seconds[d.name] + sum(r[0][d.name] for r in light) for d in detectors}
+    members = {d.name: member_of(d) for d in models}
+    started = time.perf_counter()
+    if settings.dask_ranking == "exact":
+        sizes = tuple(client.gather(client.map(height_of, frames, pure=False)))
+        ranked = client.scatter(_ranked_on_client(client, scored, members, sizes))
+    else:
+        ranked = rank_on_cluster(
+            client, scored, members, explain_top=settings.explain_top, max_values=settings.tail_values
         )
-        for a, b in pairwise(bounds)
-    ]
+    wait(ranked)
+    seconds["rank"] = time.perf_counter() - started  # wall seconds: calibration and rank
+    started = time.perf_counter()
     url, version = datasets.dataset_url(settings, "scores"), datasets.new_version()
     written = dict(
         gather_as_completed(
@@ -179,7 +239,7 @@ def score_on_dask(
                 write_scores_part,
                 frames,
                 [fitted] * len(frames),
-                client.scatter(ranked),
+                ranked,
                 features.parts,
                 explain_top=settings.explain_top,
                 url=url,
@@ -194,7 +254,8 @@ def score_on_dask(
     manifest = datasets.commit(
         url, version, [(p, written[p]) for p in features.parts], options, features.meta
     )
-    table = pl.concat([datasets.read_part(manifest, p, options) for p in manifest.parts]).sort("rank")
-    path = write_table(table, settings.table_path("scores"))  # the single ranked table the app reads
+    path = _single_table(settings, manifest)
+    seconds["write"] = time.perf_counter() - started  # wall seconds: reasons, the dataset, the file
+    tables = [r[1] for r in light if r[1] is not None]
     diversion = pl.concat(tables).sort("score", descending=True) if tables else None
     return DaskScoring(models, features.n_rows, len(frames), n_workers(client), seconds, url, path, diversion)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +45,7 @@ from tradesentinel.detectors.base import (
     DetectorSkipped,
     empty_reasons,
 )
-from tradesentinel.detectors.calibration import SparseTail, fit_tail, surprisal
+from tradesentinel.detectors.calibration import SparseTail, Tail, fit_tail, surprisal
 from tradesentinel.detectors.signals import Signal
 from tradesentinel.schema import KEY_COLUMNS
 
@@ -73,49 +73,90 @@ def member_of(detector: BaseDetector) -> Member:
     return Member(detector.family, detector.corroborates, detector.calibrated)
 
 
-def self_calibrated_p(values: np.ndarray) -> np.ndarray:
+def self_calibrated_p(values: np.ndarray, share: Tail | None = None) -> np.ndarray:
     """Tail probabilities of a self-calibrated score s (a surprisal): p = min(10^-s, share(s)), where
-    share(s) is the empirical share of the table's rows scoring at least s (SparseTail: ties count,
-    at least 1 / (N + 1)). The rows scoring at least s include the anomalies, so share(s) bounds
-    from above how often normal trade scores as high: a pattern model more cautious than the table
-    itself (a rare pattern scored as a one-in-a-thousand chance on a million rows where only a few
-    hundred show it) is read as the table says, the way every other rule is."""
-    s = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 300.0)
-    return np.minimum(np.power(10.0, -s), SparseTail.fit(s).p_values(s))
+    share(s) is the empirical share of the run's rows scoring at least s (SparseTail: ties count, at
+    least 1 / (N + 1); `share`: that null fitted elsewhere, on the whole run when `values` is one
+    partition of it). The rows scoring at least s include the anomalies, so share(s) bounds from
+    above how often normal trade scores as high: a pattern model more cautious than the table itself
+    (a rare pattern scored as a one-in-a-thousand chance on a million rows where only a few hundred
+    show it) is read as the table says, the way every other rule is."""
+    values = np.asarray(values, dtype=np.float64)
+    s = np.clip(np.nan_to_num(values), 0.0, 300.0)
+    return np.minimum(np.power(10.0, -s), (share or SparseTail.fit(values)).p_values(values))
 
 
-def calibrate(raw: dict[str, np.ndarray], members: dict[str, Member] | None = None) -> dict[str, np.ndarray]:
+def calibrate(
+    raw: dict[str, np.ndarray],
+    members: dict[str, Member] | None = None,
+    models: dict[str, Tail] | None = None,
+) -> dict[str, np.ndarray]:
     """Each detector's tail probabilities on the table (detectors.calibration); a self-calibrated
-    detector's score s is read as p = 10^-s, at most its empirical share (`self_calibrated_p`)."""
+    detector's score s is read as p = 10^-s, at most its empirical share (`self_calibrated_p`).
+    `models`: null models fitted elsewhere (on the whole run, when `raw` is one partition of it), by
+    detector name (a self-calibrated detector's is its SparseTail); otherwise fitted on `raw`."""
     members = members or {}
     return {
-        name: self_calibrated_p(values)
+        name: self_calibrated_p(values, models[name] if models else None)
         if members.get(name, Member()).calibrated
-        else fit_tail(values).p_values(values)
+        else (models[name] if models else fit_tail(values)).p_values(values)
         for name, values in raw.items()
     }
 
 
-def family_p(tails: dict[str, np.ndarray], members: dict[str, Member]) -> dict[str, np.ndarray]:
-    """Per family: its calibrated p (see the module docstring, step 2)."""
+def family_evidence(tails: dict[str, np.ndarray], members: dict[str, Member]) -> dict[str, np.ndarray]:
+    """Per family: its p when it is one test alone (final), else its evidence V to calibrate
+    (see the module docstring, step 2); `needs_fit` tells them apart."""
     out: dict[str, np.ndarray] = {}
     for family in dict.fromkeys(m.family for m in members.values()):
         names = [n for n in tails if members[n].family == family]
         tests = [surprisal(tails[n]) for n in names if not members[n].corroborates]
         models = [surprisal(tails[n]) for n in names if members[n].corroborates]
-        if tests and not models and len(tests) == 1:
+        if not needs_fit(family, members, tails):
             out[family] = tails[names[0]]
             continue
         strongest = np.max(tests, axis=0) if tests else None
         average = np.median(models, axis=0) if models else None
         if strongest is None:
-            evidence = average
+            out[family] = average
         elif average is None:
-            evidence = strongest
+            out[family] = strongest
         else:
-            evidence = strongest + np.minimum(average, strongest)
-        out[family] = fit_tail(evidence).p_values(evidence)
+            out[family] = strongest + np.minimum(average, strongest)
     return out
+
+
+def needs_fit(family: str, members: dict[str, Member], present: Iterable[str]) -> bool:
+    """Whether a family's evidence is calibrated again (anything but one test alone)."""
+    names = [n for n in present if members[n].family == family]
+    return not (len(names) == 1 and not members[names[0]].corroborates)
+
+
+def family_p(
+    tails: dict[str, np.ndarray], members: dict[str, Member], models: dict[str, Tail] | None = None
+) -> dict[str, np.ndarray]:
+    """Per family: its calibrated p (see the module docstring, step 2); `models`: the null models
+    of the families' evidence fitted elsewhere (the whole run), by family."""
+    evidence = family_evidence(tails, members)
+    return {
+        family: (
+            (models[family] if models else fit_tail(values)).p_values(values)
+            if needs_fit(family, members, tails)
+            else values
+        )
+        for family, values in evidence.items()
+    }
+
+
+def ensemble_p(families: dict[str, np.ndarray]) -> np.ndarray:
+    """The harmonic mean p over families (step 3)."""
+    stacked = np.column_stack(list(families.values()))
+    return np.clip(len(families) / (1.0 / stacked).sum(axis=1), 0.0, 1.0)
+
+
+def total_surprisal(tails: dict[str, np.ndarray]) -> np.ndarray:
+    """Every detector's surprisal summed: the first tie-break of the rank."""
+    return np.sum([surprisal(t) for t in tails.values()], axis=0)
 
 
 def combine(
@@ -124,10 +165,8 @@ def combine(
     """(score in 0..1, rank from 1, tail probabilities per detector) of the named raw scores.
     `keys` (e.g. flow ids' hashes) break the last ties, so a flow's rank does not depend on row order."""
     tails = calibrate(raw, members)
-    families = family_p(tails, members)
-    stacked = np.column_stack(list(families.values()))
-    p = np.clip(len(families) / (1.0 / stacked).sum(axis=1), 0.0, 1.0)  # harmonic mean over families
-    total = np.sum([surprisal(t) for t in tails.values()], axis=0)
+    p = ensemble_p(family_p(tails, members))
+    total = total_surprisal(tails)
     keys = np.zeros(len(p), dtype=np.uint64) if keys is None else keys
     order = np.lexsort((keys, -total, p))
     rank = np.empty(len(order), dtype=np.int64)

@@ -39,9 +39,10 @@ LABEL_COLUMNS = ("period", "reporter", "partner", "flow", "hs_code", "kind")
 
 @dataclass(frozen=True)
 class ScoreReport:
-    """A scoring run: rows, seconds per detector (on Dask: worker-seconds, fit + scoring) and wall
-    seconds in total, where the scores went, the MLflow run; on Dask also parts, workers, dataset;
-    `notes`: detectors left out and why (a table they cannot learn from); `context_rows`: world totals
+    """A scoring run: rows, seconds per detector (on Dask: worker-seconds, fit + scoring; and the wall
+    seconds of "rank": calibration and rank, "write": reasons and the scores) and wall seconds in
+    total, where the scores went, the MLflow run; on Dask also parts, workers, dataset; `notes`:
+    detectors left out and why (a table they cannot learn from); `context_rows`: world totals
     (partner WLD) kept as context for the features, not scored."""
 
     n_rows: int

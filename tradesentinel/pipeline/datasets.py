@@ -19,12 +19,21 @@ from typing import Any
 
 import fsspec
 import polars as pl
+from dask.sizeof import sizeof
 
 from tradesentinel.config import Settings
 from tradesentinel.errors import TableNotFoundError
 
 log = logging.getLogger(__name__)
 POINTER = "_CURRENT.json"
+
+
+@sizeof.register(pl.DataFrame)
+def _frame_bytes(frame: pl.DataFrame) -> int:
+    """A polars frame's size as Dask counts a worker's data (its default, `sys.getsizeof`, sees ~100
+    bytes): so a worker's memory limit spills the parts it holds. Registered wherever the tasks
+    that read parts are loaded."""
+    return int(frame.estimated_size())
 
 
 def dataset_url(settings: Settings, table: str) -> str:
@@ -122,3 +131,17 @@ def read_part(
     fs, root = _fs(manifest.url, options)
     with fs.open(f"{root}/{manifest.version}/{part}.parquet", "rb") as handle:
         return pl.read_parquet(handle, columns=columns)
+
+
+def read_file(url: str, options: dict[str, Any]) -> pl.DataFrame:
+    """One Parquet file at `url` (any fsspec filesystem)."""
+    fs, path = _fs(url, options)
+    with fs.open(path, "rb") as handle:
+        return pl.read_parquet(handle)
+
+
+def remove(url: str, options: dict[str, Any]) -> None:
+    """Remove a folder (e.g. a finished shuffle's buckets) and everything under it, if it exists."""
+    fs, path = _fs(url, options)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)

@@ -3,15 +3,15 @@
 Every feature is computed within one HS code (series, mirror pairs, partner shares, HS x month
 peers, onward shipping of the same HS), so `build_features` of an HS partition equals the rows of
 that partition in the whole table's features. Flows are cut into contiguous ranges of HS codes in
-canonical order (an HS code never spans two parts) of about `partition_rows` rows, written as a
-partitioned Parquet dataset (pipeline.datasets), and each worker builds and writes one part.
+canonical order (an HS code never spans two parts) of about `partition_rows` rows by the workers
+(pipeline.repartition: a shuffle through storage), written as a partitioned Parquet dataset
+(pipeline.datasets), and each worker builds and writes one part.
 Datasets live under settings.dataset_url: a local folder, file:// or s3:// (fsspec).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,13 +22,13 @@ import polars as pl
 
 from tradesentinel.config import Settings
 from tradesentinel.pipeline import datasets
-from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
+from tradesentinel.pipeline.features import build_features
+from tradesentinel.pipeline.repartition import partition_on_cluster
 from tradesentinel.pipeline.run import controlled_table, programmes_table
 from tradesentinel.schema import conform
-from tradesentinel.storage import read_table
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -73,6 +73,18 @@ def gather_as_completed(client: Client, futures: list, stage: str, progress: Pro
     return client.gather(futures)
 
 
+def tree_reduce(client: Client, futures: list[Future], merge: Callable, **kwargs: object) -> Future:
+    """Pairwise merges on the workers down to one future (the client holds none of the data)."""
+    while len(futures) > 1:
+        futures = [
+            client.submit(merge, futures[i], futures[i + 1], **kwargs, pure=False)
+            if i + 1 < len(futures)
+            else futures[i]
+            for i in range(0, len(futures), 2)
+        ]
+    return futures[0]
+
+
 def n_workers(client: Client) -> int:
     """Workers currently connected to the client's scheduler."""
     return max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
@@ -91,28 +103,6 @@ def hs_ranges(counts: pl.DataFrame, target_rows: int) -> list[tuple[str, str, in
             lo, rows = hs, 0
         hi, rows = hs, rows + n
     return [*ranges, (lo, hi, rows)] if lo is not None else ranges
-
-
-def partition_flows(settings: Settings, *, min_parts: int = 1) -> datasets.Manifest:
-    """Cut the stored flows table into HS-range parts (canonical order inside each) and commit them as
-    the partitioned `flows` dataset; at least `min_parts` parts when there are that many HS codes."""
-    source = settings.table_path("flows")
-    lazy = read_table(source, "flows")
-    counts = lazy.group_by("hs_code").len().sort("hs_code").collect()
-    total = int(counts["len"].sum()) if counts.height else 0
-    target = min(settings.partition_rows, max(1, math.ceil(total / max(min_parts, 1))))
-    url, options = datasets.dataset_url(settings, "flows"), settings.storage_options()
-    version = datasets.new_version()
-    parts, ranges = [], []
-    for i, (lo, hi, _) in enumerate(hs_ranges(counts, target)):
-        frame = (
-            lazy.filter(pl.col("hs_code").is_between(pl.lit(lo), pl.lit(hi))).collect().sort(CANONICAL_ORDER)
-        )
-        name = f"part-{i:05d}"
-        parts.append((name, datasets.write_part(url, version, name, frame, options)))
-        ranges.append([lo, hi])
-    meta = {"hs_ranges": ranges, "flows_version": flows_version(settings)}
-    return datasets.commit(url, version, parts, options, meta=meta)
 
 
 def flows_version(settings: Settings) -> str:
@@ -160,7 +150,9 @@ def build_features_on_dask(
     """Partition the flows by HS code, build every part's features on the cluster, commit the dataset."""
     workers = n_workers(client)
     started = time.perf_counter()
-    flows = partition_flows(settings, min_parts=2 * workers)
+    flows = partition_on_cluster(
+        settings, client, min_parts=2 * workers, meta={"flows_version": flows_version(settings)}
+    )
     partitioned = time.perf_counter()
     url, options = datasets.dataset_url(settings, "features"), settings.storage_options()
     version = datasets.new_version()
