@@ -89,7 +89,7 @@ def _pages(url: str, turns: int = 30) -> dict[str, float]:
     manager, browser = _browser()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/?tab=explorer&tier=all&min=0.5")
+        page.goto(f"{url}/?tab=explorer&tier=all")  # every scored flow: thousands of pages
         count = page.locator("#ex-count")
         count.get_by_text("page 1 of").wait_for(timeout=60_000)
         seconds = []
@@ -172,7 +172,7 @@ def _listing(data_dir: Path, turns: int = 30) -> float:
     from tradesentinel.ui.links import parse_link
 
     store = TableStore(Settings(data_dir=data_dir))
-    values = form_values(parse_link("?tab=explorer&min=0.5"))
+    values = form_values(parse_link("?tab=explorer&tier=all"))  # the set the browser pages through
     listing(store, values)
     seconds = []
     for number in range(2, turns + 2):
