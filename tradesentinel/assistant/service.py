@@ -50,21 +50,31 @@ class Assistant:
         return self._backend
 
     def warm_up(self) -> threading.Thread:
-        """Open the searcher, load the embedding model and the answer model in a background thread, so
-        the first question after `serve` does not wait for them (a question arriving meanwhile waits for
-        the same lock, never loads twice). A failure is logged; the first question reports it again."""
+        """Read the scored tables, open the searcher and load the embedding model, with the answer model
+        loading beside them, in background threads, so the first question after `serve` does not wait
+        for them (a question arriving meanwhile waits for the same lock, never loads twice). A failure
+        is logged; the first question reports it again."""
 
-        def work() -> None:
+        def model() -> None:
             try:
-                embedder = getattr(self.searcher(), "embedder", None)
-                if embedder is not None:
-                    embedder.embed_one(WARM_UP_QUERY)
                 load = getattr(self.backend(), "load", None)
                 if load is not None:
                     load()
-                log.info("assistant warmed up: searcher, embedder and answer model loaded")
+            except Exception as exc:  # noqa: BLE001 - an unavailable model must not stop the server
+                log.warning("answer model not loaded at start-up (%s); the first question will retry", exc)
+
+        def work() -> None:
+            loading = threading.Thread(target=model, name="assistant-warm-up-model", daemon=True)
+            loading.start()  # the model loads beside the searcher: two cores, two jobs
+            try:
+                self.tables.snapshot()  # the scored flows every table tool reads
+                embedder = getattr(self.searcher(), "embedder", None)
+                if embedder is not None:
+                    embedder.embed_one(WARM_UP_QUERY)
             except Exception as exc:  # noqa: BLE001 - a missing index must not stop the server
                 log.warning("assistant warm-up incomplete (%s); the first question will retry", exc)
+            loading.join()
+            log.info("assistant warmed up: tables, searcher, embedder and answer model loaded")
 
         thread = threading.Thread(target=work, name="assistant-warm-up", daemon=True)
         thread.start()
