@@ -79,3 +79,14 @@ def test_the_api_lists_the_flagged_flows_by_default(scored_world):
     in_tiers = scores.filter(pl.col("tier").is_not_null())
     assert 0 < default <= in_tiers.height  # the review tier and above, less what the floor hides
     assert client.get("/anomalies", params={"tier": "gold"}).status_code == 422
+
+
+def test_flagged_flows_follow_the_query_order_both_ways(scored_world):
+    from tradesentinel.investigate import ranking
+
+    store = TableStore(scored_world)
+    ascending = ranking.flagged(store, AnomalyQuery())["rank"].to_list()
+    assert ascending == sorted(ascending) and len(ascending) > 1
+    assert ranking.flagged(store, AnomalyQuery(order="desc"))["rank"].to_list() == ascending[::-1]
+    by_stake = ranking.flagged(store, AnomalyQuery(sort="value_at_stake"))["value_at_stake_usd"]
+    assert by_stake.drop_nulls().is_sorted(descending=True)

@@ -23,13 +23,7 @@ def order(tables: TableStore, query: AnomalyQuery) -> pl.Series:
     def build() -> pl.Series:
         where = query.predicate(snapshot.anomalies.columns, tables.settings.materiality_floor_usd)
         frame = snapshot.anomalies.lazy().with_row_index("_row").filter(where)
-        if not (query.sort == "rank" and not query.descending()):  # the snapshot is kept in rank order
-            keys = query.sort_keys(snapshot.anomalies.columns)
-            descending = [
-                query.descending() if k != "rank" else query.descending() and k == keys[0] for k in keys
-            ]
-            frame = frame.sort(keys, descending=descending, nulls_last=True)
-        return frame.select("_row").collect().to_series()
+        return query.sorted(frame).select("_row").collect().to_series()  # snapshots are in rank order
 
     return tables.remembered(key, build)
 

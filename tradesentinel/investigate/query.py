@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import polars as pl
 from pydantic import (
@@ -28,6 +28,8 @@ from tradesentinel.detectors.signals import SANCTIONS_SIDE
 from tradesentinel.errors import InvalidArgumentError, echo
 from tradesentinel.investigate.kinds import FILTER_KINDS, kinds_for
 from tradesentinel.reference import hs_prefixes, valid_iso3
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 MAX_PAGE = 500
 """Most anomalies one page may hold."""
@@ -216,6 +218,19 @@ class AnomalyQuery(BaseModel):
         if self.sort == "value_at_stake":
             return ["value_at_stake_usd" if "value_at_stake_usd" in columns else "value_usd", "rank"]
         return [self.sort] if self.sort == "rank" else [self.sort, "rank"]
+
+    def in_rank_order(self) -> bool:
+        """Whether the query lists in the ensemble's order (rank ascending), the order snapshots keep."""
+        return self.sort == "rank" and not self.descending()
+
+    def sorted(self, frame: Frame) -> Frame:
+        """`frame` (in rank order) in this query's sort order; rank breaks ties, ascending unless rank
+        is itself the sort key."""
+        if self.in_rank_order():
+            return frame
+        keys = self.sort_keys(frame.collect_schema().names())
+        descending = [self.descending() if k != "rank" else self.descending() and k == keys[0] for k in keys]
+        return frame.sort(keys, descending=descending, nulls_last=True)
 
     def predicate_fields(self) -> list[str]:
         """The filters this query sets (empty: every scored flow)."""

@@ -24,13 +24,7 @@ def flagged(tables: TableStore, query: AnomalyQuery) -> pl.DataFrame:
     """The flagged flows matching `query`, in its sort order (rank by default)."""
     frame = tables.snapshot().anomalies
     floor = tables.settings.materiality_floor_usd
-    found = frame.filter(query.predicate(frame.columns, floor) & flagged_expr(frame, floor))
-    if query.sort == "rank" and not query.descending():
-        return found
-    keys = query.sort_keys(frame.columns)
-    return found.sort(
-        keys, descending=[query.descending() if k != "rank" else False for k in keys], nulls_last=True
-    )
+    return query.sorted(frame.filter(query.predicate(frame.columns, floor) & flagged_expr(frame, floor)))
 
 
 def is_flagged(tables: TableStore, row: dict) -> bool:
