@@ -35,11 +35,11 @@ from tradesentinel.detectors.ensemble import combine, member_of, scores_frame
 from tradesentinel.detectors.global_scales import quantiles as global_quantiles
 from tradesentinel.detectors.global_scales import sorted_finite
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample, statistical_magnitudes
+from tradesentinel.detectors.stages import corridors_only
 from tradesentinel.detectors.statistical import StatisticalDetector, scored_signals
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import flows_version, gather_as_completed, n_workers
-from tradesentinel.reference import WORLD
 from tradesentinel.storage import write_table
 
 if TYPE_CHECKING:
@@ -52,11 +52,6 @@ Progress = Callable[[str, float], None]
 def _on_part(detectors: list[BaseDetector], frame: pl.DataFrame) -> list[BaseDetector]:
     """The detectors to use on one part: those that fit locally fitted on it, the others as given."""
     return [copy.deepcopy(d).fit(frame) if d.fits_locally else d for d in detectors]
-
-
-def corridors_only(frame: pl.DataFrame) -> pl.DataFrame:
-    """Worker task: a part's rows that `score` ranks (stages.scorable: world totals are context)."""
-    return frame.filter(pl.col("partner") != WORLD)
 
 
 def height_of(frame: pl.DataFrame) -> int:

@@ -132,11 +132,16 @@ def score_flows(
     return _tracked(settings, report, fitted) if track else report
 
 
+def corridors_only(features: pl.DataFrame) -> pl.DataFrame:
+    """The rows a scoring run ranks: a reporter's total with the world (partner WLD, data-sources.md
+    "Special partners") feeds the features (partner shares) but is no corridor to investigate, so it
+    is neither scored nor ranked among the corridors. Both engines score through this."""
+    return features.filter(pl.col("partner") != WORLD)
+
+
 def scorable(features: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """The rows a scoring run ranks, and how many it leaves as context: a reporter's total with the
-    world (partner WLD, data-sources.md "Special partners") feeds the features (partner shares) but is
-    no corridor to investigate, so it is neither scored nor ranked among the corridors."""
-    corridors = features.filter(pl.col("partner") != WORLD)
+    """The rows a scoring run ranks (`corridors_only`), and how many it leaves as context."""
+    corridors = corridors_only(features)
     if context := features.height - corridors.height:
         log.info("%d world-total rows (partner WLD) kept as context, not scored", context)
     return corridors, context
