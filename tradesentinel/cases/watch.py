@@ -16,6 +16,7 @@ from tradesentinel.cases.db import Database
 from tradesentinel.cases.models import WatchHitRow, WatchRow
 from tradesentinel.cases.types import Timestamp
 from tradesentinel.errors import InvalidArgumentError, NotFoundError, TableNotFoundError, echo
+from tradesentinel.investigate.query import TIER_LEVELS
 from tradesentinel.investigate.tables import TableStore
 from tradesentinel.reference import FLOW_WORDS, valid_iso3
 
@@ -76,7 +77,7 @@ class Found:
 
 def _strong(anomalies: pl.DataFrame, min_score: float) -> pl.DataFrame:
     if "tier" in anomalies.columns:
-        return anomalies.filter(pl.col("tier").is_in(["high", "medium"]))
+        return anomalies.filter(pl.col("tier").is_in(TIER_LEVELS["medium"]))
     return anomalies.filter(pl.col("score") >= min_score)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tradesentinel.detectors.ensemble import REVIEW_SHARE
 from tradesentinel.investigate.query import AnomalyQuery, tier_expr
 from tradesentinel.investigate.tables import TableStore
 
@@ -41,7 +42,7 @@ def describe(tables: TableStore) -> str:
     tier = (
         "the review tier of the scoring run"
         if "tier" in frame.columns
-        else f"the top 5% of the {frame.height:,} scored flows"
+        else f"the top {REVIEW_SHARE:.0%} of the {frame.height:,} scored flows"
     )
     floor = (
         f", with at least USD {tables.settings.materiality_floor_usd:,.0f} at stake unless a sanctions "
