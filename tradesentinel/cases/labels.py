@@ -7,6 +7,7 @@ import polars as pl
 
 from tradesentinel.cases.store import CaseStore
 from tradesentinel.errors import NotFoundError
+from tradesentinel.schema import KEY_COLUMNS
 
 
 def case_labels(cases: CaseStore) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -25,12 +26,6 @@ def case_labels(cases: CaseStore) -> tuple[pl.DataFrame, dict[str, int]]:
         )
     frame = cases.tables.snapshot().anomalies
     labels = frame.filter(pl.col("flow_id").is_in(hits)).select(
-        "flow_id",
-        "period",
-        "reporter",
-        "partner",
-        "flow",
-        "hs_code",
-        pl.lit("analyst_true_hit").alias("kind"),
+        "flow_id", *KEY_COLUMNS, pl.lit("analyst_true_hit").alias("kind")
     )
     return labels, counts
