@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -175,39 +176,36 @@ class OllamaBackend:
     def __init__(self, host: str, model: str, *, timeout: float = 120.0):
         self.host, self.model, self.timeout = host, model, timeout
 
-    def generate(self, prompt: ChatPrompt, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """Stream the reply from Ollama's /api/chat; an unreachable server or model is reported clearly."""
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        """An Ollama client, closed after use; a refused model or an unreachable server becomes a
+        ModelUnavailableError that says which."""
         import httpx
         import ollama
 
         client = ollama.Client(host=self.host, timeout=self.timeout)
-        options = {"num_predict": max_tokens, "temperature": 0.0, "stop": list(stop) or None}
         try:
+            yield client
+        except ollama.ResponseError as exc:
+            raise ModelUnavailableError(f"Ollama at {self.host} refused model {self.model!r}: {exc}") from exc
+        except (ConnectionError, httpx.HTTPError) as exc:
+            raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
+        finally:
+            client.close()
+
+    def generate(self, prompt: ChatPrompt, *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        """Stream the reply from Ollama's /api/chat; an unreachable server or model is reported clearly."""
+        options = {"num_predict": max_tokens, "temperature": 0.0, "stop": list(stop) or None}
+        with self._client() as client:
             for part in client.chat(self.model, prompt.messages(), stream=True, options=options):
                 text = part.message.content if part.message else None
                 if text:
                     yield text
-        except ollama.ResponseError as exc:
-            raise ModelUnavailableError(f"Ollama at {self.host} refused model {self.model!r}: {exc}") from exc
-        except (ConnectionError, httpx.HTTPError) as exc:
-            raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
-        finally:
-            client.close()
 
     def tool_calls(self, prompt: ChatPrompt, tools: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
         """The tools the model chooses for the prompt, as (name, arguments), through Ollama's `tools` field."""
-        import httpx
-        import ollama
-
-        client = ollama.Client(host=self.host, timeout=self.timeout)
-        try:
+        with self._client() as client:
             reply = client.chat(self.model, prompt.messages(), tools=tools, options={"temperature": 0.0})
-        except ollama.ResponseError as exc:
-            raise ModelUnavailableError(f"Ollama at {self.host} refused model {self.model!r}: {exc}") from exc
-        except (ConnectionError, httpx.HTTPError) as exc:
-            raise ModelUnavailableError(f"cannot reach Ollama at {self.host}: {exc}") from exc
-        finally:
-            client.close()
         calls = (reply.message.tool_calls if reply.message else None) or []
         return [(c.function.name, dict(c.function.arguments or {})) for c in calls]
 
