@@ -105,6 +105,35 @@ def in_chunks(
     return out
 
 
+class LocalEmbedder:
+    """What the packaged embedders share: a lock so the model loads once, the recent query vectors,
+    and `embed` in chunks of `chunk()` texts through the subclass's `_encode` (an embedder that
+    batches its own way overrides `embed`)."""
+
+    dimension: int
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._recent = RecentQueries()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def chunk(self) -> int:
+        """Texts per `_encode` call (progress is reported between calls)."""
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors [n, dimension] of `texts` (progress gets the fraction done)."""
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return in_chunks(texts, self.dimension, self._encode, self.chunk(), progress)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """The unit vector of one text (a query); a query asked again reuses its vector."""
+        return self._recent.vector(text, self.embed)
+
+
 def models_dir(settings: Settings) -> Path:
     """Where the derived models (static vectors, ONNX export) are made and kept."""
     return settings.models_dir or settings.data_dir / "models"

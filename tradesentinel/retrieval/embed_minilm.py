@@ -7,8 +7,6 @@ and the reference the faster ones are measured against; select it with TRADESENT
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +14,14 @@ import numpy as np
 
 from tradesentinel.retrieval.embed import (
     EmbeddingModelError,
-    Progress,
-    RecentQueries,
+    LocalEmbedder,
     default_model_path,
-    in_chunks,
 )
 
 log = logging.getLogger(__name__)
 
 
-class MiniLMEmbedding:
+class MiniLMEmbedding(LocalEmbedder):
     """Sentence-transformers embedding with the local model; the model loads on first use."""
 
     name = "minilm"
@@ -38,13 +34,12 @@ class MiniLMEmbedding:
         threads: int | None = 1,
         max_tokens: int = 128,
     ):
+        super().__init__()
         self.model_path = Path(model_path) if model_path else None
         self.batch_size = batch_size
         self.max_tokens = max_tokens  # word pieces the model reads per text: cost grows with it
         self.threads = threads  # torch threads; 1 keeps latency steady on a busy machine (None: torch's)
         self._model: Any = None
-        self._lock = threading.Lock()
-        self._recent = RecentQueries()
 
     @property
     def loaded(self) -> bool:
@@ -76,12 +71,5 @@ class MiniLMEmbedding:
             show_progress_bar=False,
         )
 
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """Unit-length float32 vectors [n, 384] of `texts`, in batches (progress gets the fraction done)."""
-        if not texts:
-            return np.empty((0, self.dimension), dtype=np.float32)
-        return in_chunks(texts, self.dimension, self._encode, self.batch_size * 8, progress)
-
-    def embed_one(self, text: str) -> np.ndarray:
-        """The unit vector of one text (a query); a query asked again reuses its vector."""
-        return self._recent.vector(text, self.embed)
+    def chunk(self) -> int:
+        return self.batch_size * 8

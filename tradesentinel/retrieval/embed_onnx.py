@@ -8,7 +8,6 @@ batch pads little, and each text is cut at `max_tokens` word pieces as the basel
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from tradesentinel.retrieval.derive import ONNX_RECIPE, ensure_model
-from tradesentinel.retrieval.embed import Progress, RecentQueries
+from tradesentinel.retrieval.embed import LocalEmbedder, Progress
 
 
-class OnnxEmbedding:
+class OnnxEmbedding(LocalEmbedder):
     """MiniLM exported to ONNX with int8 matrix products; made (once) and loaded on first use."""
 
     name = ONNX_RECIPE
@@ -33,6 +32,7 @@ class OnnxEmbedding:
         max_tokens: int = 128,
         source: Path | None = None,
     ):
+        super().__init__()
         self.models = Path(models)
         self.batch_size = batch_size
         self.threads = threads
@@ -40,8 +40,6 @@ class OnnxEmbedding:
         self.source = source
         self._session: Any = None
         self._tokenizer: Any = None
-        self._lock = threading.Lock()
-        self._recent = RecentQueries()
 
     @property
     def loaded(self) -> bool:
@@ -85,7 +83,3 @@ class OnnxEmbedding:
             if progress:
                 progress(min(1.0, (start + len(rows)) / len(texts)))
         return out
-
-    def embed_one(self, text: str) -> np.ndarray:
-        """The unit vector of one text (a query); a query asked again reuses its vector."""
-        return self._recent.vector(text, self.embed)

@@ -10,33 +10,30 @@ tail of remarks would otherwise dilute it (the keyword side still reads all of i
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tradesentinel.retrieval.derive import STATIC_RECIPE, ensure_model
-from tradesentinel.retrieval.embed import Progress, RecentQueries, in_chunks, unit_rows
+from tradesentinel.retrieval.embed import LocalEmbedder, unit_rows
 
 CHUNK = 4096
 """Texts per model2vec call (progress is reported between calls)."""
 
 
-class StaticEmbedding:
+class StaticEmbedding(LocalEmbedder):
     """model2vec `StaticModel` over vectors distilled from the local MiniLM; made or loaded on first use."""
 
     name = STATIC_RECIPE
     dimension = 384
 
     def __init__(self, models: Path, max_tokens: int = 64, source: Path | None = None):
+        super().__init__()
         self.models = Path(models)
         self.max_tokens = max_tokens
         self.source = source
         self._model: Any = None
-        self._lock = threading.Lock()
-        self._recent = RecentQueries()
 
     @property
     def loaded(self) -> bool:
@@ -59,12 +56,5 @@ class StaticEmbedding:
         vectors = self._load().encode(texts, use_multiprocessing=False, batch_size=CHUNK)
         return unit_rows(vectors)  # texts with no known word piece stay zero vectors
 
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """Unit-length float32 vectors [n, 384] of `texts`."""
-        if not texts:
-            return np.empty((0, self.dimension), dtype=np.float32)
-        return in_chunks(texts, self.dimension, self._encode, CHUNK, progress)
-
-    def embed_one(self, text: str) -> np.ndarray:
-        """The unit vector of one text (a query); a query asked again reuses its vector."""
-        return self._recent.vector(text, self.embed)
+    def chunk(self) -> int:
+        return CHUNK
