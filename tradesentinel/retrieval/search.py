@@ -127,18 +127,15 @@ class HybridSearcher:
             named = index.names.best_scores(query_windows(query), self.match_threshold) / 100.0
             if mask is not None:
                 named = np.where(mask, named, 0.0)
-            extra = np.setdiff1d(np.flatnonzero(named), rows)
-            rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
+            rows, keyword = _joined(rows, keyword, np.flatnonzero(named))
             keyword = np.maximum(keyword, named[rows])
         defined = _defined_codes(index, query, mask) if self.vector_weight < 1.0 else np.empty(0, np.int64)
-        if defined.size:  # the entry of a code the query names: a full keyword match
-            extra = np.setdiff1d(defined, rows)
-            rows, keyword = np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
-            keyword = np.where(np.isin(rows, defined), 1.0, keyword)
+        rows, keyword = _joined(rows, keyword, defined)
+        is_defined = np.isin(rows, defined)  # the entry of a code the query names: a full keyword match
+        keyword = np.where(is_defined, 1.0, keyword)
         cosine = index.vectors[rows] @ vector
         fused = self.vector_weight * np.clip(cosine, 0.0, 1.0) + (1 - self.vector_weight) * keyword
-        if defined.size:  # ... and it defines what the query asks about: first among its peers
-            fused = np.where(np.isin(rows, defined), 1.0, fused)
+        fused = np.where(is_defined, 1.0, fused)  # ... and it is what the query asks about: first
         return [
             (float(f), float(c), float(kw) if kw > 0 else None, index, int(row))
             for row, f, c, kw in zip(rows, fused, cosine, keyword, strict=True)
@@ -152,6 +149,12 @@ class HybridSearcher:
             for (*_, row), hit in zip(mine, self.collections[name].hits(mine), strict=True):
                 built[(name, row)] = hit
         return [built[(index.name, row)] for *_, index, row in top]
+
+
+def _joined(rows: np.ndarray, keyword: np.ndarray, more: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate `rows` and their keyword scores, with the `more` rows not among them added at 0."""
+    extra = np.setdiff1d(more, rows)
+    return np.concatenate([rows, extra]), np.concatenate([keyword, np.zeros(extra.size)])
 
 
 HS_CODE = re.compile(r"(?<![\d.])(\d{4}(?:\.?\d{2})?|\d{2})(?![\d.])")
