@@ -72,10 +72,11 @@ class Settings(BaseSettings):
         None, description="Where derived embedding models are made and kept; default: data_dir/models."
     )
     embed_static_tokens: int = Field(
-        64,
+        128,
         ge=8,
         le=4096,
-        description="Word pieces of each text the static embedder reads (the start matters most).",
+        description="Word pieces of each text the static embedder reads (the start matters most; 128 is "
+        "the window its refinement was fitted on); a change re-embeds the index once.",
     )
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_threads: int = Field(

@@ -4,8 +4,11 @@ A text's vector is the mean of its word pieces' vectors (no transformer at run t
 embedding costs a tokenizer pass and a lookup: thousands of documents a second on one core,
 where MiniLM does about a hundred. The vectors are made once from the packaged MiniLM
 (`derive.distil_static`) and kept under the models dir. Only the first `max_tokens` word pieces
-count: the start of a document (who, what, when) is what a question asks about, and a long
-tail of remarks would otherwise dilute it (the keyword side still reads all of it).
+count: the start of a document (who, what, where, when) is what a question asks about, and a long
+tail of remarks would otherwise dilute it (the keyword side still reads all of it). The default,
+128, is the window the shipped refinement was fitted on and the one MiniLM reads: a shorter one
+cuts sanctions entries before their countries (a Cyrillic alias alone can take 30 pieces). The
+window is part of the embedder's name, so an index made with another never mixes its vectors in.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ CHUNK = 4096
 class StaticEmbedding(LocalEmbedder):
     """model2vec `StaticModel` over vectors distilled from the local MiniLM; made or loaded on first use."""
 
-    name = STATIC_RECIPE
     dimension = 384
 
-    def __init__(self, models: Path, max_tokens: int = 64, source: Path | None = None):
+    def __init__(self, models: Path, max_tokens: int = 128, source: Path | None = None):
         super().__init__()
+        self.name = f"{STATIC_RECIPE}-{max_tokens}t"
         self.models = Path(models)
         self.max_tokens = max_tokens
         self.source = source
