@@ -172,6 +172,11 @@ class BaseDetector(ABC):
     corroborates: ClassVar[bool] = False
     """A model whose evidence only sharpens its family's calibrated tests (the ensemble averages such
     models and lets them at most double a test's evidence); False for a test that stands alone."""
+    weighs: ClassVar[str] = ""
+    """The family whose test, when it runs, makes this detector a prior rather than a test: its score
+    in 0..1 says how much a flow matters (sanctions exposure, beside the diversion patterns), and the
+    ensemble divides the tests' combined p by a weight made from it (weighted p-values) instead of
+    letting it claim a share of the budget alone. Without that family it is a test like any other."""
 
     # parameters -------------------------------------------------------------------------
     @classmethod

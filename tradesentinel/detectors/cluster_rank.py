@@ -5,7 +5,8 @@ scored them and the steps of `combine` run there, with null models fitted from m
 (detectors.cluster_calibration):
 1. each detector's null from its scores over all parts; every part computes its tail probabilities;
 2. each family's evidence (when it is calibrated again) per part, its null over all parts; every
-   part computes its family p, the harmonic-mean ensemble p and the total surprisal;
+   part computes its family p, the harmonic-mean ensemble p weighed by the prior (its mean over
+   the run merged from the parts' sums) and the total surprisal;
 3. the rank orders rows by (p, -total surprisal, flow id hash), as in-process. The run's k-th
    smallest p is found exactly by the distributed selection (detectors.global_scales; k = the
    review tier or `explain_top`, whichever is larger); each part's rows at or below it (at most k,
@@ -32,11 +33,13 @@ from tradesentinel.detectors.cluster_calibration import Given, fit_tails
 from tradesentinel.detectors.ensemble import (
     REVIEW_SHARE,
     Member,
+    PriorMean,
     calibrate,
-    ensemble_p,
+    combined_p,
     family_evidence,
-    family_p,
     needs_fit,
+    prior_mean,
+    tests_of,
     tier_cut,
     total_surprisal,
 )
@@ -81,13 +84,22 @@ def tails_of(scored: tuple, members: Given, models: Given) -> dict[str, np.ndarr
 
 def evidence_of(tails: dict[str, np.ndarray], members: Given) -> dict[str, np.ndarray]:
     """Worker task: the evidence of each family that is calibrated again, on one part."""
-    evidence = family_evidence(tails, members.items)
-    return {f: v for f, v in evidence.items() if needs_fit(f, members.items, tails)}
+    tests = tests_of(members.items)
+    mine = {n: tails[n] for n in tests if n in tails}
+    evidence = family_evidence(mine, tests)
+    return {f: v for f, v in evidence.items() if needs_fit(f, tests, mine)}
 
 
-def ordered_of(scored: tuple, tails: dict[str, np.ndarray], members: Given, models: Given) -> Ordered:
-    """Worker task: one part's ensemble p and tie-breaks, from the run's family nulls."""
-    p = ensemble_p(family_p(tails, members.items, models.items))
+def prior_of(scored: tuple, members: Given) -> PriorMean:
+    """Worker task: the part's sum and rows of the ensemble's prior (sanctions exposure)."""
+    return prior_mean(scored[0], members.items)
+
+
+def ordered_of(
+    scored: tuple, tails: dict[str, np.ndarray], members: Given, models: Given, run_prior: PriorMean
+) -> Ordered:
+    """Worker task: one part's ensemble p and tie-breaks, from the run's family nulls and prior mean."""
+    p = combined_p(scored[0], tails, members.items, models.items, run_prior)
     return Ordered(p, total_surprisal(tails), scored[3])
 
 
@@ -179,12 +191,19 @@ def rank_on_cluster(
     models = fit_tails(client, raws, list(members), max_values=max_values, sparse=shares)
     tails = client.map(tails_of, scored, members=Given(members), models=Given(models), pure=False)
     evidence = client.map(evidence_of, tails, members=Given(members), pure=False)
-    families = [
-        f for f in dict.fromkeys(m.family for m in members.values()) if needs_fit(f, members, members)
-    ]
+    tests = tests_of(members)
+    families = [f for f in dict.fromkeys(m.family for m in tests.values()) if needs_fit(f, tests, tests)]
     family_models = fit_tails(client, evidence, families, max_values=max_values)
+    priors = client.gather(client.map(prior_of, scored, members=Given(members), pure=False))
+    run_prior = PriorMean(sum(x.total for x in priors), sum(x.rows for x in priors))
     ordered = client.map(
-        ordered_of, scored, tails, members=Given(members), models=Given(family_models), pure=False
+        ordered_of,
+        scored,
+        tails,
+        members=Given(members),
+        models=Given(family_models),
+        run_prior=run_prior,
+        pure=False,
     )
     k = min(n, max(explain_top, tier_cut(REVIEW_SHARE, n)))
     sorted_parts = client.map(sorted_p, ordered, pure=False)

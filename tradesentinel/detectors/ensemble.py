@@ -23,6 +23,15 @@ harmonic mean of their probabilities (a min-p with a correction that also counts
    about F x its p (a Bonferroni min-p: a strong single signal stays strong); where several
    families are surprised at once (a diversion pattern on a sanctions-exposed corridor), their
    evidence adds up. No family gets a bigger share of the budget for having more detectors.
+4. Priors weigh the result (`weighs`: the sanctions-exposure rule, when the diversion patterns
+   are tested in the same run; without them it is a family like the others). Exposure says how much a flow
+   would matter if it were anomalous, not that it is: a rule that flags every exposed corridor
+   would otherwise claim a share of the budget of its own (a third of the top 1% on the generated
+   worlds, at 1-5% precision). Its score s in 0..1 becomes a weight w = 1 + EXPOSURE_WEIGHT x s,
+   normalised to mean 1 over the run, and p_final = min(1, p / w): weighted p-values (Genovese,
+   Roeder and Wasserman 2006), which keep the error control of the unweighted test because the
+   weights average 1. An exposed flow's findings rise, exposure alone raises nothing, and the
+   flows that are not exposed lose only the little the exposed ones gain on average.
    `score` = 1 - p^0.1 in 0..1; `rank` orders by p, ties by the total surprisal, then flow id.
 Labels are never used; nothing is tuned to a world (docs/detectors.md shows the held-out worlds).
 """
@@ -56,6 +65,10 @@ TIERS = (("high", 0.001), ("medium", 0.01), ("review", 0.05))
 flows to the top 1%, review = the next to the top 5%; flows below have no tier. Every flow in a tier
 gets reasons and a value at stake."""
 REVIEW_SHARE = TIERS[-1][1]
+EXPOSURE_WEIGHT = 10.0
+"""A fully exposed flow's (prior score 1) weight before normalisation: its tests' p counts about ten
+times smaller than an unexposed flow's. Chosen on the tuning worlds (3, 10 and 30 gave the same
+per-kind results there; 10 is the middle of that plateau), docs/detectors.md."""
 SANCTIONS_SIGNALS = (Signal.SANCTIONS_EXPOSURE.value, Signal.NEW_CORRIDOR.value, Signal.DIVERSION.value)
 
 
@@ -67,10 +80,65 @@ class Member:
     family: str = "value"
     corroborates: bool = False
     calibrated: bool = False
+    weighs: str = ""  # a prior where a member of this family runs (BaseDetector.weighs)
 
 
 def member_of(detector: BaseDetector) -> Member:
-    return Member(detector.family, detector.corroborates, detector.calibrated)
+    return Member(detector.family, detector.corroborates, detector.calibrated, detector.weighs)
+
+
+def tests_of(members: dict[str, Member]) -> dict[str, Member]:
+    """The members combined as evidence (steps 2-3): all but the priors, a prior being a member that
+    weighs a family one of the members belongs to (exposure beside the diversion patterns; without
+    them the exposure rule is the run's only sanctions-side evidence and stays a test)."""
+    families = {m.family for m in members.values()}
+    return {name: m for name, m in members.items() if m.weighs not in families}
+
+
+@dataclass(frozen=True)
+class PriorMean:
+    """The run's sum and count of the prior (`prior`), merged from its parts on a cluster."""
+
+    total: float
+    rows: int
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.rows if self.rows else 1.0
+
+
+def prior(raw: dict[str, np.ndarray], members: dict[str, Member]) -> np.ndarray | None:
+    """Per row 1 + EXPOSURE_WEIGHT x the priors' scores (each clipped to 0..1, summed); None when no
+    member is a prior (`tests_of`)."""
+    names = [n for n in raw if n in members and n not in tests_of(members)]
+    if not names:
+        return None
+    scores = np.sum([np.clip(np.nan_to_num(raw[n]), 0.0, 1.0) for n in names], axis=0)
+    return 1.0 + EXPOSURE_WEIGHT * scores
+
+
+def prior_mean(raw: dict[str, np.ndarray], members: dict[str, Member]) -> PriorMean:
+    """The prior's sum and rows over `raw` (one part of a run, or all of it)."""
+    weights = prior(raw, members)
+    return PriorMean(0.0, 0) if weights is None else PriorMean(float(weights.sum()), len(weights))
+
+
+def combined_p(
+    raw: dict[str, np.ndarray],
+    tails: dict[str, np.ndarray],
+    members: dict[str, Member],
+    family_models: dict[str, Tail] | None = None,
+    run_prior: PriorMean | None = None,
+) -> np.ndarray:
+    """Steps 2-4: the tests' families' harmonic mean p, divided by the prior's weight normalised to
+    mean 1 over the run (`run_prior`: its sum over the whole run, when `raw` is one part of it)."""
+    tests = tests_of(members)
+    p = ensemble_p(family_p({n: tails[n] for n in tests if n in tails}, tests, family_models))
+    weights = prior(raw, members)
+    if weights is None:
+        return p
+    mean = (run_prior or prior_mean(raw, members)).mean
+    return np.clip(p * mean / weights, 0.0, 1.0)
 
 
 def self_calibrated_p(values: np.ndarray, share: Tail | None = None) -> np.ndarray:
@@ -165,7 +233,7 @@ def combine(
     """(score in 0..1, rank from 1, tail probabilities per detector) of the named raw scores.
     `keys` (e.g. flow ids' hashes) break the last ties, so a flow's rank does not depend on row order."""
     tails = calibrate(raw, members)
-    p = ensemble_p(family_p(tails, members))
+    p = combined_p(raw, tails, members)
     total = total_surprisal(tails)
     keys = np.zeros(len(p), dtype=np.uint64) if keys is None else keys
     order = np.lexsort((keys, -total, p))

@@ -34,6 +34,7 @@ class SanctionsExposureDetector(BaseDetector):
 
     name = "sanctions"
     family = "sanctions"
+    weighs = "diversion"  # beside the pattern test, exposure is a prior (detectors.ensemble, step 4)
 
     def __init__(self, exposure: Exposure | None = None) -> None:
         self.exposure = exposure
