@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,15 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.machine import peak_rss_mib
 from tradesentinel.config import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OFAC = SHARED / "ofac" / "ofac_2021-04_triple"
 UN = SHARED / "un" / "un_consolidated_2026-02-27.xml"
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def copy_world(world: Path, target: Path) -> Settings:
@@ -68,7 +64,7 @@ def real_lists(world: Path, root: Path) -> dict:
         "collections": {r.collection: (r.n_docs, r.embed_seconds, r.seconds) for r in first.synced},
         "reindex_seconds": again_seconds,
         "reindex_changed": any(r.changed for r in again.synced),
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_rss_mib(),
     }
 
 
@@ -189,7 +185,7 @@ def _big(root: Path, n_docs: int) -> dict:
         "embedder": store.embedder.name,
         "embed_seconds": report.embed_seconds,
         "sync_seconds": report.seconds,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_rss_mib(),
         "data_dir": str(settings.data_dir),
     }
 

@@ -12,7 +12,6 @@ queries timed with and without the query embedding.
 from __future__ import annotations
 
 import os
-import resource
 import tempfile
 import time
 from datetime import date
@@ -24,10 +23,6 @@ import polars as pl
 from tradesentinel.config import Settings
 
 QUICK_DETECTORS = ["statistical", "sanctions", "lightgbm"]
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 EMBEDDERS = ("minilm", "onnx-int8", "static")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 
 
 def describe() -> str:
@@ -22,3 +23,14 @@ def describe() -> str:
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, {platform.system()}"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB: the kernel's high-water mark of its own address
+    space (VmHWM). Not `ru_maxrss`: Linux keeps that across fork and exec, so a benchmark run in a
+    child process would report its parent's peak as its own."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as status:
+            return int(next(line.split()[1] for line in status if line.startswith("VmHWM"))) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
