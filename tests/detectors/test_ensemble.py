@@ -10,9 +10,13 @@ from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
 from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.calibration import SparseTail, TailModel, fit_tail
 from tradesentinel.detectors.ensemble import (
+    EXPOSURE_WEIGHT,
     Member,
+    PriorMean,
     calibrate,
     combine,
+    combined_p,
+    prior_mean,
     score_table,
     tier_column,
     value_at_stake,
@@ -74,6 +78,61 @@ def test_two_families_surprised_at_once_outrank_one_equally_surprised():
     members = {"statistical": Member("value"), "rule": Member("diversion"), "other": Member("sanctions")}
     _, rank, _ = combine(raw, members)
     assert rank[9] < rank[10]  # flagged by both rules, it beats a row flagged by one
+
+
+def test_exposure_weighs_the_tests_beside_the_diversion_patterns_and_raises_nothing_alone():
+    n = 20_000
+    raw = {
+        "statistical": np.abs(RNG.standard_normal(n)),
+        "diversion": np.zeros(n),
+        "sanctions": np.zeros(n),
+    }
+    raw["sanctions"][:400] = np.linspace(1.0, 0.05, 400)  # 2% exposed, graded; nothing else unusual
+    raw["statistical"][[0, 400]] = 5.0  # the same finding, exposed (row 0) and not (row 400)
+    members = {
+        "statistical": Member("value"),
+        "diversion": Member("diversion", calibrated=True),
+        "sanctions": Member("sanctions", weighs="diversion"),
+    }
+    score, rank, tails = combine(raw, members)
+    assert rank[0] < rank[400] <= 5  # exposure raises a finding; the unexposed one stays near the top
+    assert (rank[1:400] <= n // 100).sum() < 40  # exposure alone claims little of the top 1%
+    tests = {k: members[k] for k in ("statistical", "diversion")}
+    p_tests = (1 - combine({k: raw[k] for k in tests}, tests)[0]) ** 10
+    p_final = (1 - score) ** 10
+    below_one = p_final[400:] < 1
+    ratio = p_final[400:][below_one] / p_tests[400:][below_one]
+    mean_weight = 1 + EXPOSURE_WEIGHT * raw["sanctions"].sum() / n
+    assert np.allclose(ratio, mean_weight)  # weights average 1: the rest pay this little
+    assert tails["sanctions"][:100].max() <= 0.01  # its own tail still gives its reasons
+    alone = {k: members[k] for k in ("statistical", "sanctions")}  # no pattern test: the rule is one
+    _, rank_alone, _ = combine({k: raw[k] for k in alone}, alone)
+    assert (rank_alone[1:400] <= n // 100).sum() > 80
+
+
+def test_the_prior_weight_merged_from_parts_gives_each_part_the_whole_runs_p():
+    n = 9_000
+    raw = {
+        "statistical": np.abs(RNG.standard_normal(n)),
+        "diversion": np.where(RNG.random(n) < 0.01, RNG.uniform(1, 6, n), 0.0),
+        "sanctions": np.where(RNG.random(n) < 0.03, RNG.uniform(0, 1, n), 0.0),
+    }
+    members = {
+        "statistical": Member("value"),
+        "diversion": Member("diversion", calibrated=True),
+        "sanctions": Member("sanctions", weighs="diversion"),
+    }
+    tails = calibrate(raw, members)
+    whole = combined_p(raw, tails, members)
+    parts = np.array_split(RNG.permutation(n), 4)  # the parts of a cluster run, rows in any order
+    sums = [prior_mean({k: v[rows] for k, v in raw.items()}, members) for rows in parts]
+    run = PriorMean(sum(x.total for x in sums), sum(x.rows for x in sums))
+    for rows in parts:
+        mine = combined_p(
+            {k: v[rows] for k, v in raw.items()}, {k: v[rows] for k, v in tails.items()}, members, {}, run
+        )
+        assert np.allclose(mine, whole[rows], rtol=1e-12, atol=0)
+    assert prior_mean({"statistical": raw["statistical"]}, {"statistical": Member("value")}).rows == 0
 
 
 def test_score_table_ranks_injected_anomalies_explains_and_notes_skipped_detectors(small_world):

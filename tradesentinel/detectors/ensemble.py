@@ -1,6 +1,7 @@
 """One ranked score from many detectors, robust by design: each detector calibrated on the flows to
 a tail probability, models corroborating the tests of their family, families combined by the
-harmonic mean of their probabilities (a min-p with a correction that also counts agreement).
+harmonic mean of their probabilities (a min-p with a correction that also counts agreement), and
+sanctions exposure weighing that p as a prior.
 
 1. Calibration (detectors.calibration): each raw score becomes p = how often a normal flow would
    score at least as high, read from the score's own body on this table (an exponential tail
