@@ -182,7 +182,8 @@ MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray:
     """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
-    departure| + 0.5)^2 and b = |the mirror row's departure|^2, both from their own series' level.
+    departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
+    (`_departure`).
     A units mistake in the exporter's report shows as a gap on both rows; only the row that also
     left its own series keeps it. Rows meet their mirror by a hash of the swapped key."""
     key = ["period", "reporter", "partner", "flow", "hs_code"]
@@ -202,6 +203,14 @@ def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray
     joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
     own, other_level = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
     return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other_level**2)
+
+
+def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
+    """How far each row left its own series, as its frequency judges it: a monthly row by its
+    level (vs 7-18 months before), an annual one by the years around it (its level vs 2-5 years
+    before moves with long trends, which would credit or blame the wrong side of a mirror gap)."""
+    annual = (freq == "A").to_numpy()
+    return np.where(annual, frame["z_local"].to_numpy(), frame["z_level"].to_numpy())
 
 
 def series_signals(features: pl.DataFrame) -> pl.DataFrame:
@@ -229,5 +238,5 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     if frame.height != features.height:  # rows of another frequency code (neither M nor A)
         frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
     frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
-    attribution = _mirror_attribution(features, frame["z_level"].to_numpy())
+    attribution = _mirror_attribution(features, _departure(frame, freq))
     return frame.with_columns(pl.col("z_mirror") * attribution, pl.col("edge").cast(pl.Boolean))

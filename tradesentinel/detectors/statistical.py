@@ -27,6 +27,9 @@ MAD_SCALE = 1.4826
 SIGNALS_BY_FREQ = {"M": ("level", "run", "unit_level", "mirror"), "A": ("local", "unit_local", "mirror")}
 """The signals a row of each frequency is scored on."""
 VALUE_SIGNALS = ("level", "local", "run")
+STAND_IN = {"A": {"unit_level": "unit_local"}}
+"""Per frequency, a signal scored only where another cannot be computed: an annual year whose
+neighbouring years have no weight (so no unit value) is judged against the years before it."""
 EXPECTED_FALL = 0.0
 REASON_SURPRISAL = 2.0  # signals at least this surprising (p <= 0.01) give reasons
 
@@ -85,6 +88,9 @@ class StatisticalDetector(BaseDetector):
             if name in VALUE_SIGNALS:
                 size = np.where(expected & (z < 0), size * self.expected_fall, size)
             applies = np.isin(freq, [f for f, names in SIGNALS_BY_FREQ.items() if name in names])
+            for f, stand_ins in STAND_IN.items():
+                if name in stand_ins:
+                    applies |= (freq == f) & np.isnan(signals[f"z_{stand_ins[name]}"].to_numpy())
             out[name] = np.where(applies, size, np.nan)
         return out
 

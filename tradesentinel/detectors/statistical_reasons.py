@@ -38,7 +38,11 @@ def _checks() -> dict[str, dict[str, pl.Expr]]:
     annual = pl.col("annual")
     z = {k: pl.col(f"z_{k}").abs() for k in ("level", "local", "run")}
     level_words = (
-        pl.when(pl.col("level_side") == 0)
+        pl.when(annual & (pl.col("level_side") == 0))
+        .then(pl.format("vs its level in {}", _span("-5y", "-2y", "%Y")))
+        .when(annual & (pl.col("level_side") == 1))
+        .then(pl.format("vs its level in {} (no history before it)", _span("2y", "5y", "%Y")))
+        .when(pl.col("level_side") == 0)
         .then(pl.format("vs its level in {}, season-adjusted", _span("-18mo", "-7mo", "%Y-%m")))
         .when(pl.col("level_side") == 1)
         .then(
