@@ -5,7 +5,8 @@
 Signals by frequency: monthly rows are judged on their level (vs the months 7-18 before), a run of
 three months away from it, their unit value's level and the gap to the partner's mirror report;
 annual rows on their value and unit value vs the years around them (a year's level moves with
-long trends that a fixed past window mistakes for shifts) and the mirror gap. Falls in trade that
+long trends that a fixed past window mistakes for shifts; where the years around have no unit
+value, the years before stand in) and the mirror gap. Falls in trade that
 are expected are discounted (x0.3): trade with a country under a sanctions programme after it
 began, and a series' first or last period (a corridor opening or closing within it).
 Score = -log10 of the smallest tail probability (surprisal).
