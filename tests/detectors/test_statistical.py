@@ -91,3 +91,75 @@ def test_comparisons_say_annual_periods_as_years():
     detector = StatisticalDetector().fit(features)
     (reasons,) = detector.explain(features, np.array([8]))
     assert reasons and reasons[0].comparison == "vs 2011..2015 without 2013"
+
+
+def _annual(reporter: str, partner: str, flow: str, values, unit_values=None, gaps=None) -> pl.DataFrame:
+    n = len(values)
+    return pl.DataFrame(
+        {
+            "period": [dt.date(2005 + i, 1, 1) for i in range(n)],
+            "freq": "A",
+            "reporter": reporter,
+            "partner": partner,
+            "flow": flow,
+            "hs_code": "854231",
+            "value_usd": values,
+            "log_value": np.log(values),
+            "unit_value": unit_values if unit_values is not None else [None] * n,
+            "z_uv_hs_month": [None] * n,
+            "mirror_gap": gaps if gaps is not None else [None] * n,
+            "mirror_value_usd": [None] * n,
+        },
+        schema_overrides={
+            c: pl.Float64 for c in ("unit_value", "z_uv_hs_month", "mirror_gap", "mirror_value_usd")
+        },
+    ).with_columns(
+        pl.col("unit_value").log().alias("log_unit_value"),
+        pl.concat_str("reporter", "partner", "flow", pl.col("period").dt.year().cast(pl.String)).alias(
+            "flow_id"
+        ),
+    )
+
+
+def test_an_annual_unit_error_among_years_without_weights_is_judged_against_the_years_before():
+    rng = np.random.default_rng(3)
+    values = list(1e7 * np.exp(rng.normal(0, 0.05, 15)))
+
+    def sparse_weights() -> list[float | None]:  # weights stop in 2013, but for 2015
+        usual = 5 * np.exp(rng.normal(0, 0.05, 15))
+        return [float(u) if i < 8 or i == 10 else None for i, u in enumerate(usual)]
+
+    odd = sparse_weights()
+    odd[10] /= 1000  # 2015: the weight in grams for kilograms
+    peers = [_annual("DEU", f"P{i:03d}", "X", values, sparse_weights()) for i in range(300)]
+    features = pl.concat([_annual("DEU", "USA", "X", values, odd), *peers])
+    detector = StatisticalDetector().fit(features)
+    score = detector.score(features)
+    assert score[10] == score.max() and score[10] > 4
+    (reasons,) = detector.explain(features, np.array([10]))
+    top = reasons[0]
+    assert top.signal == "unit_error" and top.comparison == "vs its level in 2010..2013"
+    assert 500 < top.expected / top.observed < 2000
+
+
+def test_an_annual_mirror_gap_is_blamed_on_the_side_that_left_its_years_not_on_a_trending_partner():
+    rng = np.random.default_rng(4)
+    trend = 1e7 * np.exp(0.15 * np.arange(15))  # both sides grow 15% a year
+    exports = trend * np.exp(rng.normal(0, 0.03, 15))
+    imports = trend * np.exp(rng.normal(0, 0.03, 15))
+    imports[10] *= 0.5  # 2015: the importer declares half
+    gap = np.log(imports / exports)
+    pairs = [
+        _annual("USA", "DEU", "M", list(imports), gaps=list(gap)),
+        _annual("DEU", "USA", "X", list(exports), gaps=list(-gap)),
+    ]
+    for i in range(30):  # steady pairs of the same code: the usual noise of a gap
+        a, b = trend * np.exp(rng.normal(0, 0.03, 15)), trend * np.exp(rng.normal(0, 0.03, 15))
+        pairs += [
+            _annual(f"R{i:02d}", "DEU", "M", list(a), gaps=list(np.log(a / b))),
+            _annual("DEU", f"R{i:02d}", "X", list(b), gaps=list(np.log(b / a))),
+        ]
+    features = pl.concat(pairs)
+    mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
+    importer, exporter = mirror[10], mirror[15 + 10]
+    assert importer >= 4 and exporter < importer / 4
