@@ -125,10 +125,15 @@ def _descriptions(hs_codes: pl.DataFrame, codes: pl.Series) -> dict[str, str]:
     return {code: str(text) for code, text in zip(found["hs_code"], found["description"], strict=True)}
 
 
+def _year_month(period: pl.Expr) -> pl.Expr:
+    """ "2023-03" as Python's f"{day:%Y-%m}" writes it (a year before 1000 without leading zeros)."""
+    return pl.format("{}-{}", period.dt.year(), period.dt.strftime("%m"))
+
+
 def _period_words(period: pl.Expr, freq: pl.Expr) -> pl.Expr:
     """ "period 2023-03 (March 2023)" for a month's trade; "year 2010 (annual total)" for a year's."""
-    annual = pl.lit("year ") + period.dt.strftime("%Y") + pl.lit(" (annual total)")
-    monthly = pl.lit("period ") + period.dt.strftime("%Y-%m (%B %Y)")
+    annual = pl.format("year {} (annual total)", period.dt.year())
+    monthly = pl.format("period {} ({} {})", _year_month(period), period.dt.strftime("%B"), period.dt.year())
     return pl.when(freq == "A").then(annual).otherwise(monthly)
 
 
@@ -238,7 +243,7 @@ def _kept_reasons(ranked: pl.DataFrame) -> pl.DataFrame:
         detectors.list.join(",").fill_null("").alias("_detectors"),
         _column(ranked, "linked", pl.List(pl.String)).list.join("; ").fill_null("").alias("_linked"),
         _column(ranked, "n_linked", pl.UInt32).alias("_n_linked"),
-        pl.col("period").dt.strftime("%Y-%m").alias("_period"),
+        _year_month(pl.col("period")).alias("_period"),
         _column(ranked, "freq", pl.String).alias("_freq"),
         _column(ranked, "source", pl.String).alias("_source"),
         _column(ranked, "is_new_corridor", pl.Boolean)
