@@ -55,7 +55,7 @@ def _power(base: int, exponent: pl.Expr) -> pl.Expr:
     return pl.lit(base, dtype=pl.Int128).pow(exponent.clip(0, 126))
 
 
-def is_negative(x: pl.Expr) -> pl.Expr:
+def _is_negative(x: pl.Expr) -> pl.Expr:
     """Whether Python writes `x` with a minus sign: x < 0, or -0.0 (never NaN)."""
     return (x < 0) | ((x == 0) & ((pl.lit(1.0) / x) < 0))
 
@@ -92,13 +92,6 @@ def _scaled(frame: pl.DataFrame) -> pl.DataFrame:
         .then(c("_quotient") + up.cast(pl.Int128))
     )
     return steps.with_columns(n=n).drop([name for name in steps.columns if name.startswith("_")])
-
-
-def scaled_integer(a: pl.Series, decimals: pl.Series | int) -> pl.Series:
-    """round(a * 10**decimals) rounded half to even from the exact binary value of each `a` (finite, >= 0),
-    as Int128; null where the exact quotient would not fit Int128."""
-    frame = pl.DataFrame({"a": a.cast(pl.Float64)}).with_columns(k=pl.lit(decimals, dtype=pl.Int64))
-    return _scaled(frame)["n"]
 
 
 def _point(n: pl.Expr, decimals: pl.Expr) -> pl.Expr:
@@ -169,7 +162,11 @@ def _write(frame: pl.DataFrame) -> pl.Series:
     general = (c("style") == "g") & ((c("e") < -4) | (c("e") >= c("figures")))
     body = pl.when(general).then(scientific).otherwise(c("text"))
     sign = (
-        pl.when(is_negative(c("x"))).then(pl.lit("-")).when(c("plus")).then(pl.lit("+")).otherwise(pl.lit(""))
+        pl.when(_is_negative(c("x")))
+        .then(pl.lit("-"))
+        .when(c("plus"))
+        .then(pl.lit("+"))
+        .otherwise(pl.lit(""))
     )
     written = (
         pl.when(c("x").is_nan())
@@ -251,7 +248,7 @@ def repr_series(x: pl.Series) -> pl.Series:
         .then(above_one)
         .otherwise(below_one)
     )
-    sign = pl.when(is_negative(c("x"))).then(pl.lit("-")).otherwise(pl.lit(""))
+    sign = pl.when(_is_negative(c("x"))).then(pl.lit("-")).otherwise(pl.lit(""))
     written = (
         pl.when(c("x").is_nan())
         .then(pl.lit("nan"))
