@@ -68,8 +68,10 @@ def test_empty_tables_give_no_documents(builder) -> None:
 
 
 def same_anomaly_documents(ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
-    """`same_documents`, and `extra` written as the same string too (json.dumps' spacing and floats)."""
+    """`same_documents` with the same dtypes, and `extra` written as the same string (json.dumps' spacing
+    and floats)."""
     same_documents(ours, theirs)
+    assert ours.schema == theirs.schema
     assert ours["extra"].to_list() == theirs["extra"].to_list()
 
 
