@@ -139,6 +139,12 @@ def edge_reasons() -> list[list[dict] | None]:
             reason("USD", 1e7, 1e6, magnitude=99.0),
         ]
     )
+    rows.append(
+        [
+            reason("USD", 1.0, 2.0, signal="peer_outlier", magnitude=None),
+            reason("z", 1.0, None, magnitude=-math.inf),
+        ]
+    )
     for unit in (*UNITS, "count per month", None):
         for i, value in enumerate(VALUES):
             other = VALUES[(i + 5) % len(VALUES)]
