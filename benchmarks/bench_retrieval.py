@@ -180,7 +180,7 @@ def synthetic_scores(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame,
 
 def latency(data_dir: Path, n_queries: int = 200, k: int = 8) -> dict:
     """p50/p95 of filtered hybrid queries on an index (the 200k one), with and without the query embedding."""
-    from tradesentinel.retrieval.documents import country_name
+    from tradesentinel.reference import country_name
     from tradesentinel.retrieval.hits import SearchFilters
     from tradesentinel.retrieval.search import open_searcher
 

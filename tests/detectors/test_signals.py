@@ -173,6 +173,19 @@ def test_the_polars_rule_equals_the_python_rule_on_a_scored_demo_table(scored):
     assert len(set(python)) >= 5  # the demo table exercises many kinds, not just one
 
 
+def test_a_missing_magnitude_ties_with_minus_infinity_in_both_rules() -> None:
+    """Python reads a missing or NaN magnitude as -inf, so the first of such reasons wins; so does polars."""
+    cases = [
+        [_reason("spike", None), _reason("unit_price", -math.inf)],
+        [_reason("spike", math.nan), _reason("unit_price", -math.inf)],
+        [_reason("spike", -math.inf), _reason("unit_price", None)],
+        [_reason("context", 5.0), _reason("spike", None), _reason("unit_price", math.nan)],
+    ]
+    reasons = pl.Series("reasons", cases, dtype=REASON_DTYPE)
+    vectorised = pl.DataFrame([reasons]).select(classify_expr("reasons"))["kind"].to_list()
+    assert vectorised == [classify(r) for r in cases] == ["spike"] * 4
+
+
 def test_kinds_of_the_demo_world_follow_what_was_injected(scored, small_world):
     _, labels = small_world
     kinds = scored.select("flow_id", classify_expr()).join(

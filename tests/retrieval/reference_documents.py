@@ -1,5 +1,9 @@
 """Evidence documents: tables (scores, HS codes, sanctions, news) -> one short factual text per row.
 
+Row-by-row reference copies of the document builders (tests/retrieval/test_documents_reference.py holds
+the vectorised builders to them): hs, sanctions and news as they were before their expression rewrite;
+`anomaly_documents` (with `_period_words`) as the row loop wrote it before its own rewrite (issue #17).
+
 Every document has a stable id (the same row gives the same id on every run, so re-indexing is
 incremental), its text, and metadata: kind, countries (ISO3), hs_code, date, source, url, plus
 collection-specific keys in `extra` (JSON). Pure functions of their input tables.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -40,6 +45,11 @@ def money(value: float | None) -> str:
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DOCS) if rows else pl.DataFrame(schema=DOCS)
+
+
+def _period_words(day: date, freq: str | None) -> str:
+    """ "period 2023-03 (March 2023)" for a month's trade; "year 2010 (annual total)" for a year's."""
+    return f"year {day:%Y} (annual total)" if freq == "A" else f"period {day:%Y-%m} ({day:%B %Y})"
 
 
 def _hs_words(code: str | None, descriptions: dict[str, str]) -> str:
@@ -82,7 +92,7 @@ def anomaly_documents(
     """
     detector_cols = [c for c in scores.columns if c.startswith("score_")]
     ranked = scores.filter(pl.col("rank") <= top).sort("rank")
-    wanted = ["flow_id", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
+    wanted = ["flow_id", "freq", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
     ranked = ranked.join(
         features.select([c for c in wanted if c in features.columns]), on="flow_id", how="left"
     )
@@ -101,7 +111,7 @@ def anomaly_documents(
         parts = [
             ("DEMO data (synthetic). " if demo else "")
             + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {describe(signal)}: {who}, "
-            f"{_hs_words(r['hs_code'], descriptions)}, period {r['period']:%Y-%m} ({r['period']:%B %Y}).",
+            f"{_hs_words(r['hs_code'], descriptions)}, {_period_words(r['period'], r.get('freq'))}.",
         ]
         parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]
         if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:

@@ -132,10 +132,11 @@ def classify_expr(reasons: str | pl.Expr = "reasons") -> pl.Expr:
     signal, magnitude = pl.element().struct.field("signal"), pl.element().struct.field("magnitude")
     has = {s: column.list.eval(signal == s.value).list.any().fill_null(False) for s in SANCTIONS_SIDE}
     valid = signal.is_not_null() & (signal != Signal.CONTEXT.value)
+    strength = magnitude.fill_nan(None).fill_null(-math.inf)  # as _strength: a missing one ties with -inf
     top = (
         column.list.eval(
             pl.element()
-            .sort_by([valid, magnitude.fill_nan(None)], descending=True, nulls_last=True, maintain_order=True)
+            .sort_by([valid, strength], descending=True, nulls_last=True, maintain_order=True)
             .first()
         )
         .list.first()

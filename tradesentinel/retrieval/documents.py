@@ -2,22 +2,29 @@
 
 Every document has a stable id (the same row gives the same id on every run, so re-indexing is
 incremental), its text, and metadata: kind, countries (ISO3), hs_code, date, source, url, plus
-collection-specific keys in `extra` (JSON). Pure functions of their input tables.
+collection-specific keys in `extra` (JSON). Pure functions of their input tables, built by polars
+expressions over whole columns, with no Python loop per row (issue #17): an anomaly's amounts are written
+as `amount_words` writes them by `detectors.amount_columns`, its reasons and detector scores as long
+tables joined back per flow.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from datetime import date
-from typing import Any
-
 import polars as pl
 
-from tradesentinel.detectors.base import amount_words, significant
-from tradesentinel.detectors.signals import Signal, classify, describe
-from tradesentinel.reference import country_name
-from tradesentinel.retrieval.doc_exprs import country_words, hs_words_expr, names_of, present
+from tradesentinel.detectors.amount_columns import amount_words_series, fixed_series, significant_series
+from tradesentinel.detectors.signals import KINDS, Signal, classify_expr, describe
+from tradesentinel.retrieval.doc_exprs import (
+    country_name_expr,
+    country_words,
+    hs_words_expr,
+    json_escapes,
+    json_number,
+    json_object,
+    json_text,
+    names_of,
+    present,
+)
 
 DOCS: dict[str, pl.DataType] = {
     "doc_id": pl.String(),
@@ -35,45 +42,215 @@ DOCS: dict[str, pl.DataType] = {
 FLOW_WORDS = {"X": "export to", "M": "import from", "RX": "re-export to", "RM": "re-import from"}
 
 
-def money(value: float | None) -> str:
-    """USD amount in words a reader scans: USD 12.3 million."""
-    return amount_words(value, "USD")
+def _column(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Series:
+    """`frame`'s column `name`, or nulls where it has none (features stored before the column existed)."""
+    return frame[name] if name in frame.columns else pl.Series(name, [None] * frame.height, dtype=dtype)
 
 
-def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=DOCS) if rows else pl.DataFrame(schema=DOCS)
+def _text(field: str) -> pl.Expr:
+    """A String column as an f-string writes it: a missing value as "None"."""
+    return pl.col(field).fill_null("None")
 
 
-def _period_words(day: date, freq: str | None) -> str:
+def _upper_first(text: pl.Expr) -> pl.Expr:
+    """`text` with its first character in upper case (a reason's label starts its sentence)."""
+    return text.str.slice(0, 1).str.to_uppercase() + text.str.slice(1)
+
+
+def _per_row(height: int, long: pl.DataFrame, text: str, separator: str) -> pl.Series:
+    """The `text` of `long`'s rows joined per `row` (0..height-1, in order); null for a row without any."""
+    joined = long.group_by("row", maintain_order=True).agg(pl.col(text).str.join(separator))
+    rows = pl.DataFrame({"row": pl.int_range(height, dtype=pl.UInt32, eager=True)})
+    return rows.join(joined, on="row", how="left", maintain_order="left")[text]
+
+
+def _reason_sentences(kept: pl.Series, most: int = 3) -> pl.Series:
+    """Each row's first `most` reasons as sentences, joined: what was compared, observed against expected,
+    the reference, who ("Value vs ...: observed USD 4.2 million against USD 300.0 thousand expected (...).").
+    Null for a row without reasons. The reasons are written as one long table, one row per reason."""
+    long = (
+        pl.DataFrame({"reason": kept.list.head(most)})
+        .with_row_index("row")
+        .explode("reason")
+        .filter(pl.col("reason").is_not_null())
+        .unnest("reason")
+    )
+    words = amount_words_series(
+        pl.concat([long["observed"], long["expected"]]), pl.concat([long["unit"]] * 2)
+    )
+    long = long.with_columns(said=words.head(long.height), expected_said=words.tail(long.height))
+    label = _text("label")
+    where = pl.lit(" (") + _text("comparison") + pl.lit(", ") + _text("detector") + pl.lit(")")
+    sentence = (
+        pl.when(pl.col("observed").is_null())
+        .then(label + where)
+        .when(pl.col("expected").is_null())
+        .then(label + pl.lit(": ") + pl.col("said") + where)
+        .otherwise(
+            label
+            + pl.lit(": observed ")
+            + pl.col("said")
+            + pl.lit(" against ")
+            + pl.col("expected_said")
+            + pl.lit(" expected")
+            + where
+        )
+    )
+    long = long.with_columns(sentence=_upper_first(sentence) + pl.lit("."))
+    return _per_row(kept.len(), long, "sentence", " ")
+
+
+def _detector_scores(ranked: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """ "Detector scores: statistical 12.34, sanctions 1.00.": every detector's score, highest first (equal
+    scores in column order, as Python's stable sort leaves them), two decimals; one without a score is left out."""
+    if not columns:
+        return pl.Series(["Detector scores: ."] * ranked.height, dtype=pl.String)
+    long = (
+        ranked.select([pl.col(c).cast(pl.Float64).alias(c.removeprefix("score_")) for c in columns])
+        .with_row_index("row")
+        .unpivot(index="row", variable_name="name", value_name="value")  # column by column
+        .filter(pl.col("value").is_not_null())
+        .sort(["row", "value"], descending=[False, True], maintain_order=True)
+    )
+    long = long.with_columns(said=pl.col("name") + pl.lit(" ") + fixed_series(long["value"], 2))
+    listed = _per_row(ranked.height, long, "said", ", ").fill_null("")
+    return "Detector scores: " + listed + "."
+
+
+def _descriptions(hs_codes: pl.DataFrame, codes: pl.Series) -> dict[str, str]:
+    """The descriptions of `codes` and of their 4- and 2-digit prefixes (all a document names), as an
+    f-string writes them (a missing one as "None"): a few hundred codes to look up, not the 7,000."""
+    wanted = pl.concat([codes, codes.str.slice(0, 4), codes.str.slice(0, 2)]).drop_nulls().unique()
+    found = hs_codes.filter(pl.col("hs_code").is_in(wanted.implode()))
+    return {code: str(text) for code, text in zip(found["hs_code"], found["description"], strict=True)}
+
+
+def _year_month(period: pl.Expr) -> pl.Expr:
+    """ "2023-03" as Python's f"{day:%Y-%m}" writes it (a year before 1000 without leading zeros)."""
+    return pl.format("{}-{}", period.dt.year(), period.dt.strftime("%m"))
+
+
+def _period_words(period: pl.Expr, freq: pl.Expr) -> pl.Expr:
     """ "period 2023-03 (March 2023)" for a month's trade; "year 2010 (annual total)" for a year's."""
-    return f"year {day:%Y} (annual total)" if freq == "A" else f"period {day:%Y-%m} ({day:%B %Y})"
+    annual = pl.format("year {} (annual total)", period.dt.year())
+    monthly = pl.format("period {} ({} {})", _year_month(period), period.dt.strftime("%B"), period.dt.year())
+    return pl.when(freq == "A").then(annual).otherwise(monthly)
 
 
-def _hs_words(code: str | None, descriptions: dict[str, str]) -> str:
-    """'HS 854231 (desc), heading 8542 (desc), chapter 85 (desc)' as far as descriptions are known."""
-    if not code:
-        return "HS code unknown"
-    parts = [f"HS {code}" + (f" ({descriptions[code]})" if code in descriptions else "")]
-    for size, word in ((4, "heading"), (2, "chapter")):
-        if len(code) > size and code[:size] in descriptions:
-            parts.append(f"{word} {code[:size]} ({descriptions[code[:size]]})")
-    return ", ".join(parts)
+def _ranked(
+    scores: pl.DataFrame, features: pl.DataFrame, links: pl.DataFrame | None, top: int
+) -> pl.DataFrame:
+    """The `top` ranked flows in rank order, with the features (and sanctions links) their documents name."""
+    ranked = scores.filter(pl.col("rank") <= top).sort("rank")
+    wanted = ["flow_id", "freq", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
+    ranked = ranked.join(
+        features.select([c for c in wanted if c in features.columns]),
+        on="flow_id",
+        how="left",
+        maintain_order="left",
+    )
+    if links is not None:
+        ranked = ranked.join(links, on="flow_id", how="left", maintain_order="left")
+    return ranked
 
 
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _headline(ranked: pl.DataFrame, descriptions: dict[str, str], names: dict[str, str]) -> pl.Expr:
+    """ "Anomaly rank 4, score 0.850, <kind in words>: who, what (HS words), when." (DEMO data said first)."""
+    who = pl.concat_str(
+        country_name_expr(pl.col("reporter"), names),
+        pl.format(" ({}) ", "reporter"),
+        pl.col("flow").replace(FLOW_WORDS),
+        pl.lit(" "),
+        country_name_expr(pl.col("partner"), names),
+        pl.format(" ({})", "partner"),
+    )
+    kinds = {kind: describe(kind) for kind in KINDS}
+    return pl.concat_str(
+        pl.when(pl.col("_source") == "demo").then(pl.lit("DEMO data (synthetic). ")).otherwise(pl.lit("")),
+        pl.format("Anomaly rank {}, score {}, ", "rank", "_score"),
+        pl.col("_kind").replace_strict(kinds, return_dtype=pl.String),
+        pl.lit(": "),
+        who,
+        pl.lit(", "),
+        hs_words_expr(pl.col("hs_code"), descriptions),
+        pl.lit(", "),
+        _period_words(pl.col("period"), pl.col("_freq")),
+        pl.lit("."),
+    )
 
 
-def _reason_words(reason: dict[str, Any]) -> str:
-    """One reason as a sentence: what was compared, observed against expected, the reference, who."""
-    unit, where = reason["unit"], f"({reason['comparison']}, {reason['detector']})"
-    observed = amount_words(reason["observed"], unit)
-    if reason["observed"] is None:
-        return f"{reason['label']} {where}"
-    if reason.get("expected") is None:
-        return f"{reason['label']}: {observed} {where}"
-    expected = amount_words(reason["expected"], unit)
-    return f"{reason['label']}: observed {observed} against {expected} expected {where}"
+def _mirror(ranked: pl.DataFrame, names: dict[str, str]) -> pl.Series:
+    """ "Mirror: <partner> reports USD 21.0 million (this report is 110 times the mirror)." where known."""
+    value = _column(ranked, "mirror_value_usd", pl.Float64)
+    gap = _column(ranked, "mirror_gap", pl.Float64)
+    frame = pl.DataFrame(
+        {
+            "known": value.is_not_null() & gap.is_not_null(),
+            "partner": ranked["partner"],
+            "reports": amount_words_series(value, "USD"),
+            "ratio": significant_series(gap.exp()),
+        }
+    )
+    said = pl.format(
+        "Mirror: {} reports {} (this report is {} times the mirror).",
+        country_name_expr(pl.col("partner"), names),
+        "reports",
+        "ratio",
+    )
+    return frame.select(pl.when("known").then(said).alias("mirror"))["mirror"]
+
+
+def _sanctions_links() -> pl.Expr:
+    """ "Sanctions entries located in KAZ or RUS: 12, e.g. a; b; c." where `links` found any."""
+    found = pl.format(
+        "Sanctions entries located in {} or {}: {}, e.g. {}.", "reporter", "partner", "_n_linked", "_linked"
+    )
+    return pl.when(pl.col("_n_linked").fill_null(0) != 0).then(found)
+
+
+def _extra(ranked: pl.DataFrame) -> pl.Series:
+    """The anomaly's metadata as json.dumps writes the dict the row loop wrote (keys in that order)."""
+    strings = ["flow_id", "reporter", "partner", "flow", "_period", "_detectors", "_linked"]
+    escapes = json_escapes([ranked[c] for c in strings])
+    text = {c: json_text(pl.col(c), escapes) for c in strings}
+    extra = json_object(
+        {
+            "flow_id": text["flow_id"],
+            "rank": pl.col("_rank_json"),
+            "score": pl.col("_score_json"),
+            "reporter": text["reporter"],
+            "partner": text["partner"],
+            "flow": text["flow"],
+            "period": text["_period"],
+            "detectors": text["_detectors"],
+            "sanctions_links": text["_linked"],
+        }
+    )
+    numbered = ranked.with_columns(
+        _rank_json=json_number(ranked["rank"]), _score_json=json_number(ranked["score"])
+    )
+    return numbered.select(extra.alias("extra"))["extra"]
+
+
+def _kept_reasons(ranked: pl.DataFrame) -> pl.DataFrame:
+    """`ranked` with its reasons other than context (`_kept`), its kind, detectors and period, and the
+    optional feature and link columns under fixed names (nulls where the tables lack them)."""
+    signal = pl.element().struct.field("signal")
+    kept = pl.col("reasons").list.eval(pl.element().filter(signal.ne_missing(Signal.CONTEXT.value)))
+    detectors = pl.col("_kept").list.eval(pl.element().struct.field("detector")).list.unique().list.sort()
+    return ranked.with_columns(kept.alias("_kept")).with_columns(
+        classify_expr("_kept").alias("_kind"),
+        detectors.list.join(",").fill_null("").alias("_detectors"),
+        _column(ranked, "linked", pl.List(pl.String)).list.join("; ").fill_null("").alias("_linked"),
+        _column(ranked, "n_linked", pl.UInt32).alias("_n_linked"),
+        _year_month(pl.col("period")).alias("_period"),
+        _column(ranked, "freq", pl.String).alias("_freq"),
+        _column(ranked, "source", pl.String).alias("_source"),
+        _column(ranked, "is_new_corridor", pl.Boolean)
+        .cast(pl.Boolean)
+        .fill_null(False)
+        .alias("_new_corridor"),
+    )
 
 
 def anomaly_documents(
@@ -87,76 +264,43 @@ def anomaly_documents(
 
     `links` (flow_id, n_linked, linked) adds the sanctions entries located in either country.
     """
-    detector_cols = [c for c in scores.columns if c.startswith("score_")]
-    ranked = scores.filter(pl.col("rank") <= top).sort("rank")
-    wanted = ["flow_id", "freq", "value_usd", "mirror_value_usd", "mirror_gap", "is_new_corridor", "source"]
-    ranked = ranked.join(
-        features.select([c for c in wanted if c in features.columns]), on="flow_id", how="left"
+    ranked = _ranked(scores, features, links, top)
+    if ranked.height == 0:
+        return pl.DataFrame(schema=DOCS)
+    ranked = _kept_reasons(ranked)
+    descriptions = _descriptions(hs_codes, ranked["hs_code"])
+    names = names_of(ranked.select(pl.concat_list("reporter", "partner").alias("codes"))["codes"])
+    ranked = ranked.with_columns(
+        _score=fixed_series(ranked["score"], 3),
+        _reasons=_reason_sentences(ranked["_kept"]),
+        _mirror=_mirror(ranked, names),
+        _detector_scores=_detector_scores(ranked, [c for c in scores.columns if c.startswith("score_")]),
     )
-    if links is not None:
-        ranked = ranked.join(links, on="flow_id", how="left")
-    descriptions = dict(zip(hs_codes["hs_code"], hs_codes["description"], strict=True))
-    rows = []
-    for r in ranked.iter_rows(named=True):
-        reasons = [x for x in (r["reasons"] or []) if x["signal"] != Signal.CONTEXT]
-        signal = classify(reasons)
-        demo = r.get("source") == "demo"
-        who = (
-            f"{country_name(r['reporter'])} ({r['reporter']}) {FLOW_WORDS.get(r['flow'], r['flow'])} "
-            f"{country_name(r['partner'])} ({r['partner']})"
+    text = pl.concat_str(
+        _headline(ranked, descriptions, names),
+        pl.col("_reasons"),
+        pl.col("_mirror"),
+        pl.when("_new_corridor").then(pl.lit("New corridor: no trade in this HS code between them before.")),
+        pl.col("_detector_scores"),
+        pl.format("Flow id {}.", "flow_id"),
+        _sanctions_links(),
+        separator=" ",
+        ignore_nulls=True,
+    )
+    source = pl.col("_source")
+    return as_docs(
+        ranked.with_columns(
+            pl.format("anomaly:{}", "flow_id").alias("doc_id"),
+            pl.lit("anomalies").alias("collection"),
+            text.alias("text"),
+            pl.col("_kind").alias("kind"),
+            pl.concat_list("reporter", "partner").alias("countries"),
+            pl.col("period").alias("date"),
+            pl.when(source.fill_null("") == "").then(pl.lit("scores")).otherwise(source).alias("source"),
+            pl.lit(None, dtype=pl.String).alias("url"),
+            _extra(ranked).alias("extra"),
         )
-        parts = [
-            ("DEMO data (synthetic). " if demo else "")
-            + f"Anomaly rank {r['rank']}, score {r['score']:.3f}, {describe(signal)}: {who}, "
-            f"{_hs_words(r['hs_code'], descriptions)}, {_period_words(r['period'], r.get('freq'))}.",
-        ]
-        parts += [_upper_first(_reason_words(x)) + "." for x in reasons[:3]]
-        if r.get("mirror_value_usd") is not None and r.get("mirror_gap") is not None:
-            parts.append(
-                f"Mirror: {country_name(r['partner'])} reports {money(r['mirror_value_usd'])} "
-                f"(this report is {significant(math.exp(r['mirror_gap']))} times the mirror)."
-            )
-        if r.get("is_new_corridor"):
-            parts.append("New corridor: no trade in this HS code between them before.")
-        detectors = sorted(
-            ((c.removeprefix("score_"), r[c]) for c in detector_cols if r[c] is not None),
-            key=lambda item: -item[1],
-        )
-        parts.append(
-            "Detector scores: " + ", ".join(f"{name} {value:.2f}" for name, value in detectors) + "."
-        )
-        parts.append(f"Flow id {r['flow_id']}.")
-        if r.get("n_linked"):
-            parts.append(
-                f"Sanctions entries located in {r['reporter']} or {r['partner']}: {r['n_linked']}, "
-                f"e.g. {'; '.join(r['linked'])}."
-            )
-        extra = {
-            "flow_id": r["flow_id"],
-            "rank": r["rank"],
-            "score": r["score"],
-            "reporter": r["reporter"],
-            "partner": r["partner"],
-            "flow": r["flow"],
-            "period": f"{r['period']:%Y-%m}",
-            "detectors": ",".join(sorted({x["detector"] for x in reasons})),
-            "sanctions_links": "; ".join(r.get("linked") or []),
-        }
-        rows.append(
-            {
-                "doc_id": f"anomaly:{r['flow_id']}",
-                "collection": "anomalies",
-                "text": " ".join(parts),
-                "kind": signal,
-                "countries": [r["reporter"], r["partner"]],
-                "hs_code": r["hs_code"],
-                "date": r["period"],
-                "source": r.get("source") or "scores",
-                "url": None,
-                "extra": json.dumps(extra),
-            }
-        )
-    return _frame(rows)
+    )
 
 
 def hs_in_use(hs_codes: pl.DataFrame, traded: pl.Series) -> pl.DataFrame:

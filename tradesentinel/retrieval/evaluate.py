@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.detectors.signals import SANCTIONS_SIDE
-from tradesentinel.retrieval.documents import country_name
+from tradesentinel.reference import country_name
 from tradesentinel.retrieval.hits import Searcher, SearchFilters
 
 FLOW_VERBS = {
