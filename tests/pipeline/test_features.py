@@ -3,74 +3,33 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import numpy as np
 import polars as pl
 import pytest
 
-from benchmarks.pandas_features import pandas_features
-from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
-from tradesentinel.pipeline.ids import flow_ids
-from tradesentinel.reference import controlled_hs, country_programmes
+from tests.pipeline.feature_tables import RATIO, assert_matches_reference, features_of, flows_table, row_of
+from tradesentinel.pipeline.features import CANONICAL_ORDER
 from tradesentinel.schema import FEATURE_COLUMNS, FEATURES, conform
-
-RATIO = 1.06
-
-
-def _month(i: int) -> date:
-    return date(2020 + i // 12, i % 12 + 1, 1)
-
-
-def _flows(rows: list[tuple]) -> pl.DataFrame:
-    """rows of (month index, reporter, partner, flow, hs, value, weight)."""
-    frame = pl.DataFrame(
-        {
-            "period": [_month(r[0]) for r in rows],
-            "freq": "M",
-            "reporter": [r[1] for r in rows],
-            "partner": [r[2] for r in rows],
-            "flow": [r[3] for r in rows],
-            "hs_code": [r[4] for r in rows],
-            "hs_version": "H6",
-            "value_usd": [float(r[5]) for r in rows],
-            "net_weight_kg": [None if r[6] is None else float(r[6]) for r in rows],
-            "qty": None,
-            "qty_unit": None,
-            "source": "test",
-        },
-        schema_overrides={"qty": pl.Float64, "qty_unit": pl.String},
-    )
-    return frame.with_columns(flow_ids(frame))
-
-
-def _features(flows: pl.DataFrame) -> pl.DataFrame:
-    return build_features(flows, programmes=country_programmes(), controlled=controlled_hs()).collect()
 
 
 def _row(
     features: pl.DataFrame, month: int, reporter: str, partner: str, flow: str = "M", hs: str = ""
 ) -> dict:
-    hit = features.filter(pl.col("hs_code").str.starts_with(hs)).filter(
-        (pl.col("period") == _month(month))
-        & (pl.col("reporter") == reporter)
-        & (pl.col("partner") == partner)
-        & (pl.col("flow") == flow)
-    )
-    assert hit.height == 1
-    return hit.row(0, named=True)
+    """The one monthly feature row of that flow (`month`: index from 2020-01)."""
+    return row_of(features, month, reporter, partner, flow, freq="M", hs=hs)
 
 
 def test_output_has_every_feature_column_with_its_type_and_keeps_rows():
-    flows = _flows([(m, "USA", "CHN", "M", "851712", 100 + m, 10) for m in range(30)])
-    out = _features(flows)
+    flows = flows_table([(m, "USA", "CHN", "M", "851712", 100 + m, 10) for m in range(30)])
+    out = features_of(flows)
     assert out.schema == pl.Schema(FEATURES)
     assert out["flow_id"].to_list() == flows["flow_id"].to_list()
 
 
 def test_unit_value_and_logs_with_missing_weight():
-    out = _features(
-        _flows([(0, "USA", "CHN", "M", "851712", 500, 20), (1, "USA", "CHN", "M", "851712", 500, None)])
+    out = features_of(
+        flows_table([(0, "USA", "CHN", "M", "851712", 500, 20), (1, "USA", "CHN", "M", "851712", 500, None)])
     )
     assert out["unit_value"].to_list() == [25.0, None]
     assert out["log_value"][0] == pytest.approx(math.log(500))
@@ -79,7 +38,7 @@ def test_unit_value_and_logs_with_missing_weight():
 
 def test_yoy_growth_needs_the_same_month_a_year_earlier():
     rows = [(m, "DEU", "FRA", "X", "870323", 1000 * (2 if m >= 12 else 1), 10) for m in range(24) if m != 3]
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     assert _row(out, 14, "DEU", "FRA", "X")["growth_yoy"] == pytest.approx(math.log(2))
     assert _row(out, 15, "DEU", "FRA", "X")["growth_yoy"] is None  # month 3 is missing
     assert _row(out, 5, "DEU", "FRA", "X")["growth_yoy"] is None
@@ -87,7 +46,7 @@ def test_yoy_growth_needs_the_same_month_a_year_earlier():
 
 def test_growth_vs_trailing_median_uses_previous_twelve_months_only():
     values = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 1000]
-    out = _features(_flows([(m, "JPN", "USA", "X", "847130", v, 1) for m, v in enumerate(values)]))
+    out = features_of(flows_table([(m, "JPN", "USA", "X", "847130", v, 1) for m, v in enumerate(values)]))
     # month 13: the previous 12 months are months 1..12 (values 20..130); the median of their logs
     # is the mean of log 70 and log 80
     expected = math.log(1000) - (math.log(70) + math.log(80)) / 2
@@ -100,7 +59,7 @@ def test_robust_z_flags_a_spike_within_its_series_and_hs_month():
     rows = [(m, "USA", "MEX", "M", "870323", 1e6 * math.exp(rng.normal(0, 0.1)), 1e3) for m in range(36)]
     rows[20] = (20, "USA", "MEX", "M", "870323", 8e6, 1e3)
     rows += [(m, r, "MEX", "M", "870323", 1e6, 1e3) for m in (20,) for r in ("CAN", "DEU", "JPN", "KOR")]
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     spike = _row(out, 20, "USA", "MEX")
     normal = _row(out, 21, "USA", "MEX")
     assert spike["z_series"] > 10 and abs(normal["z_series"]) < 3
@@ -109,8 +68,8 @@ def test_robust_z_flags_a_spike_within_its_series_and_hs_month():
 
 
 def test_mirror_value_is_the_partners_report_adjusted_for_cif_fob():
-    out = _features(
-        _flows([(0, "CHN", "USA", "X", "851712", 1000, 5), (0, "USA", "CHN", "M", "851712", 700, 5)])
+    out = features_of(
+        flows_table([(0, "CHN", "USA", "X", "851712", 1000, 5), (0, "USA", "CHN", "M", "851712", 700, 5)])
     )
     exp, imp = _row(out, 0, "CHN", "USA", "X"), _row(out, 0, "USA", "CHN", "M")
     assert imp["mirror_value_usd"] == pytest.approx(1000 * RATIO)
@@ -126,7 +85,7 @@ def test_partner_share_excludes_world_rows_and_tracks_change():
         (12, "IND", "USA", "X", "100630", 100, 1),
         (12, "IND", "ARE", "X", "100630", 100, 1),
     ]
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     assert _row(out, 0, "IND", "USA", "X")["partner_share"] == pytest.approx(0.75)
     assert _row(out, 0, "IND", "WLD", "X")["partner_share"] is None
     assert _row(out, 12, "IND", "USA", "X")["partner_share_change"] == pytest.approx(-0.25)
@@ -135,7 +94,7 @@ def test_partner_share_excludes_world_rows_and_tracks_change():
 def test_new_corridor_needs_an_established_market():
     rows = [(m, "KAZ", "CHN", "M", "854231", 100, 1) for m in range(36)]
     rows += [(m, "KAZ", "DEU", "M", "854231", 100, 1) for m in range(24, 36)]
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     assert _row(out, 24, "KAZ", "DEU")["is_new_corridor"] and _row(out, 35, "KAZ", "DEU")["is_new_corridor"]
     assert not _row(out, 0, "KAZ", "CHN")["is_new_corridor"]  # the market itself starts there
 
@@ -147,7 +106,7 @@ def test_sanctions_exposure_flags_partner_and_onward_shipments():
         (24, "KAZ", "RUS", "X", "854231", 90, 1),  # January 2022: before the programme
         (25, "DEU", "KAZ", "X", "0101", 100, 1),
     ]
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     onward = _row(out, 25, "DEU", "KAZ", "X", hs="854231")
     assert (
         onward["onward_to_sanctioned"] and onward["sanctions_exposure"] and not onward["partner_sanctioned"]
@@ -156,7 +115,7 @@ def test_sanctions_exposure_flags_partner_and_onward_shipments():
     to_rus = _row(out, 25, "KAZ", "RUS", "X")
     assert to_rus["partner_sanctioned"] and to_rus["sanctions_exposure"]
     assert not _row(out, 24, "KAZ", "RUS", "X")["partner_sanctioned"]
-    kaz_import = _features(_flows([*rows, (25, "KAZ", "DEU", "M", "854231", 100, 1)]))
+    kaz_import = features_of(flows_table([*rows, (25, "KAZ", "DEU", "M", "854231", 100, 1)]))
     assert _row(kaz_import, 25, "KAZ", "DEU", "M", hs="854231")[
         "onward_to_sanctioned"
     ]  # the importer ships on
@@ -187,55 +146,45 @@ def _random_panel(seed: int, n_corridors: int = 300, months: int = 40) -> pl.Dat
                 rows.append((m, rep, par, flow, code, value * factor, weight))
         if rng.random() < 0.2:  # world totals and re-exports too
             rows.append((start, exporter, "WLD", "RX", code, 5.0, 1.0))
-    return _flows(rows)
+    return flows_table(rows)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_matches_the_pandas_reference_on_a_random_panel(seed):
     flows = _random_panel(seed)
-    fast = _features(flows).sort("flow_id")
-    ref = pandas_features(flows.to_pandas(), country_programmes(), controlled_hs(), RATIO)
-    ref = pl.from_pandas(ref).sort("flow_id")
-    assert fast.height == ref.height == flows.height
-    for column, dtype in FEATURE_COLUMNS.items():
-        a, b = fast[column], ref[column]
-        if dtype == pl.Boolean:
-            assert a.to_list() == b.cast(pl.Boolean).to_list(), column
-        else:
-            a, b = a.to_numpy().astype(float), b.to_numpy().astype(float)
-            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column)
+    assert_matches_reference(flows)
 
 
 def test_result_does_not_depend_on_input_order():
     flows = _random_panel(3)
-    canonical = _features(flows.sort(CANONICAL_ORDER)).sort("flow_id")
-    shuffled = _features(flows.sample(fraction=1.0, shuffle=True, seed=4)).sort("flow_id")
+    canonical = features_of(flows.sort(CANONICAL_ORDER)).sort("flow_id")
+    shuffled = features_of(flows.sample(fraction=1.0, shuffle=True, seed=4)).sort("flow_id")
     assert canonical.equals(shuffled)
 
 
 def test_empty_input_gives_an_empty_table():
-    empty = conform(_flows([(0, "USA", "CHN", "M", "851712", 1, 1)]).head(0), "flows").collect()
-    assert _features(empty).height == 0
+    empty = conform(flows_table([(0, "USA", "CHN", "M", "851712", 1, 1)]).head(0), "flows").collect()
+    assert features_of(empty).height == 0
 
 
 def test_country_codes_that_are_not_iso3_still_key_series_and_mirrors():
     rows = [(m, "EU28", "CHN", "M", "851712", 100 + m, 1) for m in range(14)]
     rows += [(m, "CHN", "EU28", "X", "851712", 100 + m, 1) for m in range(14)]
     rows += [(m, "_X", "CHN", "M", "851712", 7, 1) for m in range(2)]  # Comtrade's "Areas, nes"
-    out = _features(_flows(rows))
+    out = features_of(flows_table(rows))
     assert _row(out, 13, "EU28", "CHN")["mirror_value_usd"] == pytest.approx(113 * RATIO)
     assert _row(out, 12, "EU28", "CHN")["growth_yoy"] == pytest.approx(math.log(112 / 100))
     assert _row(out, 1, "_X", "CHN")["partner_share"] == pytest.approx(1.0) and out.height == 30
 
 
 def test_extra_flows_columns_pass_through_when_canonical_and_are_left_out_otherwise():
-    flows = _flows([(m, "USA", "CHN", "M", "851712", 100 + m, 10) for m in range(14)])
+    flows = flows_table([(m, "USA", "CHN", "M", "851712", 100 + m, 10) for m in range(14)])
     extra = flows.with_columns(
         flow_code=pl.lit("M"), weight_estimated=pl.lit(False), analyst_note=pl.lit("x")
     )
-    out = _features(extra)
+    out = features_of(extra)
     assert out.schema == pl.Schema(FEATURES)
-    assert out.select(list(FEATURE_COLUMNS)).equals(_features(flows).select(list(FEATURE_COLUMNS)))
+    assert out.select(list(FEATURE_COLUMNS)).equals(features_of(flows).select(list(FEATURE_COLUMNS)))
     for column in ("flow_code", "weight_estimated"):  # columns ingest may add to the flows schema
         if column in FEATURES:
             assert out[column].equals(extra[column])
