@@ -31,8 +31,9 @@ sanctions exposure weighing that p as a prior.
    worlds, at 1-5% precision). Its score s in 0..1 becomes a weight w = 1 + EXPOSURE_WEIGHT x s,
    normalised to mean 1 over the run, and p_final = min(1, p / w): weighted p-values (Genovese,
    Roeder and Wasserman 2006), which keep the error control of the unweighted test because the
-   weights average 1. An exposed flow's findings rise, exposure alone raises nothing, and the
-   flows that are not exposed lose only the little the exposed ones gain on average.
+   weights average 1. An exposed flow's findings rise (its p up to about ten times smaller), so
+   exposure alone lifts only flows its tests already find somewhat unusual, and the flows that
+   are not exposed lose only the little the exposed ones gain on average.
    `score` = 1 - p^0.1 in 0..1; `rank` orders by p, ties by the total surprisal, then flow id.
 Labels are never used; nothing is tuned to a world (docs/detectors.md shows the held-out worlds).
 """
@@ -111,7 +112,8 @@ class PriorMean:
 def prior(raw: dict[str, np.ndarray], members: dict[str, Member]) -> np.ndarray | None:
     """Per row 1 + EXPOSURE_WEIGHT x the priors' scores (each clipped to 0..1, summed); None when no
     member is a prior (`tests_of`)."""
-    names = [n for n in raw if n in members and n not in tests_of(members)]
+    tests = tests_of(members)
+    names = [n for n in raw if n in members and n not in tests]
     if not names:
         return None
     scores = np.sum([np.clip(np.nan_to_num(raw[n]), 0.0, 1.0) for n in names], axis=0)
@@ -138,7 +140,7 @@ def combined_p(
     weights = prior(raw, members)
     if weights is None:
         return p
-    mean = (run_prior or prior_mean(raw, members)).mean
+    mean = run_prior.mean if run_prior else float(weights.mean())
     return np.clip(p * mean / weights, 0.0, 1.0)
 
 

@@ -180,7 +180,7 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
 MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 
-def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray:
+def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.ndarray:
     """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
     departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
     (`_departure`).
@@ -197,12 +197,12 @@ def _mirror_attribution(features: pl.DataFrame, level: np.ndarray) -> np.ndarray
     keys = features.select(
         pl.struct(key).hash(0).alias("k"),
         pl.struct(swapped).hash(0).alias("m"),
-        pl.Series("own", np.abs(np.nan_to_num(level))),
+        pl.Series("own", np.abs(np.nan_to_num(departure))),
     )
     other = keys.select("k", pl.col("own").alias("other")).unique("k", keep="first")
     joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
-    own, other_level = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
-    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other_level**2)
+    own, other = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
+    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
 
 
 def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
