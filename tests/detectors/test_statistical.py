@@ -37,32 +37,44 @@ def test_explain_gives_observed_and_expected_in_usd(small_world):
     assert abs(np.log(top.observed / top.expected)) > 0.5  # a spike: far from what was expected
 
 
-def _series(values: list[float], partner: str = "RUS") -> pl.DataFrame:
+def _table(
+    values,
+    periods: list[dt.date],
+    freq: str,
+    *,
+    reporter: str = "DEU",
+    partner: str = "RUS",
+    flow: str = "X",
+    unit_values=None,
+    gaps=None,
+) -> pl.DataFrame:
+    """One series of feature rows: its values, unit values and mirror gaps (None: not reported)."""
     n = len(values)
-    periods = [dt.date(2019 + i // 12, i % 12 + 1, 1) for i in range(n)]
     return pl.DataFrame(
         {
             "period": periods,
-            "freq": "M",
-            "reporter": "DEU",
+            "freq": freq,
+            "reporter": reporter,
             "partner": partner,
-            "flow": "X",
+            "flow": flow,
             "hs_code": "854231",
             "value_usd": values,
             "log_value": np.log(values),
-            "unit_value": None,
-            "log_unit_value": None,
-            "z_uv_hs_month": None,
-            "mirror_gap": None,
-            "mirror_value_usd": None,
-            "flow_id": [f"{partner}{i}" for i in range(n)],
+            "unit_value": unit_values if unit_values is not None else [None] * n,
+            "z_uv_hs_month": [None] * n,
+            "mirror_gap": gaps if gaps is not None else [None] * n,
+            "mirror_value_usd": [None] * n,
         },
         schema_overrides={
-            "unit_value": pl.Float64,
-            "log_unit_value": pl.Float64,
-            "z_uv_hs_month": pl.Float64,
+            c: pl.Float64 for c in ("unit_value", "z_uv_hs_month", "mirror_gap", "mirror_value_usd")
         },
-    ).with_columns(pl.col("mirror_gap").cast(pl.Float64), pl.col("mirror_value_usd").cast(pl.Float64))
+    ).with_columns(pl.col("unit_value").log().alias("log_unit_value"))
+
+
+def _series(values: list[float], partner: str = "RUS") -> pl.DataFrame:
+    periods = [dt.date(2019 + i // 12, i % 12 + 1, 1) for i in range(len(values))]
+    frame = _table(values, periods, "M", partner=partner)
+    return frame.with_columns(pl.Series("flow_id", [f"{partner}{i}" for i in range(len(values))]))
 
 
 def test_a_fall_sanctions_intend_is_not_an_anomaly_but_the_same_fall_elsewhere_is():
@@ -94,31 +106,19 @@ def test_comparisons_say_annual_periods_as_years():
 
 
 def _annual(reporter: str, partner: str, flow: str, values, unit_values=None, gaps=None) -> pl.DataFrame:
-    n = len(values)
-    return pl.DataFrame(
-        {
-            "period": [dt.date(2005 + i, 1, 1) for i in range(n)],
-            "freq": "A",
-            "reporter": reporter,
-            "partner": partner,
-            "flow": flow,
-            "hs_code": "854231",
-            "value_usd": values,
-            "log_value": np.log(values),
-            "unit_value": unit_values if unit_values is not None else [None] * n,
-            "z_uv_hs_month": [None] * n,
-            "mirror_gap": gaps if gaps is not None else [None] * n,
-            "mirror_value_usd": [None] * n,
-        },
-        schema_overrides={
-            c: pl.Float64 for c in ("unit_value", "z_uv_hs_month", "mirror_gap", "mirror_value_usd")
-        },
-    ).with_columns(
-        pl.col("unit_value").log().alias("log_unit_value"),
-        pl.concat_str("reporter", "partner", "flow", pl.col("period").dt.year().cast(pl.String)).alias(
-            "flow_id"
-        ),
+    periods = [dt.date(2005 + i, 1, 1) for i in range(len(values))]
+    frame = _table(
+        values,
+        periods,
+        "A",
+        reporter=reporter,
+        partner=partner,
+        flow=flow,
+        unit_values=unit_values,
+        gaps=gaps,
     )
+    year = pl.col("period").dt.year().cast(pl.String)
+    return frame.with_columns(pl.concat_str("reporter", "partner", "flow", year).alias("flow_id"))
 
 
 def test_an_annual_unit_error_among_years_without_weights_is_judged_against_the_years_before():
