@@ -10,19 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True, error_model="numpy")
-def _small_median(buf, m):
-    """Median of buf[:m], sorting it in place (insertion sort: windows are a few dozen values)."""
-    for i in range(1, m):
-        v = buf[i]
-        j = i - 1
-        while j >= 0 and buf[j] > v:
-            buf[j + 1] = buf[j]
-            j -= 1
-        buf[j + 1] = v
-    half = m // 2
-    return buf[half] if m % 2 else 0.5 * (buf[half - 1] + buf[half])
+from tradesentinel.pipeline.kernels import sorted_median
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -44,7 +32,7 @@ def offset_medians(x, offsets, min_count):
                         buf[m] = v
                         m += 1
             if m >= min_count:
-                out[s, t] = _small_median(buf, m)
+                out[s, t] = sorted_median(buf, m)
     return out
 
 
@@ -80,7 +68,7 @@ def calendar_profile(x, period, min_count):
                     buf[m] = x[s, u]
                     m += 1
             if m >= min_count:
-                out[s, t] = _small_median(buf, m)
+                out[s, t] = sorted_median(buf, m)
     return out
 
 

@@ -82,7 +82,7 @@ def put(out, rows, values):
 
 
 @njit(cache=True, error_model="numpy")
-def _sorted_median(buf, k):
+def sorted_median(buf, k):
     """Median of buf[:k] (k >= 1) by insertion sort, the fastest way for a short run; sorts buf[:k]."""
     for i in range(1, k):
         x = buf[i]
@@ -133,7 +133,7 @@ def _median(buf, k):
     if k == 0:
         return np.nan
     if k <= 16:
-        return _sorted_median(buf, k)
+        return sorted_median(buf, k)
     return _selected_median(buf, k)
 
 
