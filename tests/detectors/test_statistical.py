@@ -163,3 +163,24 @@ def test_an_annual_mirror_gap_is_blamed_on_the_side_that_left_its_years_not_on_a
     mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
     importer, exporter = mirror[10], mirror[15 + 10]
     assert importer >= 4 and exporter < importer / 4
+
+
+def test_an_inner_year_is_not_judged_against_the_edge_years_of_trending_series():
+    """A series' first and last years are compared with the years on one side only, which a long
+    trend moves together: they are calibrated apart (`local@0`), so their wide departures do not
+    set the bar an inner year's bump must clear."""
+    rng = np.random.default_rng(5)
+    years = np.arange(20)
+    frames = []
+    for i in range(300):  # curving series: their edge years run far from the years next to them
+        curve = rng.normal(0, 0.02) * (years - 10) ** 2 + rng.normal(0, 0.05, 20)
+        frames.append(_annual("DEU", f"P{i:03d}", "X", list(1e7 * np.exp(curve))))
+    bumped = 1e7 * np.exp(rng.normal(0, 0.05, 20))
+    bumped[9] *= 1.6  # 2014 alone: 60% above the years around it
+    features = pl.concat([_annual("DEU", "USA", "X", list(bumped)), *frames])
+    detector = StatisticalDetector().fit(features)
+    score = detector.score(features)
+    assert score[9] == score.max()
+    edges = features["period"].dt.year().is_in([2005, 2024]).to_numpy()
+    assert score[edges].max() > 2  # edge years still score, against the edge years' own null
+    assert set(detector.tails_) >= {"local", "local@0", "local@1"}

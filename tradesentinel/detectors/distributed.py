@@ -36,7 +36,7 @@ from tradesentinel.detectors.global_scales import quantiles as global_quantiles
 from tradesentinel.detectors.global_scales import sorted_finite
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample, statistical_magnitudes
 from tradesentinel.detectors.stages import corridors_only
-from tradesentinel.detectors.statistical import StatisticalDetector, scored_signals
+from tradesentinel.detectors.statistical import StatisticalDetector, calibration_cells
 from tradesentinel.errors import TableNotFoundError
 from tradesentinel.pipeline import datasets
 from tradesentinel.pipeline.distributed import flows_version, gather_as_completed, n_workers
@@ -199,7 +199,7 @@ def score_on_dask(
     quantiles = {}
     statistical = [d for d in detectors if isinstance(d, StatisticalDetector)]
     if statistical:
-        names = list(scored_signals())
+        names = list(calibration_cells())
         magnitudes = client.map(statistical_magnitudes, frames, detector=statistical[0], pure=False)
         parts = client.map(sorted_finite, magnitudes, columns=names, pure=False)
         found = global_quantiles(client, parts, names, QUANTILES)

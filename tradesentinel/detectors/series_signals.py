@@ -13,6 +13,9 @@ per period:
   premium, so a corridor that always pays more is not flagged every month;
 - mirror: the gap to the partner's mirror report minus the series' usual gap, times the share of
   it this side's own departure accounts for (a mistake in the partner's report is not this row's).
+With the local signals comes their support: how many of the periods around a row exist on its
+sparser side (`local_support`, `unit_local_support`; 0 at a series' edge, where the neighbours lie
+on one side only and a trend moves them all the same way).
 Values are read as log(value + USD 1,000 per month) (MATERIAL_USD), so immaterial flows' noise
 does not read as a jump. Each is divided by the series' robust noise: 1.4826 MAD of its departures from the local baseline
 (which a shift moves with, so a shift does not inflate the noise it is judged by), at least 0.05
@@ -38,6 +41,8 @@ SERIES = ["reporter", "partner", "flow", "hs_code"]
 SIGNALS = ("level", "local", "run", "unit_level", "unit_local", "unit_peers", "mirror")
 EXPECTED = ("level", "local", "unit_level", "unit_local", "mirror")
 """Signals whose reference is a value (USD, or USD/kg for unit ones) a reason can state."""
+LOCAL = ("local", "unit_local")
+"""Signals judged against the periods around a row, which come with their support."""
 MAD_SCALE = 1.4826
 FLOOR = 0.05  # least noise a series is judged by, log units
 SHRINK = 6.0  # pseudo-periods pulling a short series' noise toward the table's typical noise
@@ -128,6 +133,18 @@ def _levels(x: np.ndarray, h: Horizon) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return level, offset_medians(x, near, 2), side
 
 
+def _support(x: np.ndarray, near: int) -> np.ndarray:
+    """Per cell: how many of the `near` periods before it and of the `near` after it have a value,
+    whichever side has fewer."""
+    present = ~np.isnan(x)
+    before = np.zeros(x.shape, dtype=np.int64)
+    after = np.zeros(x.shape, dtype=np.int64)
+    for k in range(1, near + 1):
+        before[:, k:] += present[:, :-k]
+        after[:, :-k] += present[:, k:]
+    return np.minimum(before, after).astype(np.float64)
+
+
 def _season(x: np.ndarray, h: Horizon) -> np.ndarray:
     """Each period's seasonal offset (0 for annual series or where too few years)."""
     if h.per_year == 1:
@@ -155,6 +172,7 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
         noise = _noise(adjusted - local, group)
         out[f"{name}level"] = (adjusted - level) / noise
         out[f"{name}local"] = (adjusted - local) / noise
+        out[f"{name}local_support"] = _support(adjusted, h.near)
         shift = np.exp(floor) if not name else 0.0  # back from value + floor to USD
         out[f"exp_{name}level"] = np.maximum(np.exp(level + season) - shift, 0.0)
         out[f"exp_{name}local"] = np.maximum(np.exp(local + season) - shift, 0.0)
@@ -215,8 +233,9 @@ def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
 
 def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     """One row per features row (same order): z_<signal> for SIGNALS (NaN where not computable),
-    exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), and `edge`
-    (the row is its series' first or last period)."""
+    exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), <signal>_support
+    for LOCAL (the periods around it on its sparser side) and `edge` (the row is its series' first
+    or last period)."""
     freq = (
         features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
     )
@@ -231,7 +250,12 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         )
         signals = _signals_of(needed if mask.all() else needed[rows], value)
         parts.append(signals.rename({k: f"z_{k}" for k in SIGNALS}).with_columns(pl.Series("_row", rows)))
-    columns = [f"z_{k}" for k in SIGNALS] + [f"exp_{k}" for k in EXPECTED] + ["level_side", "edge"]
+    columns = (
+        [f"z_{k}" for k in SIGNALS]
+        + [f"exp_{k}" for k in EXPECTED]
+        + [f"{k}_support" for k in LOCAL]
+        + ["level_side", "edge"]
+    )
     if not parts:
         return pl.DataFrame({c: np.full(features.height, np.nan) for c in columns})
     frame = pl.concat(parts).sort("_row")

@@ -6,7 +6,9 @@ Signals by frequency: monthly rows are judged on their level (vs the months 7-18
 three months away from it, their unit value's level and the gap to the partner's mirror report;
 annual rows on their value and unit value vs the years around them (a year's level moves with
 long trends that a fixed past window mistakes for shifts; where the years around have no unit
-value, the years before stand in) and the mirror gap. Falls in trade that
+value, the years before stand in) and the mirror gap. A signal judged against the periods around
+a row is calibrated apart by how many of them the row has on its sparser side (`calibration_cells`):
+a series' edge years, compared with one side only, have a wider null of their own. Falls in trade that
 are expected are discounted (x0.3): trade with a country under a sanctions programme after it
 began, and a series' first or last period (a corridor opening or closing within it).
 Score = -log10 of the smallest tail probability (surprisal).
@@ -20,7 +22,7 @@ import polars as pl
 from tradesentinel.detectors.base import BaseDetector
 from tradesentinel.detectors.calibration import TailModel, surprisal
 from tradesentinel.detectors.exposure import Exposure, build_exposure, sanctioned_relation
-from tradesentinel.detectors.series_signals import SERIES, series_signals
+from tradesentinel.detectors.series_signals import LOCAL, SERIES, Horizon, series_signals
 from tradesentinel.detectors.statistical_reasons import signal_reasons
 from tradesentinel.errors import InvalidArgumentError
 
@@ -34,7 +36,7 @@ neighbouring years have no weight (so no unit value) is judged against the years
 EXPECTED_FALL = 0.0
 REASON_SURPRISAL = 2.0  # signals at least this surprising (p <= 0.01) give reasons
 
-__all__ = ["MAD_SCALE", "SERIES", "StatisticalDetector", "robust_scale"]
+__all__ = ["MAD_SCALE", "SERIES", "StatisticalDetector", "calibration_cells", "robust_scale"]
 
 
 def robust_scale(values: np.ndarray, floor: float = 1e-6) -> tuple[float, float]:
@@ -49,6 +51,26 @@ def robust_scale(values: np.ndarray, floor: float = 1e-6) -> tuple[float, float]
 def scored_signals() -> tuple[str, ...]:
     """Every signal some frequency is scored on, in a stable order."""
     return tuple(dict.fromkeys(s for signals in SIGNALS_BY_FREQ.values() for s in signals))
+
+
+def calibration_cells() -> tuple[str, ...]:
+    """Every null the detector fits, in a stable order: one per scored signal, and for a signal
+    judged against the periods around a row (series_signals.LOCAL) one more per lesser support,
+    `<signal>@<k>` (k of them on the sparser side; "local@0": a series' first or last year, whose
+    neighbours all lie on one side). Such rows' departures run wider, since a long trend moves all
+    their neighbours the same way; sharing one null with the inner rows, they took its tail and
+    the inner rows' anomalies were judged against it."""
+    cells = []
+    for name in scored_signals():
+        cells.append(name)
+        if name in LOCAL:
+            near = max(Horizon.of(f).near for f, names in SIGNALS_BY_FREQ.items() if name in names)
+            cells += [f"{name}@{k}" for k in range(near)]
+    return tuple(cells)
+
+
+def _signal_of(cell: str) -> str:
+    return cell.split("@", 1)[0]
 
 
 class StatisticalDetector(BaseDetector):
@@ -70,8 +92,8 @@ class StatisticalDetector(BaseDetector):
     def magnitudes(
         self, features: pl.DataFrame, signals: pl.DataFrame | None = None
     ) -> dict[str, np.ndarray]:
-        """Per scored signal: |z|, NaN where the row's frequency does not score it, expected falls
-        discounted."""
+        """Per calibration cell (`calibration_cells`): |z|, NaN where the row's frequency does not
+        score the signal or the row is in another cell of it, expected falls discounted."""
         signals = self.remembered(features, series_signals) if signals is None else signals
         freq = (
             features["freq"].fill_null("M")
@@ -92,7 +114,16 @@ class StatisticalDetector(BaseDetector):
             for f, stand_ins in STAND_IN.items():
                 if name in stand_ins:
                     applies |= (freq == f) & np.isnan(signals[f"z_{stand_ins[name]}"].to_numpy())
-            out[name] = np.where(applies, size, np.nan)
+            size = np.where(applies, size, np.nan)
+            if name not in LOCAL:
+                out[name] = size
+                continue
+            support = signals[f"{name}_support"].to_numpy()
+            full = support >= np.where(freq == "M", Horizon.of("M").near, Horizon.of("A").near)
+            out[name] = np.where(full, size, np.nan)
+            for cell in calibration_cells():
+                if cell.startswith(f"{name}@"):
+                    out[cell] = np.where(~full & (support == int(cell.rsplit("@", 1)[1])), size, np.nan)
         return out
 
     def _fit(self, features: pl.DataFrame) -> None:
@@ -104,11 +135,15 @@ class StatisticalDetector(BaseDetector):
     def surprisals(
         self, features: pl.DataFrame, signals: pl.DataFrame | None = None
     ) -> dict[str, np.ndarray]:
-        """Per scored signal: -log10 of its tail probability (0 where it does not apply)."""
-        return {
-            name: np.where(np.isfinite(size), surprisal(self.tails_[name].p_values(np.nan_to_num(size))), 0.0)
-            for name, size in self.magnitudes(features, signals).items()
-        }
+        """Per scored signal: -log10 of its tail probability in the row's cell (0 where it does not
+        apply)."""
+        out: dict[str, np.ndarray] = {}
+        for cell, size in self.magnitudes(features, signals).items():
+            p = self.tails_[cell].p_values(np.nan_to_num(size))
+            value = np.where(np.isfinite(size), surprisal(p), 0.0)
+            name = _signal_of(cell)
+            out[name] = np.maximum(out[name], value) if name in out else value
+        return out
 
     def _score(self, features: pl.DataFrame) -> np.ndarray:
         return np.column_stack(list(self.surprisals(features).values())).max(axis=1)
