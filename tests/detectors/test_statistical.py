@@ -184,3 +184,33 @@ def test_an_inner_year_is_not_judged_against_the_edge_years_of_trending_series()
     edges = features["period"].dt.year().is_in([2005, 2024]).to_numpy()
     assert score[edges].max() > 2  # edge years still score, against the edge years' own null
     assert set(detector.tails_) >= {"local", "local@0", "local@1"}
+
+
+def test_a_mirror_gap_the_next_year_offsets_is_timing_but_an_unreconciled_one_stays():
+    """An importer that books part of 2015's shipments in 2016 shows opposite gaps in the two years
+    whose pooled totals agree: timing, not under-declaration. The same shortfall never made up
+    stays a mirror gap."""
+    rng = np.random.default_rng(6)
+    trend = 1e7 * np.exp(0.05 * np.arange(15))
+
+    def pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
+        gap = np.log(imports / exports)
+        return [
+            _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
+            _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
+        ]
+
+    frames = []
+    for i in range(30):  # steady pairs: the usual noise of a gap
+        frames += pair(
+            f"R{i:02d}", trend * np.exp(rng.normal(0, 0.03, 15)), trend * np.exp(rng.normal(0, 0.03, 15))
+        )
+    shipped = trend * np.exp(rng.normal(0, 0.01, 15))
+    late = shipped.copy()
+    late[10], late[11] = shipped[10] - 0.4 * shipped[10], shipped[11] + 0.4 * shipped[10]  # booked in 2016
+    short = shipped.copy()
+    short[10] *= 0.6  # 40% of 2015 never declared
+    features = pl.concat([*pair("LAT", late, shipped), *pair("SHO", short, shipped), *frames])
+    mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
+    timing, under = mirror[10], mirror[30 + 10]
+    assert under >= 4 and timing < 2

@@ -12,7 +12,9 @@ per period:
 - unit_peers: the unit value vs HS-month peers (the feature z_uv_hs_month) minus the series' usual
   premium, so a corridor that always pays more is not flagged every month;
 - mirror: the gap to the partner's mirror report minus the series' usual gap, times the share of
-  it this side's own departure accounts for (a mistake in the partner's report is not this row's).
+  it this side's own departure accounts for (a mistake in the partner's report is not this row's);
+  a gap the period before or after offsets (pooled, the two agree: one side booked the shipment a
+  period later) counts only as far as the pooled gap still departs (see _mirror).
 With the local signals comes their support: how many of the periods around a row exist on its
 sparser side (`local_support`, `unit_local_support`; 0 at a series' edge, where the neighbours lie
 on one side only and a trend moves them all the same way).
@@ -145,6 +147,33 @@ def _support(x: np.ndarray, near: int) -> np.ndarray:
     return np.minimum(before, after).astype(np.float64)
 
 
+def _next(x: np.ndarray, k: int) -> np.ndarray:
+    """x moved k periods back along each series (the value k periods later at each cell), NaN past the end."""
+    out = np.full_like(x, np.nan)
+    if k > 0:
+        out[:, :-k] = x[:, k:]
+    else:
+        out[:, -k:] = x[:, :k]
+    return out
+
+
+def _mirror(log_value: np.ndarray, gap: np.ndarray, usual: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The mirror gap's departure from the series' usual gap, in its noise, unless the period next
+    to it offsets it: a shipment one side books a period later than the other shows as opposite
+    gaps in two periods whose pooled totals agree. So a row keeps the smallest departure of its own
+    gap and of the gaps pooled with the period before or after (each in its own noise); a gap the
+    neighbours do not offset (under-declared trade) stays, and one without a neighbour's mirror
+    keeps its own."""
+    value = np.exp(log_value)
+    mirror = value * np.exp(-gap)  # the partner's report, adjusted to this side
+    own = gap - usual
+    departures = [np.abs(own / _noise(own, group))]
+    for k in (-1, 1):
+        pooled = np.log(value + _next(value, k)) - np.log(mirror + _next(mirror, k)) - usual
+        departures.append(np.abs(pooled / _noise(pooled, group)))
+    return np.sign(own) * np.fmin.reduce(departures)
+
+
 def _season(x: np.ndarray, h: Horizon) -> np.ndarray:
     """Each period's seasonal offset (0 for annual series or where too few years)."""
     if h.per_year == 1:
@@ -183,7 +212,7 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
     out["unit_peers"] = np.where(np.isnan(usual), peers, (peers - usual) / spread[:, None])
     gap = a["mirror_gap"]
     usual_gap = row_medians(gap, 3)[:, None]
-    out["mirror"] = (gap - np.nan_to_num(usual_gap)) / _noise(gap - np.nan_to_num(usual_gap), group)
+    out["mirror"] = _mirror(a["log_value"], gap, np.nan_to_num(usual_gap), group)
     out["exp_mirror"] = np.exp(np.nan_to_num(usual_gap) - gap) * np.exp(
         a["log_value"]
     )  # value at the usual gap
