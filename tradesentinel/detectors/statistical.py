@@ -7,10 +7,11 @@ three months away from it, their unit value's level and the gap to the partner's
 annual rows on their value and unit value vs the years around them (a year's level moves with
 long trends that a fixed past window mistakes for shifts; where the years around have no unit
 value, the years before stand in) and the mirror gap. A signal judged against the periods around
-a row is calibrated apart by how many of them the row has on its sparser side (`calibration_cells`):
-a series' edge years, compared with one side only, have a wider null of their own. Falls in trade that
-are expected are discounted (x0.3): trade with a country under a sanctions programme after it
-began, and a series' first or last period (a corridor opening or closing within it).
+a row is calibrated apart by how many of them the row has on its sparser side
+(`calibration_cells`): a series' edge years, compared with one side only, have a wider null of
+their own. Falls in trade that are expected are discounted (by `expected_fall`, to nothing by
+default): trade with a country under a sanctions programme after it began, and a series' first or
+last period (a corridor opening or closing within it).
 Score = -log10 of the smallest tail probability (surprisal).
 """
 
