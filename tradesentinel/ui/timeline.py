@@ -62,8 +62,11 @@ def _band(points: pl.DataFrame) -> list[go.Scatter]:
     ]
 
 
-def timeline_figure(points: pl.DataFrame, marks: pl.DataFrame, threshold: float, title: str) -> go.Figure:
-    """Value with its expected band, mirror and anomalies (row 1), unit value (row 2), events (row 3)."""
+def timeline_figure(points: pl.DataFrame, hot: pl.DataFrame, marks: pl.DataFrame, title: str) -> go.Figure:
+    """Value with its expected band, mirror and anomalies (row 1), unit value (row 2), events (row 3).
+
+    `hot` is the points flagged as anomalies (build_timeline picks them once, for the figure, title and table).
+    """
     fig = make_subplots(
         rows=3, cols=1, shared_xaxes=True, row_heights=[0.55, 0.22, 0.23], vertical_spacing=0.04
     )
@@ -93,7 +96,6 @@ def timeline_figure(points: pl.DataFrame, marks: pl.DataFrame, threshold: float,
         row=1,
         col=1,
     )
-    hot = points.filter(pl.col("score") >= threshold)
     fig.add_trace(
         go.Scatter(
             x=hot["period"].to_list(),
@@ -186,7 +188,7 @@ def build_timeline(store: TableStore, where: Corridor, threshold: float) -> tupl
             marks,
         ]
     ).sort("date")
-    return timeline_figure(points, marks, threshold, title), listing
+    return timeline_figure(points, hot, marks, title), listing
 
 
 @dataclass(frozen=True)
