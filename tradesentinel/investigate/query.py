@@ -94,6 +94,17 @@ HsCode = Annotated[
 ]
 """An HS code or prefix filter; prefixes of no HS 2022 code are refused."""
 
+Tier = Annotated[
+    Literal[TIER_CHOICES] | None,  # type: ignore[valid-type]
+    Field(
+        description="Risk tier: `flagged` (review tier and above with at least the materiality floor at stake "
+        "unless a sanctions reason applies), `high` (top 0.1%), `medium` (top 1%), `review` (top 5%), or "
+        "`all` (every scored flow)."
+    ),
+]
+"""The `tier` filter (TIER_CHOICES) and its description; None does not filter. The one definition both
+queries use, each with its own default."""
+
 
 def _period(value: Any, *, end: bool) -> Any:
     """'YYYY-MM' (that month) or 'YYYY' (its first month, or its last when `end`); blank: no filter."""
@@ -153,12 +164,7 @@ class AnomalyQuery(BaseModel):
     period_from: Month = Field(None, description="First month, YYYY-MM (or YYYY: its January), inclusive.")
     period_to: EndMonth = Field(None, description="Last month, YYYY-MM (or YYYY: its December), inclusive.")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Lowest ensemble score kept.")
-    tier: Literal[TIER_CHOICES] | None = Field(  # type: ignore[valid-type]
-        None,
-        description="Risk tier: `flagged` (review tier and above with at least the materiality floor at "
-        "stake unless a sanctions reason applies), `high` (top 0.1%), `medium` (top 1%), `review` (top "
-        "5%), or `all`/none (every scored flow).",
-    )
+    tier: Tier = None
     kind: Literal[FILTER_KINDS] | None = Field(  # type: ignore[valid-type]
         None,
         description="What the flow's reasons point at (detectors/signals.py): a kind, `sanctions` for every "
@@ -299,9 +305,4 @@ class AnomalyListQuery(AnomalyQuery):
     """The anomalies list's query: the same filters, the flagged flows by default (the review tier
     and above, materiality floor applied, by rank); `tier=all` lists every scored flow."""
 
-    tier: Literal[TIER_CHOICES] | None = Field(  # type: ignore[valid-type]
-        "flagged",
-        description="Risk tier: `flagged` (the default: review tier and above with at least the materiality "
-        "floor at stake unless a sanctions reason applies), `high` (top 0.1%), `medium` (top 1%), `review` "
-        "(top 5%), or `all` (every scored flow).",
-    )
+    tier: Tier = "flagged"  # the same field, only the default differs (the schema states it)
