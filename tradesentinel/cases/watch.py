@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select, update
 
 from tradesentinel.cases.db import Database
@@ -28,7 +28,9 @@ class WatchIn(BaseModel):
     """A watchlist entry: a party name, a corridor (`KGZ>RUS`, or `RUS` for any corridor of it), an HS prefix."""
 
     kind: WatchKind
-    value: str = Field(min_length=2, max_length=200)
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    """Judged without surrounding whitespace: "0\\r" is one character, refused here rather than stored
+    as "0" and then failing the response's own check."""
 
 
 class Watch(WatchIn):
