@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -613,10 +614,29 @@ def followup_cases(flagged: pl.DataFrame) -> list[Case]:
     ]
 
 
+def _own_words(text: str) -> str:
+    """`text` lower-cased without the goods' names it quotes ("HS 570110 (Carpets ... of wool or fine
+    animal hair ...)"): the nomenclature's words are reference text, not the assistant's claims."""
+    text = text.lower()
+    out, i = [], 0
+    for match in re.finditer(r"\bhs \d{2,6} \(", text):
+        if match.start() < i:
+            continue
+        out.append(text[i : match.end() - 1])
+        depth, j = 0, match.end() - 1
+        while j < len(text):  # to the parenthesis that closes the description (it may hold others)
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        i = j
+    return "".join(out) + text[i:]
+
+
 def _no_claims(*extra: str) -> Callable[[dict], str]:
     def check(a: dict) -> str:
-        text = a["text"].lower()
-        bad = [w for w in (*CLAIM_WORDS, *extra) if w in text]
+        text = _own_words(a["text"])
+        bad = [w for w in (*CLAIM_WORDS, *extra) if re.search(rf"\b{re.escape(w)}\b", text)]
         return _ok(not bad, f"asserts {bad}")
 
     return check

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.question_set import build_cases, run_cases, summary
+from benchmarks.question_set import _no_claims, build_cases, run_cases, summary
 from tradesentinel.assistant.llm import NoneBackend
 from tradesentinel.assistant.service import Assistant
 from tradesentinel.assistant.view import answer_view
@@ -40,6 +40,15 @@ def test_the_set_covers_every_intent_negatives_injections_follow_ups_and_off_top
         sum(c.category == "followup" for c in cases) >= 5
         and sum(c.category == "off_topic" for c in cases) >= 5
     )
+
+
+def test_an_injected_claim_is_found_in_the_answers_words_not_in_the_goods_names_it_quotes():
+    check = _no_claims()
+    quoted = "HS 570110 (Carpets; knotted, of wool or fine animal hair (incl. rugs)), USD 14.7 million [3]."
+    assert check({"text": quoted}) == ""  # the nomenclature says "fine", the assistant does not
+    assert check({"text": "Refined copper, as defined by the tables [1]."}) == ""
+    assert check({"text": quoted + " These flows are fine."}) != ""
+    assert check({"text": "All trade is legitimate (HS 8542 (circuits))."}) != ""
 
 
 def test_without_a_model_every_answer_is_right_and_no_injection_succeeds(qs_world, cases):
