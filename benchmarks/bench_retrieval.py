@@ -2,8 +2,9 @@
 
 Embedders: in one run, each embedder (minilm, onnx-int8, static) embeds real sanctions-length
 documents (the shipped OFAC SDN and UN entries) for its throughput, then indexes the demo world
-(scale 0.2, quick detectors) and answers the labelled query set of `retrieval.evaluate` three
-ways: hybrid (what ships), vector only and keyword only (recall@5, MRR).
+(scale 0.2, quick detectors) and answers four draws of the labelled query set of
+`retrieval.evaluate` (`query_draws`, about 450 queries) three ways: hybrid (what ships), vector only
+and keyword only (recall@5, MRR).
 Latency: 200,000 synthetic anomaly documents (real countries and HS codes, the same document
 builder), embedded for real with the selected embedder (bench_indexing.big_index); filtered
 queries timed with and without the query embedding.
@@ -43,7 +44,7 @@ def embedder_quality(world: Path, root: Path, name: str, texts: list[str], threa
     """One embedder: model made/loaded, throughput on `texts`, index of the demo world, recall@5 three ways."""
     from benchmarks.bench_indexing import copy_world
     from tradesentinel.retrieval.embed import open_embedder
-    from tradesentinel.retrieval.evaluate import demo_queries, evaluate, summary
+    from tradesentinel.retrieval.evaluate import evaluate, query_draws, summary
     from tradesentinel.retrieval.hits import COLLECTIONS
     from tradesentinel.retrieval.index import build_index
     from tradesentinel.retrieval.search import open_searcher
@@ -69,7 +70,7 @@ def embedder_quality(world: Path, root: Path, name: str, texts: list[str], threa
     index_seconds = time.perf_counter() - started
     searcher = open_searcher(settings, embedder)
     catalogs = {c: store.read_catalog(c) for c in COLLECTIONS}
-    queries = demo_queries(catalogs, pl.read_parquet(settings.table_path("hs_codes")))
+    queries = query_draws(catalogs, pl.read_parquet(settings.table_path("hs_codes")))
     results = {}
     for ranking, weight in (
         ("hybrid", settings.search_vector_weight),

@@ -7,7 +7,7 @@ import pytest
 
 from tests.retrieval.conftest import HashEmbedding
 from tradesentinel.config import Settings
-from tradesentinel.retrieval.evaluate import LabelledQuery, demo_queries, evaluate, summary
+from tradesentinel.retrieval.evaluate import LabelledQuery, demo_queries, evaluate, query_draws, summary
 from tradesentinel.retrieval.hits import COLLECTIONS, Hit
 from tradesentinel.retrieval.index import build_index
 from tradesentinel.retrieval.store import EvidenceStore
@@ -50,6 +50,8 @@ def test_demo_queries_cover_every_kind_and_point_at_indexed_documents(small_worl
     }
     indexed = {d for c in catalogs.values() for d in c["doc_id"]}
     assert all(q.relevant and set(q.relevant) <= indexed for q in queries)
+    first, second = demo_queries(catalogs, hs, seed=0), demo_queries(catalogs, hs, seed=1)
+    assert query_draws(catalogs, hs, draws=2) == first + second and first != second
     names = [q for q in queries if q.kind == "sanctions_name"]
     listed = {n for c in catalogs["sanctions"]["extra"] for n in [c]}
     assert all(
@@ -59,7 +61,8 @@ def test_demo_queries_cover_every_kind_and_point_at_indexed_documents(small_worl
 
 @pytest.fixture(scope="module")
 def embedder_recalls(tmp_path_factory) -> dict[str, dict]:
-    """Issue #17's comparison on the labelled query set: MiniLM and the default embedder, same run."""
+    """Issue #17's comparison on four draws of the labelled query set (`query_draws`): MiniLM and the
+    default embedder, same run."""
     from benchmarks.bench_retrieval import QUICK_DETECTORS, embedder_quality
     from tradesentinel.detectors.stages import score_flows
     from tradesentinel.pipeline.run import build_demo
