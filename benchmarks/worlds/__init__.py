@@ -11,6 +11,9 @@ the held-out ones, on which results are reported:
 - `indep-a`: the same generator, annual, 2000-2019, IRN sanctioned from 2012-01-23;
 - `indep-h`: a final hold-out of the generator (monthly, 2009-2014, IRN from 2012) looked at only
   to report, never while developing;
+- `indep-a2`: a second annual hold-out (2001-2020, RUS sanctioned from 2014-03-17), added on
+  2026-11-30 after `indep-a` had been looked at following the annual changes, and fixed before any
+  later change was tried, so annual results have a world nobody tuned on;
 - `deflection`: a real-shaped world after published EU statistics (value-only monthly exports of
   EU member states; HS 8542 to Russia falls while exports to Armenia, Kyrgyzstan and Kazakhstan
   surge), see `deflection.py`.
@@ -60,8 +63,11 @@ WORLDS: dict[str, Spec] = {
     "indep-h": Spec(
         "indep-h", 1513, DIFFICULTY, "M", 2009, 6, 11000, "IRN", date(2012, 1, 23), EVENTS_MONTHLY
     ),
+    "indep-a2": Spec(
+        "indep-a2", 1514, DIFFICULTY, "A", 2001, 20, 16000, "RUS", date(2014, 3, 17), EVENTS_ANNUAL
+    ),
 }
-"""The generated worlds, fixed before tuning: `tune-a` and `tune` (seeds 1509, 1510) and the held-out seeds 1511-1513, all at difficulty 0.5."""
+"""The generated worlds, fixed before tuning: `tune-a` and `tune` (seeds 1509, 1510) and the held-out seeds 1511-1514, all at difficulty 0.5."""
 
 NAMES = ("demo", *WORLDS, "deflection")
 
