@@ -38,6 +38,20 @@ def test_a_top_far_beyond_the_body_is_rarer_than_one_in_n_and_a_smooth_top_is_no
     assert np.all(np.diff(TailModel.fit(body).p_values(np.sort(body))) <= 1e-15)  # monotone
 
 
+def test_a_heavy_bodied_score_is_not_read_as_far_rarer_than_it_is_and_a_light_one_keeps_its_tail():
+    rng = np.random.default_rng(7)  # its own draws: the module's RNG feeds the tests after it
+    heavy = np.abs(rng.standard_t(3, 400_000))  # a score whose body already runs wide
+    model = TailModel.fit(heavy)
+    assert model.shape > 0.2
+    far = np.quantile(heavy, [0.999, 0.9999])
+    p = model.p_values(far)  # truly 1e-3 and 1e-4: an exponential tail from q90-q99 says 1e-4 and 1e-8
+    assert np.all((p > np.array([1e-3, 1e-4]) / 4) & (p < np.array([1e-3, 1e-4]) * 4))
+    at_q99 = model.p_values(np.quantile(heavy, [0.9, 0.99]))
+    assert np.allclose(at_q99, [0.1, 0.01], rtol=1e-6)  # both tails pass through q90 and q99
+    light = np.abs(rng.standard_normal(400_000))  # lighter than exponential: read as exponential
+    assert TailModel.fit(light).shape == 0.0
+
+
 def test_rule_scores_keep_their_empirical_share_and_ties_count():
     rule = np.array([0.0] * 96 + [1.0, 2.0, 2.0, 3.0])
     assert isinstance(fit_tail(rule), SparseTail)

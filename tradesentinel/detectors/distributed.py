@@ -203,7 +203,7 @@ def score_on_dask(
         magnitudes = client.map(statistical_magnitudes, frames, detector=statistical[0], pure=False)
         parts = client.map(sorted_finite, magnitudes, columns=names, pure=False)
         found = global_quantiles(client, parts, names, QUANTILES)
-        quantiles = {n: (0.0, 0.0, 0.0) if np.isnan(q[0]) else q for n, q in found.items()}
+        quantiles = {n: (0.0,) * len(QUANTILES) if np.isnan(q[0]) else q for n, q in found.items()}
     if progress:
         progress("fit", 0.0)
     rows, series = client.submit(pl.concat, rows, pure=False), client.submit(pl.concat, series, pure=False)

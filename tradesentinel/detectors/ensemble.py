@@ -4,8 +4,9 @@ harmonic mean of their probabilities (a min-p with a correction that also counts
 sanctions exposure weighing that p as a prior.
 
 1. Calibration (detectors.calibration): each raw score becomes p = how often a normal flow would
-   score at least as high, read from the score's own body on this table (an exponential tail
-   above its 90th percentile), or the empirical share for rule-like scores. So a detector whose
+   score at least as high, read from the score's own body on this table (above its 90th
+   percentile a generalised Pareto tail whose shape its 95th and 99th percentiles tell), or the
+   empirical share for rule-like scores. So a detector whose
    top merely continues its body cannot claim more than its body says, and one whose top is far
    beyond it (a unit error) keeps that strength. A detector that calibrates its own score (the
    diversion patterns: S = -log10 of the pattern's chance) is read as p = 10^-S but never above

@@ -131,7 +131,7 @@ class StatisticalDetector(BaseDetector):
         self.tails_ = {}
         for name, size in self.magnitudes(features).items():
             finite = size[np.isfinite(size)]
-            self.tails_[name] = TailModel.fit(finite) if finite.size else TailModel(0.0, 0.0, 0.0)
+            self.tails_[name] = TailModel.fit(finite) if finite.size else TailModel(0.0, 0.0, 0.0, 0.0)
 
     def surprisals(
         self, features: pl.DataFrame, signals: pl.DataFrame | None = None
