@@ -135,18 +135,6 @@ def _levels(x: np.ndarray, h: Horizon) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return level, offset_medians(x, near, 2), side
 
 
-def _support(x: np.ndarray, near: int) -> np.ndarray:
-    """Per cell: how many of the `near` periods before it and of the `near` after it have a value,
-    whichever side has fewer."""
-    present = ~np.isnan(x)
-    before = np.zeros(x.shape, dtype=np.int64)
-    after = np.zeros(x.shape, dtype=np.int64)
-    for k in range(1, near + 1):
-        before[:, k:] += present[:, :-k]
-        after[:, :-k] += present[:, k:]
-    return np.minimum(before, after).astype(np.float64)
-
-
 def _next(x: np.ndarray, k: int) -> np.ndarray:
     """x moved k periods back along each series (the value k periods later at each cell), NaN past the end."""
     out = np.full_like(x, np.nan)
@@ -157,14 +145,22 @@ def _next(x: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _mirror(log_value: np.ndarray, gap: np.ndarray, usual: np.ndarray, group: np.ndarray) -> np.ndarray:
+def _support(x: np.ndarray, near: int) -> np.ndarray:
+    """Per cell: how many of the `near` periods before it and of the `near` after it have a value,
+    whichever side has fewer."""
+    ks = range(1, near + 1)
+    before = sum((~np.isnan(_next(x, -k))).astype(np.int64) for k in ks)
+    after = sum((~np.isnan(_next(x, k))).astype(np.int64) for k in ks)
+    return np.minimum(before, after).astype(np.float64)
+
+
+def _mirror(value: np.ndarray, gap: np.ndarray, usual: np.ndarray, group: np.ndarray) -> np.ndarray:
     """The mirror gap's departure from the series' usual gap, in its noise, unless the period next
     to it offsets it: a shipment one side books a period later than the other shows as opposite
     gaps in two periods whose pooled totals agree. So a row keeps the smallest departure of its own
     gap and of the gaps pooled with the period before or after (each in its own noise); a gap the
     neighbours do not offset (under-declared trade) stays, and one without a neighbour's mirror
-    keeps its own."""
-    value = np.exp(log_value)
+    keeps its own. `value` in USD."""
     mirror = value * np.exp(-gap)  # the partner's report, adjusted to this side
     own = gap - usual
     departures = [np.abs(own / _noise(own, group))]
@@ -212,10 +208,9 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
     out["unit_peers"] = np.where(np.isnan(usual), peers, (peers - usual) / spread[:, None])
     gap = a["mirror_gap"]
     usual_gap = row_medians(gap, 3)[:, None]
-    out["mirror"] = _mirror(a["log_value"], gap, np.nan_to_num(usual_gap), group)
-    out["exp_mirror"] = np.exp(np.nan_to_num(usual_gap) - gap) * np.exp(
-        a["log_value"]
-    )  # value at the usual gap
+    value = np.exp(a["log_value"])
+    out["mirror"] = _mirror(value, gap, np.nan_to_num(usual_gap), group)
+    out["exp_mirror"] = np.exp(np.nan_to_num(usual_gap) - gap) * value  # value at the usual gap
     first = np.full(group.shape[0], np.iinfo(np.int64).max)
     last = np.full(group.shape[0], -1)
     np.minimum.at(first, s, t)

@@ -61,13 +61,16 @@ def calibration_cells() -> tuple[str, ...]:
     neighbours all lie on one side). Such rows' departures run wider, since a long trend moves all
     their neighbours the same way; sharing one null with the inner rows, they took its tail and
     the inner rows' anomalies were judged against it."""
-    cells = []
-    for name in scored_signals():
-        cells.append(name)
-        if name in LOCAL:
-            near = max(Horizon.of(f).near for f, names in SIGNALS_BY_FREQ.items() if name in names)
-            cells += [f"{name}@{k}" for k in range(near)]
-    return tuple(cells)
+    return tuple(
+        cell for name in scored_signals() for cell in (name, *(f"{name}@{k}" for k in _lesser_supports(name)))
+    )
+
+
+def _lesser_supports(name: str) -> range:
+    """The supports short of a full window that have a cell of their own (none outside LOCAL)."""
+    if name not in LOCAL:
+        return range(0)
+    return range(max(Horizon.of(f).near for f, names in SIGNALS_BY_FREQ.items() if name in names))
 
 
 def _signal_of(cell: str) -> str:
@@ -116,15 +119,15 @@ class StatisticalDetector(BaseDetector):
                 if name in stand_ins:
                     applies |= (freq == f) & np.isnan(signals[f"z_{stand_ins[name]}"].to_numpy())
             size = np.where(applies, size, np.nan)
-            if name not in LOCAL:
+            lesser = _lesser_supports(name)
+            if not lesser:
                 out[name] = size
                 continue
             support = signals[f"{name}_support"].to_numpy()
             full = support >= np.where(freq == "M", Horizon.of("M").near, Horizon.of("A").near)
             out[name] = np.where(full, size, np.nan)
-            for cell in calibration_cells():
-                if cell.startswith(f"{name}@"):
-                    out[cell] = np.where(~full & (support == int(cell.rsplit("@", 1)[1])), size, np.nan)
+            for k in lesser:
+                out[f"{name}@{k}"] = np.where(~full & (support == k), size, np.nan)
         return out
 
     def _fit(self, features: pl.DataFrame) -> None:
