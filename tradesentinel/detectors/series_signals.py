@@ -8,7 +8,8 @@ per period:
 - level: the value vs the series' level 7-18 months before (annual: 2-5 years) (see _levels);
 - local: the value vs the median of the 3 months either side (annual: 2 years): a spike;
 - run: the median level departure of the period and its two neighbours: a sustained shift;
-- unit_level, unit_local: the same for the unit value (USD/kg);
+- unit_level, unit_local: the same for the unit value (USD/kg); a row without a weight of its own
+  is read at the weight its partner declared for the same trade (see unit_values);
 - unit_peers: the unit value vs HS-month peers (the feature z_uv_hs_month) minus the series' usual
   premium, so a corridor that always pays more is not flagged every month;
 - mirror: the gap to the partner's mirror report minus the series' usual gap, times the share of
@@ -222,12 +223,10 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
 MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 
-def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.ndarray:
-    """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
-    departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
-    (`_departure`).
-    A units mistake in the exporter's report shows as a gap on both rows; only the row that also
-    left its own series keeps it. Rows meet their mirror by a hash of the swapped key."""
+def _from_mirror(features: pl.DataFrame, values: np.ndarray) -> np.ndarray:
+    """Per row, `values` at its mirror row (the partner's report of the same trade: reporter and
+    partner swapped, the opposite flow, same HS code and period), NaN where there is none. Rows
+    meet their mirror by a hash of the swapped key."""
     key = ["period", "reporter", "partner", "flow", "hs_code"]
     swapped = [
         pl.col("period"),
@@ -237,14 +236,38 @@ def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.nda
         pl.col("hs_code"),
     ]
     keys = features.select(
-        pl.struct(key).hash(0).alias("k"),
-        pl.struct(swapped).hash(0).alias("m"),
-        pl.Series("own", np.abs(np.nan_to_num(departure))),
+        pl.struct(key).hash(0).alias("k"), pl.struct(swapped).hash(0).alias("m"), pl.Series("v", values)
     )
-    other = keys.select("k", pl.col("own").alias("other")).unique("k", keep="first")
+    other = keys.select("k", pl.col("v").alias("other")).unique("k", keep="first")
     joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
-    own, other = joined["own"].to_numpy(), joined["other"].fill_null(0.0).to_numpy()
+    return joined["other"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.ndarray:
+    """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
+    departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
+    (`_departure`).
+    A units mistake in the exporter's report shows as a gap on both rows; only the row that also
+    left its own series keeps it."""
+    own = np.abs(np.nan_to_num(departure))
+    other = np.nan_to_num(_from_mirror(features, own))
     return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
+
+
+def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(log unit value the unit signals read, whether it rests on the partner's weight) per row.
+
+    A row without a weight of its own (many reporters publish none, and an annual total has none
+    when a month lacks it) is read at the weight its partner declared for the same trade: a price
+    manipulated on the invoice both sides share, or goods declared lighter on both sides, still
+    shows there. Within a series the two weights differ only by the two sides' noise."""
+    own = features["log_unit_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    log_value = features["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    with np.errstate(invalid="ignore"):
+        partner = _from_mirror(features, log_value - own)  # log of the partner's weight, kg
+    by_mirror = np.isnan(own) & np.isfinite(partner) & np.isfinite(log_value)
+    with np.errstate(invalid="ignore"):
+        return np.where(by_mirror, log_value - partner, own), by_mirror
 
 
 def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
@@ -258,10 +281,20 @@ def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
 def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     """One row per features row (same order): z_<signal> for SIGNALS (NaN where not computable),
     exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), <signal>_support
-    for LOCAL (the periods around it on its sparser side) and `edge` (the row is its series' first
-    or last period)."""
+    for LOCAL (the periods around it on its sparser side), `edge` (the row is its series' first
+    or last period), and the unit value the unit signals read (`unit_value_used`, USD/kg) with
+    whether it rests on the partner's weight (`unit_by_mirror`, see `unit_values`)."""
     freq = (
         features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
+    )
+    log_unit_value, by_mirror = unit_values(features)
+    needed = features.select(
+        *SERIES,
+        "period",
+        "log_value",
+        pl.Series("log_unit_value", log_unit_value),
+        "z_uv_hs_month",
+        "mirror_gap",
     )
     parts = []
     for value in ("M", "A"):
@@ -269,9 +302,6 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         if not mask.any():
             continue
         rows = np.flatnonzero(mask)
-        needed = features.select(
-            *SERIES, "period", "log_value", "log_unit_value", "z_uv_hs_month", "mirror_gap"
-        )
         signals = _signals_of(needed if mask.all() else needed[rows], value)
         parts.append(signals.rename({k: f"z_{k}" for k in SIGNALS}).with_columns(pl.Series("_row", rows)))
     columns = (
@@ -281,10 +311,19 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         + ["level_side", "edge"]
     )
     if not parts:
-        return pl.DataFrame({c: np.full(features.height, np.nan) for c in columns})
+        return pl.DataFrame({c: np.full(features.height, np.nan) for c in columns}).with_columns(
+            pl.col("edge").cast(pl.Boolean),
+            pl.Series("unit_value_used", np.exp(log_unit_value)),
+            pl.Series("unit_by_mirror", by_mirror),
+        )
     frame = pl.concat(parts).sort("_row")
     if frame.height != features.height:  # rows of another frequency code (neither M nor A)
         frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
     frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
     attribution = _mirror_attribution(features, _departure(frame, freq))
-    return frame.with_columns(pl.col("z_mirror") * attribution, pl.col("edge").cast(pl.Boolean))
+    return frame.with_columns(
+        pl.col("z_mirror") * attribution,
+        pl.col("edge").cast(pl.Boolean),
+        pl.Series("unit_value_used", np.exp(log_unit_value)),
+        pl.Series("unit_by_mirror", by_mirror),
+    )

@@ -64,7 +64,9 @@ def _checks() -> dict[str, dict[str, pl.Expr]]:
         )
     )
     neighbours = pl.when(annual).then(pl.lit("the years around it")).otherwise(pl.lit("the months around it"))
-    value, unit_value = pl.col("value_usd"), pl.col("unit_value")
+    value, unit_value = pl.col("value_usd"), pl.col("unit_value_used")
+    by_partner = pl.when(pl.col("unit_by_mirror")).then(pl.format(" (at {}'s declared weight)", "partner"))
+    unit_words = pl.format("unit value{}", by_partner.otherwise(pl.lit("")))
     spike_or_shift = pl.when((z["local"] >= 0.5 * z["level"]) & (z["run"] < 0.5 * z["level"]))
     return {
         "level": {
@@ -96,7 +98,7 @@ def _checks() -> dict[str, dict[str, pl.Expr]]:
             .otherwise(pl.lit(Signal.SPIKE.value)),
         },
         "unit_level": {
-            "label": pl.lit("unit value vs its own level before"),
+            "label": pl.format("{} vs its own level before", unit_words),
             "observed": unit_value,
             "expected": pl.col("exp_unit_level"),
             "unit": pl.lit("USD/kg"),
@@ -104,7 +106,7 @@ def _checks() -> dict[str, dict[str, pl.Expr]]:
             "signal": pl.lit(Signal.UNIT_PRICE.value),
         },
         "unit_local": {
-            "label": pl.format("unit value vs {}", neighbours),
+            "label": pl.format("{} vs {}", unit_words, neighbours),
             "observed": unit_value,
             "expected": pl.col("exp_unit_local"),
             "unit": pl.lit("USD/kg"),
@@ -148,7 +150,7 @@ def signal_reasons(
     base = (
         pl.concat(
             [
-                features.select("period", "partner", "value_usd", "unit_value", annual.alias("annual")),
+                features.select("period", "partner", "value_usd", annual.alias("annual")),
                 signals,
             ],
             how="horizontal",
