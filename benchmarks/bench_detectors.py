@@ -2,7 +2,8 @@
 
 Quality (issue #15): each world of `benchmarks.worlds` (the demo and tuning worlds, the held-out
 worlds of the independent generator, the real-shaped deflection world) goes through features,
-every detector, the ensemble and its reasons, and `detectors.evaluate` scores them against the
+every detector, the ensemble and its reasons, with the world's own sanctions programme
+(`World.programmes`, what its analyst would configure), and `detectors.evaluate` scores them against the
 world's labels: average precision and recall at a 1% budget (5% too for the deflection world), per
 anomaly kind, for every detector, the ensemble and a simple baseline measured in the same run
 (robust z of the log value within its series, what one would try first). Time: the same pipeline
@@ -19,6 +20,7 @@ import polars as pl
 from benchmarks.worlds import load_world
 from tradesentinel.detectors.ensemble import score_table
 from tradesentinel.detectors.evaluate import evaluate
+from tradesentinel.detectors.exposure import build_exposure
 from tradesentinel.detectors.registry import DEFAULT, build_detectors
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.reference import controlled_hs, country_programmes
@@ -33,18 +35,19 @@ def robust_z_baseline(features: pl.DataFrame) -> np.ndarray:
     return features["z_series"].cast(pl.Float64).fill_null(0.0).abs().to_numpy()
 
 
-def _features(flows: pl.DataFrame) -> pl.DataFrame:
+def _features(flows: pl.DataFrame, programmes: pl.DataFrame | None = None) -> pl.DataFrame:
+    programmes = country_programmes() if programmes is None else programmes
     return build_features(
-        flows.sort(CANONICAL_ORDER), programmes=country_programmes(), controlled=controlled_hs()
+        flows.sort(CANONICAL_ORDER), programmes=programmes, controlled=controlled_hs()
     ).collect()
 
 
 def world_quality(name: str, names: tuple[str, ...] = DEFAULT) -> tuple[pl.DataFrame, dict]:
     """Evaluation of one world at each of its budgets (one frame), and its facts (rows, labels, seconds)."""
     world = load_world(name)
-    features = _features(world.flows)
+    features = _features(world.flows, world.programmes)  # the world's own sanctions programme
     started = time.perf_counter()
-    scored = score_table(features, build_detectors(names))
+    scored = score_table(features, build_detectors(names, exposure=build_exposure(world.programmes)))
     seconds = time.perf_counter() - started
     table = scored.table.join(features.select("flow_id"), on="flow_id").join(
         pl.DataFrame(

@@ -19,7 +19,9 @@ the held-out ones, on which results are reported:
   surge), see `deflection.py`.
 
 `python -m benchmarks.worlds NAME DIR` writes a world as the import CSV (`flows.csv`, for
-`tradesentinel ingest csv`) and `labels.csv` (for `tradesentinel evaluate --labels`).
+`tradesentinel ingest csv`), `labels.csv` (for `tradesentinel evaluate --labels`) and the country
+programmes its analyst works with (`programmes.csv`, for TRADESENTINEL_COUNTRY_PROGRAMMES_FILE:
+the world's own sanctions programme from the day it began, `World.programmes`).
 """
 
 from __future__ import annotations
@@ -89,8 +91,9 @@ def load_world(name: str, scale: float = 1.0) -> World:
     return build_world(WORLDS[name], scale=scale)
 
 
-def write_world(world: World, directory: Path) -> tuple[Path, Path]:
-    """The world as an import CSV (`flows.csv`) and a labels CSV (`labels.csv`) in `directory`."""
+def write_world(world: World, directory: Path) -> tuple[Path, Path, Path]:
+    """The world as an import CSV (`flows.csv`), a labels CSV (`labels.csv`) and its country
+    programmes (`programmes.csv`) in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     annual = world.spec.freq == "A"
     period = pl.col("period").dt.strftime("%Y" if annual else "%Y-%m")
@@ -108,4 +111,5 @@ def write_world(world: World, directory: Path) -> tuple[Path, Path]:
     labels = world.labels.select(period.alias("period"), "reporter", "partner", "flow", "hs_code", "kind")
     flows.write_csv(directory / "flows.csv")
     labels.write_csv(directory / "labels.csv")
-    return directory / "flows.csv", directory / "labels.csv"
+    world.programmes.write_csv(directory / "programmes.csv")
+    return directory / "flows.csv", directory / "labels.csv", directory / "programmes.csv"

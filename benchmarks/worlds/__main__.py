@@ -1,4 +1,5 @@
-"""`python -m benchmarks.worlds NAME DIR [--scale S]`: write a labelled world as flows.csv + labels.csv."""
+"""`python -m benchmarks.worlds NAME DIR [--scale S]`: write a labelled world as flows.csv + labels.csv
+(+ programmes.csv, its sanctions programmes, for TRADESENTINEL_COUNTRY_PROGRAMMES_FILE)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ def main() -> None:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--scale", type=float, default=1.0, help="shrink corridors and events (quick runs)")
     args = parser.parse_args()
-    flows, labels = write_world(load_world(args.name, args.scale), args.directory)
-    print(f"{flows}\n{labels}")
+    for path in write_world(load_world(args.name, args.scale), args.directory):
+        print(path)
 
 
 if __name__ == "__main__":

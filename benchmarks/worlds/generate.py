@@ -19,6 +19,7 @@ from benchmarks.worlds.catalogue import COUNTRIES, hs_catalogue
 from benchmarks.worlds.panel import Panel, corridors, noise_of, reports, sanctions_regime, true_trade
 from tradesentinel import schema
 from tradesentinel.pipeline import ids
+from tradesentinel.reference import country_programmes
 
 KINDS = ("diversion", "level_shift", "spike", "unit_price", "mirror_under", "unit_error")
 
@@ -48,6 +49,25 @@ class World:
     spec: Spec
     flows: pl.DataFrame
     labels: pl.DataFrame
+
+    @property
+    def programmes(self) -> pl.DataFrame:
+        """The country programmes an analyst of this world works with (iso3, programme, since): the
+        shipped list, with the world's own programme against its target from the day it began. A
+        world whose target was sanctioned earlier than the shipped list says (RUS from 2014) is
+        judged with its own date, as a user would configure it (TRADESENTINEL_COUNTRY_PROGRAMMES_FILE)."""
+        shipped = country_programmes()
+        own = pl.DataFrame(
+            {
+                "iso3": [self.spec.target],
+                "programme": [f"{self.spec.target} programme of world {self.spec.name}"],
+                "since": [self.spec.sanction],
+            }
+        )
+        same = shipped.filter((pl.col("iso3") == self.spec.target) & (pl.col("since") == self.spec.sanction))
+        if same.height:
+            return shipped
+        return pl.concat([shipped.filter(pl.col("iso3") != self.spec.target), own])
 
 
 def _annual(panel: Panel) -> Panel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +12,10 @@ from typer.testing import CliRunner
 from benchmarks.worlds import WORLDS, load_world, write_world
 from benchmarks.worlds.generate import build_world
 from tradesentinel.cli import app
+from tradesentinel.config import get_settings
+from tradesentinel.detectors.exposure import build_exposure
 from tradesentinel.detectors.stages import evaluate_scores
+from tradesentinel.reference import country_programmes, load_reference_csv
 from tradesentinel.storage import read_table
 
 WORLDS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "worlds"
@@ -67,8 +71,23 @@ def test_deflection_world_has_the_published_shape():
     }
 
 
-def test_a_written_annual_world_is_ingested_scored_and_evaluated_by_the_cli(settings, tmp_path):
-    flows, labels = write_world(build_world(WORLDS["indep-a"], scale=0.03), tmp_path / "world")
+def test_a_world_brings_its_own_sanctions_programme(tmp_path):
+    """A world whose target was sanctioned before the shipped list says (RUS from 2014) is judged
+    with its own date; one that agrees with the list keeps the list as it is."""
+    early = build_world(WORLDS["indep-a2"], scale=0.01)
+    *_, written = write_world(early, tmp_path / "early")
+    programmes = load_reference_csv(written, ("iso3", "programme", "since"))
+    since = dict(zip(programmes["iso3"], programmes["since"], strict=True))
+    assert since["RUS"] == "2014-03-17" and since["IRN"] == "2012-01-23"
+    exposure = build_exposure(programmes.with_columns(pl.col("since").str.to_date()))
+    assert exposure.destinations.filter(pl.col("iso3") == "RUS")["since"].to_list() == [date(2014, 3, 17)]
+    assert build_world(WORLDS["tune"], scale=0.01).programmes.equals(country_programmes())
+
+
+def test_a_written_annual_world_is_ingested_scored_and_evaluated_by_the_cli(settings, tmp_path, monkeypatch):
+    flows, labels, programmes = write_world(build_world(WORLDS["indep-a"], scale=0.03), tmp_path / "world")
+    monkeypatch.setenv("TRADESENTINEL_COUNTRY_PROGRAMMES_FILE", str(programmes))
+    get_settings.cache_clear()
     runner = CliRunner()
     score = ["score", "--detectors", "statistical,diversion,transformer", "--no-track"]
     for args in (["ingest", "csv", str(flows)], ["features"], score):
