@@ -217,31 +217,37 @@ def test_a_mirror_gap_the_next_year_offsets_is_timing_but_an_unreconciled_one_st
 
 
 def test_a_price_moved_on_a_row_without_weight_shows_at_the_partners_declared_weight():
-    """Both sides declare the same inflated invoice for 2015; the importer publishes no weights, the
-    exporter does. The importer's row has no unit value of its own, so only its partner's weight
-    shows the price tripled while the goods stayed: it is read there, and its reason says so."""
+    """Both sides declare the same inflated invoice for 2015; the importer published no weight for
+    2014-2016, the exporter did, and in the other years the two sides' weights agreed. The
+    importer's 2015 row has no unit value of its own, so only its partner's weight shows the price
+    tripled while the goods stayed: it is read there, and its reason says so. Where the two sides'
+    weights never agreed, the partner's weight does not stand in."""
     rng = np.random.default_rng(7)
     trend = 1e7 * np.exp(0.05 * np.arange(15))
+    gap = {9, 10, 11}
 
-    def pair(importer: str, factor: float) -> list[pl.DataFrame]:
+    def pair(importer: str, factor: float, disagree: float = 0.0) -> list[pl.DataFrame]:
         goods = trend * np.exp(rng.normal(0, 0.15, 15))  # value lumpy year to year, the price steady
         weights = goods / 4.0 * np.exp(rng.normal(0, 0.02, 15))
         exports = goods * np.exp(rng.normal(0, 0.01, 15))
         exports[10] *= factor
         imports = exports * 1.05
+        declared = weights * np.exp(rng.normal(0, 0.02, 15) + rng.normal(0, disagree, 15))
+        import_uv = [None if i in gap else float(v) for i, v in enumerate(imports / declared)]
         return [
-            _annual(importer, "DEU", "M", list(imports)),  # no weights at all
+            _annual(importer, "DEU", "M", list(imports), unit_values=import_uv),
             _annual("DEU", importer, "X", list(exports), unit_values=list(exports / weights)),
         ]
 
     frames = [frame for i in range(40) for frame in pair(f"R{i:02d}", 1.0)]
-    features = pl.concat([*pair("INV", 3.0), *frames])
+    features = pl.concat([*pair("INV", 3.0), *pair("OFF", 3.0, disagree=0.6), *frames])
     detector = StatisticalDetector().fit(features)
     surprisals = detector.surprisals(features)
-    importer = 10
+    importer, elsewhere = 10, 30 + 10
     assert surprisals["unit_local"][importer] >= 4
     assert detector.score(features)[importer] >= 4
     (reasons,) = detector.explain(features, np.array([importer]))
     unit = [r for r in reasons if r.signal == "unit_price"]
     assert unit and unit[0].label.startswith("unit value (at DEU's declared weight)")
     assert 2.5 < unit[0].observed / unit[0].expected < 3.6
+    assert np.isnan(surprisals["unit_local"][elsewhere]) or surprisals["unit_local"][elsewhere] == 0

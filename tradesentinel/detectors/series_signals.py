@@ -51,6 +51,8 @@ FLOOR = 0.05  # least noise a series is judged by, log units
 SHRINK = 6.0  # pseudo-periods pulling a short series' noise toward the table's typical noise
 SEASON_SHRINK = 0.8
 MATERIAL_USD = 1000.0
+AGREE_PERIODS = 3  # periods in which both sides declared a weight before one stands in for the other
+AGREE_SPREAD = 0.15  # and the most their weight ratio may scatter (log units, robust): about 15%
 """Value signals read log(value + USD 1,000 a month) (x12 for a year): a flow of a few dollars
 after one of a few cents is not a 100-fold jump, while a real one keeps its size."""
 
@@ -257,17 +259,37 @@ def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.nda
 def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(log unit value the unit signals read, whether it rests on the partner's weight) per row.
 
-    A row without a weight of its own (many reporters publish none, and an annual total has none
-    when a month lacks it) is read at the weight its partner declared for the same trade: a price
-    manipulated on the invoice both sides share, or goods declared lighter on both sides, still
-    shows there. Within a series the two weights differ only by the two sides' noise."""
+    A row without a weight of its own (many reporters publish none in some periods, and an annual
+    total has none when a month lacks it) is read at the weight its partner declared for the same
+    trade, where the two sides' weights of this flow have agreed: in at least `AGREE_PERIODS`
+    periods both declared one, and their ratio scattered no more than `AGREE_SPREAD` log units
+    around its median, by which the partner's weight is brought to this side's. A price
+    manipulated on the invoice both sides share, or goods declared lighter on both sides, then
+    still shows. Where the sides have not agreed the row keeps no unit value: on real files they
+    mostly do not (Comtrade HS 440799: a factor of 1.9 between the two sides at the median
+    series, scattering 0.6 log units year to year), and a stand-in that far off would read as a
+    price anomaly."""
     own = features["log_unit_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     log_value = features["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     with np.errstate(invalid="ignore"):
-        partner = _from_mirror(features, log_value - own)  # log of the partner's weight, kg
-    by_mirror = np.isnan(own) & np.isfinite(partner) & np.isfinite(log_value)
-    with np.errstate(invalid="ignore"):
-        return np.where(by_mirror, log_value - partner, own), by_mirror
+        weight = log_value - own  # log kg
+        partner = _from_mirror(features, weight)
+        ratio = np.where(np.isfinite(weight) & np.isfinite(partner), weight - partner, np.nan)
+    r = pl.col("r")
+    per_series = (
+        features.select(*SERIES)
+        .with_columns(pl.Series("r", ratio).fill_nan(None))
+        .select(
+            r.median().over(SERIES).alias("usual"),
+            (MAD_SCALE * (r - r.median()).abs().median()).over(SERIES).alias("spread"),
+            r.count().over(SERIES).alias("n"),
+        )
+    )
+    usual = per_series["usual"].fill_null(np.nan).to_numpy()
+    agree = ((per_series["n"] >= AGREE_PERIODS) & (per_series["spread"] <= AGREE_SPREAD)).fill_null(False)
+    stand_in = log_value - (partner + usual)
+    by_mirror = np.isnan(own) & np.isfinite(stand_in) & agree.to_numpy()
+    return np.where(by_mirror, stand_in, own), by_mirror
 
 
 def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
