@@ -220,13 +220,14 @@ def test_a_price_moved_on_a_row_without_weight_shows_at_the_partners_declared_we
     """Both sides declare the same inflated invoice for 2015; the importer published no weight for
     2014-2016, the exporter did, and in the other years the two sides' weights agreed. The
     importer's 2015 row has no unit value of its own, so only its partner's weight shows the price
-    tripled while the goods stayed: it is read there, and its reason says so. Where the two sides'
-    weights never agreed, the partner's weight does not stand in."""
+    tripled while the goods stayed: it is read there, and its reason says so; so is an importer
+    that never declares a weight. Where the two sides' weights disagreed, the partner's weight
+    does not stand in."""
     rng = np.random.default_rng(7)
     trend = 1e7 * np.exp(0.05 * np.arange(15))
     gap = {9, 10, 11}
 
-    def pair(importer: str, factor: float, disagree: float = 0.0) -> list[pl.DataFrame]:
+    def pair(importer: str, factor: float, disagree: float = 0.0, gap=gap) -> list[pl.DataFrame]:
         goods = trend * np.exp(rng.normal(0, 0.15, 15))  # value lumpy year to year, the price steady
         weights = goods / 4.0 * np.exp(rng.normal(0, 0.02, 15))
         exports = goods * np.exp(rng.normal(0, 0.01, 15))
@@ -240,11 +241,14 @@ def test_a_price_moved_on_a_row_without_weight_shows_at_the_partners_declared_we
         ]
 
     frames = [frame for i in range(40) for frame in pair(f"R{i:02d}", 1.0)]
-    features = pl.concat([*pair("INV", 3.0), *pair("OFF", 3.0, disagree=0.6), *frames])
+    never = set(range(15))  # an importer that never declares a weight: read wholly at DEU's
+    features = pl.concat(
+        [*pair("INV", 3.0), *pair("OFF", 3.0, disagree=0.6), *pair("NIL", 3.0, gap=never), *frames]
+    )
     detector = StatisticalDetector().fit(features)
     surprisals = detector.surprisals(features)
-    importer, elsewhere = 10, 30 + 10
-    assert surprisals["unit_local"][importer] >= 4
+    importer, elsewhere, weightless = 10, 30 + 10, 60 + 10
+    assert surprisals["unit_local"][importer] >= 4 and surprisals["unit_local"][weightless] >= 4
     assert detector.score(features)[importer] >= 4
     (reasons,) = detector.explain(features, np.array([importer]))
     unit = [r for r in reasons if r.signal == "unit_price"]

@@ -263,9 +263,11 @@ def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     total has none when a month lacks it) is read at the weight its partner declared for the same
     trade, where the two sides' weights of this flow have agreed: in at least `AGREE_PERIODS`
     periods both declared one, and their ratio scattered no more than `AGREE_SPREAD` log units
-    around its median, by which the partner's weight is brought to this side's. A price
-    manipulated on the invoice both sides share, or goods declared lighter on both sides, then
-    still shows. Where the sides have not agreed the row keeps no unit value: on real files they
+    around its median, by which the partner's weight is brought to this side's; or where this
+    side never declares a weight, so its series is read wholly at its partner's weights and judged
+    against that series' own noise, never mixed with weights of its own. A price manipulated on
+    the invoice both sides share, or goods declared lighter on both sides, then still shows. Where
+    the sides have disagreed the row keeps no unit value: on real files they
     mostly do not (Comtrade HS 440799: a factor of 1.9 between the two sides at the median
     series, scattering 0.6 log units year to year), and a stand-in that far off would read as a
     price anomaly."""
@@ -278,15 +280,17 @@ def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     r = pl.col("r")
     per_series = (
         features.select(*SERIES)
-        .with_columns(pl.Series("r", ratio).fill_nan(None))
+        .with_columns(pl.Series("r", ratio).fill_nan(None), pl.Series("w", np.isfinite(weight)))
         .select(
             r.median().over(SERIES).alias("usual"),
             (MAD_SCALE * (r - r.median()).abs().median()).over(SERIES).alias("spread"),
             r.count().over(SERIES).alias("n"),
+            pl.col("w").any().over(SERIES).alias("weighed"),
         )
     )
-    usual = per_series["usual"].fill_null(np.nan).to_numpy()
+    usual = per_series["usual"].fill_null(0.0).to_numpy()
     agree = ((per_series["n"] >= AGREE_PERIODS) & (per_series["spread"] <= AGREE_SPREAD)).fill_null(False)
+    agree = agree | ~per_series["weighed"]
     stand_in = log_value - (partner + usual)
     by_mirror = np.isnan(own) & np.isfinite(stand_in) & agree.to_numpy()
     return np.where(by_mirror, stand_in, own), by_mirror
