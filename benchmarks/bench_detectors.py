@@ -25,8 +25,18 @@ from tradesentinel.detectors.registry import DEFAULT, build_detectors
 from tradesentinel.pipeline.features import CANONICAL_ORDER, build_features
 from tradesentinel.reference import controlled_hs, country_programmes
 
-WORLD_ORDER = ("demo", "tune", "tune-a", "indep-m", "indep-a", "indep-h", "indep-a2", "deflection")
-HELD_OUT = ("indep-m", "indep-a", "indep-h", "indep-a2", "deflection")
+WORLD_ORDER = (
+    "demo",
+    "tune",
+    "tune-a",
+    "indep-m",
+    "indep-a",
+    "indep-h",
+    "indep-a2",
+    "indep-a3",
+    "deflection",
+)
+HELD_OUT = ("indep-m", "indep-a", "indep-h", "indep-a2", "indep-a3", "deflection")
 BUDGETS = {"deflection": (0.01, 0.05)}
 
 

@@ -14,6 +14,10 @@ the held-out ones, on which results are reported:
 - `indep-a2`: a second annual hold-out (2001-2020, RUS sanctioned from 2014-03-17), added on
   2026-11-30 after `indep-a` had been looked at following the annual changes, and fixed before any
   later change was tried, so annual results have a world nobody tuned on;
+- `indep-a3`: a third annual hold-out (2002-2021, IRN sanctioned from 2010-06-09, earlier than the
+  shipped list's 2012 date, so its own programme comes with it: `World.programmes`), added on
+  2026-11-30 evening after `indep-a` and `indep-a2` had been looked at, and fixed before any
+  detector was run on it;
 - `deflection`: a real-shaped world after published EU statistics (value-only monthly exports of
   EU member states; HS 8542 to Russia falls while exports to Armenia, Kyrgyzstan and Kazakhstan
   surge), see `deflection.py`.
@@ -68,8 +72,11 @@ WORLDS: dict[str, Spec] = {
     "indep-a2": Spec(
         "indep-a2", 1514, DIFFICULTY, "A", 2001, 20, 16000, "RUS", date(2014, 3, 17), EVENTS_ANNUAL
     ),
+    "indep-a3": Spec(
+        "indep-a3", 1515, DIFFICULTY, "A", 2002, 20, 16000, "IRN", date(2010, 6, 9), EVENTS_ANNUAL
+    ),
 }
-"""The generated worlds, fixed before tuning: `tune-a` and `tune` (seeds 1509, 1510) and the held-out seeds 1511-1514, all at difficulty 0.5."""
+"""The generated worlds, fixed before tuning: `tune-a` and `tune` (seeds 1509, 1510) and the held-out seeds 1511-1515, all at difficulty 0.5."""
 
 NAMES = ("demo", *WORLDS, "deflection")
 
