@@ -266,11 +266,10 @@ def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     around its median, by which the partner's weight is brought to this side's; or where this
     side never declares a weight, so its series is read wholly at its partner's weights and judged
     against that series' own noise, never mixed with weights of its own. A price manipulated on
-    the invoice both sides share, or goods declared lighter on both sides, then still shows. Where
-    the sides have disagreed the row keeps no unit value: on real files they
-    mostly do not (Comtrade HS 440799: a factor of 1.9 between the two sides at the median
-    series, scattering 0.6 log units year to year), and a stand-in that far off would read as a
-    price anomaly."""
+    the invoice both sides share, or goods declared lighter on both sides, then still shows.
+    Where the sides have disagreed the row keeps no unit value: on real files they mostly do (a
+    factor of 1.9 between the two sides at the median series of Comtrade HS 440799, scattering
+    0.6 log units year to year), and a stand-in that far off would read as a price anomaly."""
     own = features["log_unit_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     log_value = features["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     with np.errstate(invalid="ignore"):
@@ -278,14 +277,15 @@ def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         partner = _from_mirror(features, weight)
         ratio = np.where(np.isfinite(weight) & np.isfinite(partner), weight - partner, np.nan)
     r = pl.col("r")
+    series = [*SERIES, "freq"] if "freq" in features.columns else SERIES
     per_series = (
-        features.select(*SERIES)
+        features.select(*series)
         .with_columns(pl.Series("r", ratio).fill_nan(None), pl.Series("w", np.isfinite(weight)))
         .select(
-            r.median().over(SERIES).alias("usual"),
-            (MAD_SCALE * (r - r.median()).abs().median()).over(SERIES).alias("spread"),
-            r.count().over(SERIES).alias("n"),
-            pl.col("w").any().over(SERIES).alias("weighed"),
+            r.median().over(series).alias("usual"),
+            (MAD_SCALE * (r - r.median()).abs().median()).over(series).alias("spread"),
+            r.count().over(series).alias("n"),
+            pl.col("w").any().over(series).alias("weighed"),
         )
     )
     usual = per_series["usual"].fill_null(0.0).to_numpy()
