@@ -11,6 +11,7 @@ from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.calibration import SparseTail, TailModel, fit_tail
 from tradesentinel.detectors.ensemble import (
     EXPOSURE_WEIGHT,
+    THIN,
     Member,
     PriorMean,
     calibrate,
@@ -18,6 +19,7 @@ from tradesentinel.detectors.ensemble import (
     combined_p,
     prior_mean,
     score_table,
+    strata,
     tier_column,
     value_at_stake,
 )
@@ -257,3 +259,44 @@ def test_a_self_calibrated_score_claims_at_most_its_empirical_share_and_keeps_a_
     assert p[-2] == 2 / 10_000  # 10^-3 is more cautious than the 2 rows of 10,000 scoring >= 3
     assert p[-3] == 10 / 10_000  # 10^-2 vs 10 rows of 10,000: the share
     assert p[0] == 1.0
+
+
+def test_a_models_wide_scores_beside_series_edges_are_read_against_those_rows():
+    """Models score a series' first and last periods high whatever happens there (growth and z
+    within the series run wide without history). Read against every row, that agreement lifts
+    ordinary edge rows over the test's findings; read against the rows beside an edge or gap, it
+    does not, while the models still sort the findings within each stratum."""
+    n = 20_000
+    thin = np.zeros(n, dtype=bool)
+    thin[n // 2 :] = True  # half the rows stand beside an edge or gap
+    raw = {"statistical": np.abs(RNG.standard_normal(n))}
+    for name in ("model_a", "model_b"):
+        raw[name] = np.abs(RNG.standard_normal(n)) + np.where(thin, 3.0, 0.0)  # wide at the edges
+    raw["rule"] = np.zeros(n)
+    findings = np.arange(20)  # inner rows the test finds, mildly: p about 1e-3
+    raw["statistical"][findings] = 3.3
+    edge_rows = np.arange(n // 2, n // 2 + 200)  # ordinary edge rows the test finds a little odd
+    raw["statistical"][edge_rows] = 2.9
+    pooled = combine(raw, _members())[1]
+    apart = combine(raw, _members(), thin=thin)[1]
+    assert np.median(pooled[findings]) > np.median(pooled[edge_rows])  # lifted over the findings
+    assert np.median(apart[findings]) < np.median(apart[edge_rows])
+    p = calibrate(raw, _members(), thin=thin)["model_a"]
+    assert 0.3 < np.median(p[thin]) < 0.7 and 0.3 < np.median(p[~thin]) < 0.7
+
+
+def test_nulls_fitted_per_stratum_elsewhere_give_the_in_process_calibration():
+    """A partition reads each model's rows against the run's null of their stratum (fitted from the
+    `strata` columns, as the cluster does): the same p as calibrating the whole table at once."""
+    n = 5_000
+    thin = RNG.random(n) < 0.3
+    raw = {"statistical": np.abs(RNG.standard_normal(n)), "model_a": RNG.standard_t(3, n) + 2 * thin}
+    raw |= {"model_b": np.abs(RNG.standard_normal(n)), "rule": np.zeros(n)}
+    members = _members()
+    nulls = {name: fit_tail(values) for name, values in strata(raw, members, thin).items()}
+    assert set(nulls) == {"statistical", "rule", "model_a", "model_b", "model_a" + THIN, "model_b" + THIN}
+    here = calibrate(raw, members, thin=thin)
+    part = slice(1000, 2500)
+    there = calibrate({k: v[part] for k, v in raw.items()}, members, nulls, thin[part])
+    for name in raw:
+        assert np.allclose(there[name], here[name][part]), name

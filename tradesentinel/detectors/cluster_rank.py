@@ -31,7 +31,9 @@ import numpy as np
 from tradesentinel.detectors.calibration import surprisal
 from tradesentinel.detectors.cluster_calibration import Given, fit_tails
 from tradesentinel.detectors.ensemble import (
+    MIN_STRATUM,
     REVIEW_SHARE,
+    THIN,
     Member,
     PriorMean,
     calibrate,
@@ -39,6 +41,7 @@ from tradesentinel.detectors.ensemble import (
     family_evidence,
     needs_fit,
     prior_mean,
+    strata,
     tests_of,
     tier_cut,
     total_surprisal,
@@ -72,14 +75,20 @@ def rows_of(scored: tuple) -> int:
     return len(scored[3])
 
 
-def raw_of(scored: tuple) -> dict[str, np.ndarray]:
-    """Worker task: the raw scores of a `score_part` result."""
-    return scored[0]
+def thin_rows_of(scored: tuple) -> int:
+    """Worker task: the part's rows beside a series' edge or gap (the models' strata)."""
+    return int(scored[4].sum())
+
+
+def raw_of(scored: tuple, members: Given, split: bool) -> dict[str, np.ndarray]:
+    """Worker task: the score columns of a `score_part` result whose nulls are fitted
+    (`ensemble.strata`: the models' split by stratum when the run splits them)."""
+    return strata(scored[0], members.items, scored[4] if split else None)
 
 
 def tails_of(scored: tuple, members: Given, models: Given) -> dict[str, np.ndarray]:
     """Worker task: each detector's tail probabilities on one part, from the run's nulls."""
-    return calibrate(scored[0], members.items, models.items)
+    return calibrate(scored[0], members.items, models.items, scored[4])
 
 
 def evidence_of(tails: dict[str, np.ndarray], members: Given) -> dict[str, np.ndarray]:
@@ -186,9 +195,11 @@ def rank_on_cluster(
     """Futures of every part's `Ranked` (in part order) from futures of `score_part` results."""
     sizes = client.gather(client.map(rows_of, scored, pure=False))
     n = int(sum(sizes))
-    raws = client.map(raw_of, scored, pure=False)
+    stratified = sum(client.gather(client.map(thin_rows_of, scored, pure=False))) >= MIN_STRATUM
+    raws = client.map(raw_of, scored, members=Given(members), split=stratified, pure=False)
     shares = [name for name, m in members.items() if m.calibrated]  # their share null (self_calibrated_p)
-    models = fit_tails(client, raws, list(members), max_values=max_values, sparse=shares)
+    columns = [*members, *(name + THIN for name, m in members.items() if m.corroborates and stratified)]
+    models = fit_tails(client, raws, columns, max_values=max_values, sparse=shares)
     tails = client.map(tails_of, scored, members=Given(members), models=Given(models), pure=False)
     evidence = client.map(evidence_of, tails, members=Given(members), pure=False)
     tests = tests_of(members)

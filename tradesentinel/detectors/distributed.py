@@ -35,6 +35,7 @@ from tradesentinel.detectors.ensemble import combine, member_of, scores_frame
 from tradesentinel.detectors.global_scales import quantiles as global_quantiles
 from tradesentinel.detectors.global_scales import sorted_finite
 from tradesentinel.detectors.sampled import fit_on_sample, in_sample, statistical_magnitudes
+from tradesentinel.detectors.series_signals import thin_support
 from tradesentinel.detectors.stages import corridors_only
 from tradesentinel.detectors.statistical import StatisticalDetector, calibration_cells
 from tradesentinel.errors import TableNotFoundError
@@ -61,9 +62,10 @@ def height_of(frame: pl.DataFrame) -> int:
 
 def score_part(
     frame: pl.DataFrame, fitted: tuple[list[BaseDetector], dict]
-) -> tuple[dict[str, np.ndarray], dict[str, float], pl.DataFrame | None, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, float], pl.DataFrame | None, np.ndarray, np.ndarray]:
     """Worker task: each detector's raw scores of one part, the seconds each took, the part's
-    diversion findings (when the diversion detector ran), and its flow ids' hashes (last ties)."""
+    diversion findings (when the diversion detector ran), its flow ids' hashes (last ties) and its
+    rows beside a series' edge or gap (series_signals.thin_support, the models' strata)."""
     raw, seconds, found = {}, {}, None
     for detector in fitted[0]:
         started = time.perf_counter()
@@ -71,7 +73,8 @@ def score_part(
         raw[detector.name] = np.asarray(detector.score(frame), dtype=np.float64)
         seconds[detector.name] = time.perf_counter() - started
         found = getattr(detector, "corridors_", found)
-    return raw, seconds, found, frame["flow_id"].hash(0).to_numpy()
+    thin = thin_support(frame)  # within series, so exact on an HS partition
+    return raw, seconds, found, frame["flow_id"].hash(0).to_numpy(), thin
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def _ranked_on_client(client: Client, scored: list, members: dict, rows: tuple[i
     the client as in-process (72 bytes/row with 3 detectors)."""
     results = client.gather(client.map(_raw_and_keys, scored, pure=False))
     raw = {n: np.concatenate([r[0][n] for r in results]) for n in members}
-    ensemble, rank, tails = combine(raw, members, np.concatenate([r[1] for r in results]))
+    keys, thin = (np.concatenate([r[i] for r in results]) for i in (1, 2))
+    ensemble, rank, tails = combine(raw, members, keys, thin)
     bounds = np.cumsum([0, *rows])
     return [
         Ranked(
@@ -142,8 +146,8 @@ def _ranked_on_client(client: Client, scored: list, members: dict, rows: tuple[i
     ]
 
 
-def _raw_and_keys(scored: tuple) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    return scored[0], scored[3]
+def _raw_and_keys(scored: tuple) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    return scored[0], scored[3], scored[4]
 
 
 def _single_table(settings: Settings, manifest: datasets.Manifest) -> Path:

@@ -6,7 +6,12 @@ sanctions exposure weighing that p as a prior.
 1. Calibration (detectors.calibration): each raw score becomes p = how often a normal flow would
    score at least as high, read from the score's own body on this table (above its 90th
    percentile a generalised Pareto tail whose shape its 95th and 99th percentiles tell), or the
-   empirical share for rule-like scores. So a detector whose
+   empirical share for rule-like scores. A model's score (`corroborates`) is read against the rows
+   that stand where its row stands: those beside a series' edge or gap (fewer than two of the
+   periods around them on one side, series_signals.thin_support), where a model's features
+   (growth, z within the series) run wide for every row, have a null of their own, as the
+   statistical detector's local signals do; otherwise the models' agreement on ordinary first and
+   last years would lift them over the tests' marginal findings (see docs/detectors.md). So a detector whose
    top merely continues its body cannot claim more than its body says, and one whose top is far
    beyond it (a unit error) keeps that strength. A detector that calibrates its own score (the
    diversion patterns: S = -log10 of the pattern's chance) is read as p = 10^-S but never above
@@ -58,6 +63,7 @@ from tradesentinel.detectors.base import (
     empty_reasons,
 )
 from tradesentinel.detectors.calibration import SparseTail, Tail, fit_tail, surprisal
+from tradesentinel.detectors.series_signals import thin_support
 from tradesentinel.detectors.signals import Signal
 from tradesentinel.schema import KEY_COLUMNS
 
@@ -68,6 +74,10 @@ TIERS = (("high", 0.001), ("medium", 0.01), ("review", 0.05))
 flows to the top 1%, review = the next to the top 5%; flows below have no tier. Every flow in a tier
 gets reasons and a value at stake."""
 REVIEW_SHARE = TIERS[-1][1]
+THIN = "@thin"
+"""Suffix of a model's null fitted on its rows beside a series' edge or gap (`strata`)."""
+MIN_STRATUM = 200
+"""Least rows beside edges or gaps for the models' scores to be calibrated apart there."""
 EXPOSURE_WEIGHT = 10.0
 """A fully exposed flow's (prior score 1) weight before normalisation: its tests' p counts about ten
 times smaller than an unexposed flow's. Chosen on the tuning worlds (3, 10 and 30 gave the same
@@ -158,22 +168,54 @@ def self_calibrated_p(values: np.ndarray, share: Tail | None = None) -> np.ndarr
     return np.minimum(np.power(10.0, -s), (share or SparseTail.fit(values)).p_values(values))
 
 
+def strata(
+    raw: dict[str, np.ndarray], members: dict[str, Member], thin: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """The score columns whose nulls are fitted: each model's (`corroborates`) split into its rows of
+    full support and, under name + THIN, its rows beside a series' edge or gap (`thin`:
+    series_signals.thin_support; None: no split); every other column as is."""
+    if thin is None:
+        return dict(raw)
+    out = {}
+    for name, values in raw.items():
+        if members.get(name, Member()).corroborates:
+            out[name], out[name + THIN] = values[~thin], values[thin]
+        else:
+            out[name] = values
+    return out
+
+
 def calibrate(
     raw: dict[str, np.ndarray],
     members: dict[str, Member] | None = None,
     models: dict[str, Tail] | None = None,
+    thin: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each detector's tail probabilities on the table (detectors.calibration); a self-calibrated
     detector's score s is read as p = 10^-s, at most its empirical share (`self_calibrated_p`).
+    A model's score is read against the rows that stand where its row stands (`strata`, step 1).
     `models`: null models fitted elsewhere (on the whole run, when `raw` is one partition of it), by
-    detector name (a self-calibrated detector's is its SparseTail); otherwise fitted on `raw`."""
+    column of `strata` (a self-calibrated detector's is its SparseTail); otherwise fitted on `raw`.
+    `thin`: the rows beside a series' edge or gap (None: no strata); on a partition, the run's
+    decision whether to split (`models` holds name + THIN) is what counts."""
     members = members or {}
-    return {
-        name: self_calibrated_p(values, models[name] if models else None)
-        if members.get(name, Member()).calibrated
-        else (models[name] if models else fit_tail(values)).p_values(values)
-        for name, values in raw.items()
-    }
+    split = thin is not None and (
+        any(name.endswith(THIN) for name in models) if models else int(thin.sum()) >= MIN_STRATUM
+    )
+    out = {}
+    for name, values in raw.items():
+        member = members.get(name, Member())
+        if member.calibrated:
+            out[name] = self_calibrated_p(values, models[name] if models else None)
+        elif split and member.corroborates:
+            p = np.empty(len(values))
+            for rows, column in ((~thin, name), (thin, name + THIN)):
+                part = values[rows]
+                p[rows] = (models[column] if models else fit_tail(part)).p_values(part)
+            out[name] = p
+        else:
+            out[name] = (models[name] if models else fit_tail(values)).p_values(values)
+    return out
 
 
 def family_evidence(tails: dict[str, np.ndarray], members: dict[str, Member]) -> dict[str, np.ndarray]:
@@ -232,11 +274,15 @@ def total_surprisal(tails: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def combine(
-    raw: dict[str, np.ndarray], members: dict[str, Member], keys: np.ndarray | None = None
+    raw: dict[str, np.ndarray],
+    members: dict[str, Member],
+    keys: np.ndarray | None = None,
+    thin: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(score in 0..1, rank from 1, tail probabilities per detector) of the named raw scores.
-    `keys` (e.g. flow ids' hashes) break the last ties, so a flow's rank does not depend on row order."""
-    tails = calibrate(raw, members)
+    `keys` (e.g. flow ids' hashes) break the last ties, so a flow's rank does not depend on row order;
+    `thin`: the rows beside a series' edge or gap (series_signals.thin_support), for step 1."""
+    tails = calibrate(raw, members, thin=thin)
     p = combined_p(raw, tails, members)
     total = total_surprisal(tails)
     keys = np.zeros(len(p), dtype=np.uint64) if keys is None else keys
@@ -302,7 +348,9 @@ def score_table(
             "every detector", "; ".join(f"{k}: {v}" for k, v in notes.items()) or "none given"
         )
     keys = features["flow_id"].hash(0).to_numpy()
-    ensemble, rank, tails = combine(raw, {d.name: member_of(d) for d in kept}, keys)
+    members = {d.name: member_of(d) for d in kept}
+    thin = thin_support(features) if any(m.corroborates for m in members.values()) else None
+    ensemble, rank, tails = combine(raw, members, keys, thin)
     started = time.perf_counter()
     table = scores_frame(features, kept, raw, tails, ensemble, rank, explain_top).sort("rank")
     seconds["reasons"] = time.perf_counter() - started

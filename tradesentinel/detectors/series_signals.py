@@ -304,6 +304,25 @@ def _departure(frame: pl.DataFrame, freq: pl.Series) -> np.ndarray:
     return np.where(annual, frame["z_local"].to_numpy(), frame["z_level"].to_numpy())
 
 
+def thin_support(features: pl.DataFrame) -> np.ndarray:
+    """Per row: whether fewer than two of the periods around it (Horizon.near either side) exist on
+    its sparser side: a series' first or last periods, or a row beside a gap, where anything read
+    from the series' course (its growth, its level around it) runs wide for every row."""
+    freq = (
+        features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
+    )
+    out = np.zeros(features.height, dtype=bool)
+    needed = features.select(*SERIES, "period", "log_value")
+    for value in ("M", "A"):
+        mask = (freq == value).to_numpy()
+        if not mask.any():
+            continue
+        h = Horizon.of(value)
+        a, s, t, _ = _dense(needed if mask.all() else needed[np.flatnonzero(mask)], ["log_value"], h.per_year)
+        out[mask] = _support(a["log_value"], h.near)[s, t] < 2
+    return out
+
+
 def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     """One row per features row (same order): z_<signal> for SIGNALS (NaN where not computable),
     exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), <signal>_support
