@@ -57,17 +57,17 @@ class World:
         world whose target was sanctioned earlier than the shipped list says (RUS from 2014) is
         judged with its own date, as a user would configure it (TRADESENTINEL_COUNTRY_PROGRAMMES_FILE)."""
         shipped = country_programmes()
+        target, since = self.spec.target, self.spec.sanction
+        if shipped.filter((pl.col("iso3") == target) & (pl.col("since") == since)).height:
+            return shipped
         own = pl.DataFrame(
             {
-                "iso3": [self.spec.target],
-                "programme": [f"{self.spec.target} programme of world {self.spec.name}"],
-                "since": [self.spec.sanction],
+                "iso3": [target],
+                "programme": [f"{target} programme of world {self.spec.name}"],
+                "since": [since],
             }
         )
-        same = shipped.filter((pl.col("iso3") == self.spec.target) & (pl.col("since") == self.spec.sanction))
-        if same.height:
-            return shipped
-        return pl.concat([shipped.filter(pl.col("iso3") != self.spec.target), own])
+        return pl.concat([shipped.filter(pl.col("iso3") != target), own])
 
 
 def _annual(panel: Panel) -> Panel:

@@ -179,10 +179,15 @@ def strata(
     out = {}
     for name, values in raw.items():
         if members.get(name, Member()).corroborates:
-            out[name], out[name + THIN] = values[~thin], values[thin]
+            out |= {column: values[rows] for rows, column in _halves(name, thin)}
         else:
             out[name] = values
     return out
+
+
+def _halves(name: str, thin: np.ndarray) -> tuple[tuple[np.ndarray, str], ...]:
+    """A model's two strata: (rows, the column of `strata` whose null reads them)."""
+    return (~thin, name), (thin, name + THIN)
 
 
 def calibrate(
@@ -209,7 +214,7 @@ def calibrate(
             out[name] = self_calibrated_p(values, models[name] if models else None)
         elif split and member.corroborates:
             p = np.empty(len(values))
-            for rows, column in ((~thin, name), (thin, name + THIN)):
+            for rows, column in _halves(name, thin):
                 part = values[rows]
                 p[rows] = (models[column] if models else fit_tail(part)).p_values(part)
             out[name] = p

@@ -72,6 +72,13 @@ class Horizon:
         return Horizon(6, 18, 3, 12) if freq == "M" else Horizon(1, 5, 2, 1)
 
 
+def frequencies(features: pl.DataFrame) -> pl.Series:
+    """Each row's frequency code ("M" where none is given)."""
+    if "freq" not in features.columns:
+        return pl.Series("freq", ["M"] * features.height)
+    return features["freq"].fill_null("M")
+
+
 def _offsets(lo: int, hi: int) -> np.ndarray:
     return np.arange(lo, hi + 1, dtype=np.int64)
 
@@ -225,10 +232,10 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
 MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 
-def _from_mirror(features: pl.DataFrame, values: np.ndarray) -> np.ndarray:
-    """Per row, `values` at its mirror row (the partner's report of the same trade: reporter and
-    partner swapped, the opposite flow, same HS code and period), NaN where there is none. Rows
-    meet their mirror by a hash of the swapped key."""
+def _mirror_rows(features: pl.DataFrame) -> np.ndarray:
+    """Per row, the position of its mirror row (the partner's report of the same trade: reporter and
+    partner swapped, the opposite flow, same HS code and period; the first such row), -1 where there
+    is none. Rows meet their mirror by a hash of the swapped key."""
     key = ["period", "reporter", "partner", "flow", "hs_code"]
     swapped = [
         pl.col("period"),
@@ -237,26 +244,29 @@ def _from_mirror(features: pl.DataFrame, values: np.ndarray) -> np.ndarray:
         pl.col("flow").replace(MIRROR_FLOW).alias("flow"),
         pl.col("hs_code"),
     ]
-    keys = features.select(
-        pl.struct(key).hash(0).alias("k"), pl.struct(swapped).hash(0).alias("m"), pl.Series("v", values)
-    )
-    other = keys.select("k", pl.col("v").alias("other")).unique("k", keep="first")
-    joined = keys.join(other, left_on="m", right_on="k", how="left", maintain_order="left")
-    return joined["other"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    keys = features.select(pl.struct(key).hash(0).alias("k"), pl.struct(swapped).hash(0).alias("m"))
+    first = keys.with_row_index("at").unique("k", keep="first").select("k", "at")
+    joined = keys.join(first, left_on="m", right_on="k", how="left", maintain_order="left")
+    return joined["at"].cast(pl.Int64).fill_null(-1).to_numpy()
 
 
-def _mirror_attribution(features: pl.DataFrame, departure: np.ndarray) -> np.ndarray:
+def _from_mirror(values: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    """Per row, `values` at its mirror row (`_mirror_rows`), NaN where there is none."""
+    return np.where(mirror >= 0, values[np.maximum(mirror, 0)], np.nan)
+
+
+def _mirror_attribution(mirror: np.ndarray, departure: np.ndarray) -> np.ndarray:
     """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
     departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
     (`_departure`).
     A units mistake in the exporter's report shows as a gap on both rows; only the row that also
     left its own series keeps it."""
     own = np.abs(np.nan_to_num(departure))
-    other = np.nan_to_num(_from_mirror(features, own))
+    other = np.nan_to_num(_from_mirror(own, mirror))
     return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
 
 
-def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def unit_values(features: pl.DataFrame, mirror: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(log unit value the unit signals read, whether it rests on the partner's weight) per row.
 
     A row without a weight of its own (many reporters publish none in some periods, and an annual
@@ -274,7 +284,7 @@ def unit_values(features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     log_value = features["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     with np.errstate(invalid="ignore"):
         weight = log_value - own  # log kg
-        partner = _from_mirror(features, weight)
+        partner = _from_mirror(weight, mirror)
         ratio = np.where(np.isfinite(weight) & np.isfinite(partner), weight - partner, np.nan)
     r = pl.col("r")
     series = [*SERIES, "freq"] if "freq" in features.columns else SERIES
@@ -308,9 +318,7 @@ def thin_support(features: pl.DataFrame) -> np.ndarray:
     """Per row: whether fewer than two of the periods around it (Horizon.near either side) exist on
     its sparser side: a series' first or last periods, or a row beside a gap, where anything read
     from the series' course (its growth, its level around it) runs wide for every row."""
-    freq = (
-        features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
-    )
+    freq = frequencies(features)
     out = np.zeros(features.height, dtype=bool)
     needed = features.select(*SERIES, "period", "log_value")
     for value in ("M", "A"):
@@ -329,10 +337,9 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     for LOCAL (the periods around it on its sparser side), `edge` (the row is its series' first
     or last period), and the unit value the unit signals read (`unit_value_used`, USD/kg) with
     whether it rests on the partner's weight (`unit_by_mirror`, see `unit_values`)."""
-    freq = (
-        features["freq"].fill_null("M") if "freq" in features.columns else pl.Series(["M"] * features.height)
-    )
-    log_unit_value, by_mirror = unit_values(features)
+    freq = frequencies(features)
+    mirror = _mirror_rows(features)
+    log_unit_value, by_mirror = unit_values(features, mirror)
     needed = features.select(
         *SERIES,
         "period",
@@ -365,7 +372,7 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     if frame.height != features.height:  # rows of another frequency code (neither M nor A)
         frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
     frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
-    attribution = _mirror_attribution(features, _departure(frame, freq))
+    attribution = _mirror_attribution(mirror, _departure(frame, freq))
     return frame.with_columns(
         pl.col("z_mirror") * attribution,
         pl.col("edge").cast(pl.Boolean),

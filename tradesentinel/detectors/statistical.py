@@ -23,7 +23,7 @@ import polars as pl
 from tradesentinel.detectors.base import BaseDetector
 from tradesentinel.detectors.calibration import TailModel, surprisal
 from tradesentinel.detectors.exposure import Exposure, build_exposure, sanctioned_relation
-from tradesentinel.detectors.series_signals import LOCAL, SERIES, Horizon, series_signals
+from tradesentinel.detectors.series_signals import LOCAL, SERIES, Horizon, frequencies, series_signals
 from tradesentinel.detectors.statistical_reasons import signal_reasons
 from tradesentinel.errors import InvalidArgumentError
 
@@ -99,12 +99,7 @@ class StatisticalDetector(BaseDetector):
         """Per calibration cell (`calibration_cells`): |z|, NaN where the row's frequency does not
         score the signal or the row is in another cell of it, expected falls discounted."""
         signals = self.remembered(features, series_signals) if signals is None else signals
-        freq = (
-            features["freq"].fill_null("M")
-            if "freq" in features.columns
-            else pl.Series(["M"] * features.height)
-        )
-        freq = freq.to_numpy()
+        freq = frequencies(features).to_numpy()
         expected = (
             sanctioned_relation(self.exposure or build_exposure(), features) | signals["edge"].to_numpy()
         )
