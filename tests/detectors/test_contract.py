@@ -33,8 +33,11 @@ def fast(name: str, seed: int = 3) -> BaseDetector:
 
 @pytest.fixture(scope="module")
 def table() -> pl.DataFrame:
-    world = build_world(WORLDS["tune"], scale=0.02)
-    flows = world.flows.sort(CANONICAL_ORDER)
+    """Monthly and annual flows in one table (the annual years end before the monthly ones begin),
+    so a detector made for one frequency (the transformer: monthly; the partner: annual) has rows."""
+    monthly = build_world(WORLDS["tune"], scale=0.02).flows
+    annual = build_world(WORLDS["tune-a"], scale=0.02).flows.filter(pl.col("period").dt.year() < 2019)
+    flows = pl.concat([monthly, annual.select(monthly.columns)], how="vertical_relaxed").sort(CANONICAL_ORDER)
     return build_features(flows, programmes=country_programmes(), controlled=controlled_hs()).collect()
 
 

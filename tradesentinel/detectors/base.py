@@ -172,6 +172,9 @@ class BaseDetector(ABC):
     corroborates: ClassVar[bool] = False
     """A model whose evidence only sharpens its family's calibrated tests (the ensemble averages such
     models and lets them at most double a test's evidence); False for a test that stands alone."""
+    witness: ClassVar[bool] = False
+    """A corroborator that is a second measurement of the same trade rather than a model of it (the
+    partner's report): the ensemble counts it on its own, not in the models' median."""
     weighs: ClassVar[str] = ""
     """The family whose test, when it runs, makes this detector a prior rather than a test: its score
     in 0..1 says how much a flow matters (sanctions exposure, beside the diversion patterns), and the

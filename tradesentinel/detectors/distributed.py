@@ -217,7 +217,7 @@ def score_on_dask(
         progress("fit", 1.0)
     scored = client.map(score_part, frames, fitted=fitted, pure=False)
     light = gather_as_completed(client, client.map(_light, scored, pure=False), "score", progress)
-    seconds = {d.name: fit_seconds[d.name] + sum(r[0][d.name] for r in light) for d in detectors}
+    seconds = {d.name: fit_seconds[d.name] + sum(r[0][d.name] for r in light) for d in models}
     members = {d.name: member_of(d) for d in models}
     started = time.perf_counter()
     if settings.dask_ranking == "exact":

@@ -19,8 +19,13 @@ sanctions exposure weighing that p as a prior.
 2. Within a family (`family`: the question answered: value, diversion, sanctions), the tests
    (detectors that stand alone: the statistical detector) give the family's evidence, their
    strongest S; the models (`corroborates`: boosted, transformer, PyOD) are summarised by their
-   median (the typical model's view: one model's quirk does not move it) and may add at most as
-   much as the tests say: V = S_test + min(S_models, S_test).
+   median (the typical model's view: one model's quirk does not move it), a witness (`witness`:
+   the partner's own report of the same trade, detectors.partner) by its own S, as a second
+   measurement rather than one more model; the corroboration C is the larger of the two and may
+   add at most as much as the tests say: V = S_test + min(C, S_test). The models see a row in
+   its context, and the partner's mirror value is part of it, so a change both sides report (a
+   year held away from its level) is one they cannot find odd; the partner's report says it is
+   in the trade, not in one side's books.
    Models corroborate, they do not raise a flow alone, so their junk (a row whose context is
    odd) cannot outrank a calibrated finding, while agreement sorts the tests' findings. V is
    calibrated again, so corroboration reorders the family without widening its share of the
@@ -94,10 +99,13 @@ class Member:
     corroborates: bool = False
     calibrated: bool = False
     weighs: str = ""  # a prior where a member of this family runs (BaseDetector.weighs)
+    witness: bool = False  # a corroborator counted on its own, not in the models' median
 
 
 def member_of(detector: BaseDetector) -> Member:
-    return Member(detector.family, detector.corroborates, detector.calibrated, detector.weighs)
+    return Member(
+        detector.family, detector.corroborates, detector.calibrated, detector.weighs, detector.witness
+    )
 
 
 def tests_of(members: dict[str, Member]) -> dict[str, Member]:
@@ -230,12 +238,16 @@ def family_evidence(tails: dict[str, np.ndarray], members: dict[str, Member]) ->
     for family in dict.fromkeys(m.family for m in members.values()):
         names = [n for n in tails if members[n].family == family]
         tests = [surprisal(tails[n]) for n in names if not members[n].corroborates]
-        models = [surprisal(tails[n]) for n in names if members[n].corroborates]
+        models = [surprisal(tails[n]) for n in names if members[n].corroborates and not members[n].witness]
+        witnesses = [surprisal(tails[n]) for n in names if members[n].witness]
         if not needs_fit(family, members, tails):
             out[family] = tails[names[0]]
             continue
         strongest = np.max(tests, axis=0) if tests else None
         average = np.median(models, axis=0) if models else None
+        if witnesses:
+            seen = np.max(witnesses, axis=0)
+            average = seen if average is None else np.maximum(average, seen)
         if strongest is None:
             out[family] = average
         elif average is None:

@@ -10,6 +10,7 @@ from tradesentinel.detectors.boosted import BoostedDetector
 from tradesentinel.detectors.classical import ClassicalDetector
 from tradesentinel.detectors.diversion import DiversionDetector
 from tradesentinel.detectors.exposure import Exposure
+from tradesentinel.detectors.partner import PartnerDetector
 from tradesentinel.detectors.sanctions import SanctionsExposureDetector
 from tradesentinel.detectors.statistical import StatisticalDetector
 from tradesentinel.detectors.transformer import SeriesTransformerDetector
@@ -27,6 +28,7 @@ class Setup:
 
 FACTORIES: dict[str, Callable[[Setup], BaseDetector]] = {
     "statistical": lambda s: StatisticalDetector(s.exposure),
+    "partner": lambda s: PartnerDetector(),
     "sanctions": lambda s: SanctionsExposureDetector(s.exposure),
     "diversion": lambda s: DiversionDetector(s.exposure),
     "lightgbm": lambda s: BoostedDetector("lightgbm", seed=s.seed),

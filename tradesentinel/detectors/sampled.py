@@ -13,20 +13,25 @@ every partition. Which results equal the in-process ones:
 - lightgbm, xgboost: regressors fitted on the sample, each row scored by the model of its fold (a
   hash of its flow id), which never saw it, as in-process; categories coded from the sample's
   vocabulary (unseen values missing): close, not equal;
-- transformer: trained on the sample's series, scores every series: close, not equal.
+- transformer: trained on the sample's series, scores every series: close, not equal;
+- partner: exactly equal (nothing learnt; a row's series and its mirror's share its HS partition).
+A detector the sample gives nothing to learn from (DetectorSkipped: the partner on a monthly table,
+the transformer on an annual one) is left out of the run with a log line, as in-process.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import polars as pl
 
-from tradesentinel.detectors.base import BaseDetector
+from tradesentinel.detectors.base import BaseDetector, DetectorSkipped
 from tradesentinel.detectors.calibration import TailModel
 from tradesentinel.detectors.series_signals import SERIES
 from tradesentinel.detectors.statistical import StatisticalDetector
 
+log = logging.getLogger(__name__)
 EXACT = ("statistical", "sanctions")
 """Detectors whose Dask scores equal the in-process scores exactly."""
 
@@ -67,7 +72,11 @@ def fit_on_sample(
             detector._validate()
             detector.tails_ = {name: TailModel.from_quantiles(*q) for name, q in quantiles.items()}
         elif not detector.fits_locally:
-            detector.fit(series if isinstance(detector, SeriesTransformerDetector) else rows)
+            try:
+                detector.fit(series if isinstance(detector, SeriesTransformerDetector) else rows)
+            except DetectorSkipped as skipped:
+                log.warning("detector %s skipped: %s", detector.name, skipped.reason)
+                continue
         fitted.append(detector)
         seconds[detector.name] = time.perf_counter() - started
     return fitted, seconds

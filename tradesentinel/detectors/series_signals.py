@@ -232,7 +232,7 @@ def _signals_of(rows: pl.DataFrame, freq: str) -> pl.DataFrame:
 MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 
-def _mirror_rows(features: pl.DataFrame) -> np.ndarray:
+def mirror_rows(features: pl.DataFrame) -> np.ndarray:
     """Per row, the position of its mirror row (the partner's report of the same trade: reporter and
     partner swapped, the opposite flow, same HS code and period; the first such row), -1 where there
     is none. Rows meet their mirror by a hash of the swapped key."""
@@ -250,8 +250,8 @@ def _mirror_rows(features: pl.DataFrame) -> np.ndarray:
     return joined["at"].cast(pl.Int64).fill_null(-1).to_numpy()
 
 
-def _from_mirror(values: np.ndarray, mirror: np.ndarray) -> np.ndarray:
-    """Per row, `values` at its mirror row (`_mirror_rows`), NaN where there is none."""
+def from_mirror(values: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    """Per row, `values` at its mirror row (`mirror_rows`), NaN where there is none."""
     return np.where(mirror >= 0, values[np.maximum(mirror, 0)], np.nan)
 
 
@@ -262,7 +262,7 @@ def _mirror_attribution(mirror: np.ndarray, departure: np.ndarray) -> np.ndarray
     A units mistake in the exporter's report shows as a gap on both rows; only the row that also
     left its own series keeps it."""
     own = np.abs(np.nan_to_num(departure))
-    other = np.nan_to_num(_from_mirror(own, mirror))
+    other = np.nan_to_num(from_mirror(own, mirror))
     return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
 
 
@@ -284,7 +284,7 @@ def unit_values(features: pl.DataFrame, mirror: np.ndarray) -> tuple[np.ndarray,
     log_value = features["log_value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     with np.errstate(invalid="ignore"):
         weight = log_value - own  # log kg
-        partner = _from_mirror(weight, mirror)
+        partner = from_mirror(weight, mirror)
         ratio = np.where(np.isfinite(weight) & np.isfinite(partner), weight - partner, np.nan)
     r = pl.col("r")
     series = [*SERIES, "freq"] if "freq" in features.columns else SERIES
@@ -338,7 +338,7 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     or last period), and the unit value the unit signals read (`unit_value_used`, USD/kg) with
     whether it rests on the partner's weight (`unit_by_mirror`, see `unit_values`)."""
     freq = frequencies(features)
-    mirror = _mirror_rows(features)
+    mirror = mirror_rows(features)
     log_unit_value, by_mirror = unit_values(features, mirror)
     needed = features.select(
         *SERIES,
