@@ -71,7 +71,7 @@ def test_a_year_both_sides_report_moved_is_witnessed_and_one_sides_slip_is_not(w
     (reason,) = reasons
     assert reason.detector == "partner" and reason.unit == "USD"
     assert reason.observed == pytest.approx(world["value_usd"][both[0]])  # TRD's own report
-    assert reason.comparison.startswith("TRD's report, vs 2010..2014 without 2012")
+    assert reason.comparison.startswith("vs 2010..2014 without 2012, in TRD's report of the same trade")
     assert reason.expected < reason.observed / 1.5
 
 

@@ -107,11 +107,11 @@ class PartnerDetector(BaseDetector):
             features[at]
             .select(
                 pl.format(
-                    "{}'s report, vs {}..{} without {} (this side moved the same way)",
-                    "reporter",
+                    "vs {}..{} without {}, in {}'s report of the same trade (this side moved the same way)",
                     year - 2,
                     year + 2,
                     year,
+                    "reporter",
                 ).alias("comparison")
             )
             .to_series()
