@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy import select, update
 
 from tradesentinel.cases.db import Database
@@ -24,13 +24,22 @@ WatchKind = Literal["name", "corridor", "hs"]
 CORRIDOR = re.compile(r"^([A-Z]{3})(?:\s*[>-]\s*([A-Z]{3}))?$")
 
 
+def _trimmed(value: str) -> str:
+    """`value` without what surrounds it, as it is stored (Python's str.strip, which also takes the
+    ASCII separators U+001C-U+001F that pydantic's own stripping keeps); at least 2 characters."""
+    value = value.strip()
+    if len(value) < 2:
+        raise ValueError("must have at least 2 characters besides surrounding whitespace")
+    return value
+
+
 class WatchIn(BaseModel):
     """A watchlist entry: a party name, a corridor (`KGZ>RUS`, or `RUS` for any corridor of it), an HS prefix."""
 
     kind: WatchKind
-    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-    """Judged without surrounding whitespace: "0\\r" is one character, refused here rather than stored
-    as "0" and then failing the response's own check."""
+    value: Annotated[str, StringConstraints(min_length=2, max_length=200), AfterValidator(_trimmed)]
+    """Judged as it will be stored, without surrounding whitespace: "0\\r" and "0\\x1f" are one
+    character, refused here rather than stored as "0" and then failing the response's own check."""
 
 
 class Watch(WatchIn):
