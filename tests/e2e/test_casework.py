@@ -83,6 +83,8 @@ def test_map_draws_corridor_arcs_and_a_click_opens_the_explorer(page):
     assert "corridors" in title and "flagged flows" in title
     page.locator("#map-normalise input").check()
     page.locator("#map-plot .gtitle").get_by_text("normalised by trade volume").wait_for()
+    # the redrawn plot is a new element: its click-through is bound within the page's 500 ms poll
+    page.wait_for_function("() => document.querySelector('#map-plot .js-plotly-plot')?._tsBound === true")
     page.evaluate(
         """() => { const gd = document.querySelector('#map-plot .js-plotly-plot');
         const t = gd.data.find(d => d.name === 'corridors');
