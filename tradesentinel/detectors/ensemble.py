@@ -29,7 +29,7 @@ sanctions exposure weighing that p as a prior.
    Models corroborate, they do not raise a flow alone, so their junk (a row whose context is
    odd) cannot outrank a calibrated finding, while agreement sorts the tests' findings. V is
    calibrated again, so corroboration reorders the family without widening its share of the
-   budget. A family of models only is its models' median, calibrated.
+   budget. A family without a test is its corroboration C, calibrated.
 3. Across families, p = F / sum over families of 1 / p_family, the harmonic mean p-value (Wilson
    2019, valid under dependence): where one family is far more surprising than the rest, p is
    about F x its p (a Bonferroni min-p: a strong single signal stays strong); where several
