@@ -244,16 +244,14 @@ def family_evidence(tails: dict[str, np.ndarray], members: dict[str, Member]) ->
             out[family] = tails[names[0]]
             continue
         strongest = np.max(tests, axis=0) if tests else None
-        average = np.median(models, axis=0) if models else None
-        if witnesses:
-            seen = np.max(witnesses, axis=0)
-            average = seen if average is None else np.maximum(average, seen)
+        views = ([np.median(models, axis=0)] if models else []) + witnesses
+        corroboration = np.max(views, axis=0) if views else None  # C: models' median or a witness
         if strongest is None:
-            out[family] = average
-        elif average is None:
+            out[family] = corroboration
+        elif corroboration is None:
             out[family] = strongest
         else:
-            out[family] = strongest + np.minimum(average, strongest)
+            out[family] = strongest + np.minimum(corroboration, strongest)
     return out
 
 

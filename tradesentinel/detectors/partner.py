@@ -26,12 +26,7 @@ import numpy as np
 import polars as pl
 
 from tradesentinel.detectors.base import BaseDetector, DetectorSkipped, empty_reasons
-from tradesentinel.detectors.series_signals import (
-    frequencies,
-    from_mirror,
-    mirror_rows,
-    series_signals,
-)
+from tradesentinel.detectors.series_signals import frequencies, from_mirror, series_signals
 from tradesentinel.detectors.signals import Signal
 
 
@@ -53,37 +48,36 @@ class PartnerDetector(BaseDetector):
     def __init__(self) -> None:  # nothing to set: the departures come from the table itself
         pass
 
-    def _witnessed(self, features: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame, np.ndarray]:
-        """(mirror row per row, series signals, annual rows)."""
-        return self.remembered(
-            features,
-            lambda f: (mirror_rows(f), series_signals(f), (frequencies(f) == "A").to_numpy()),
-        )
+    def _signals(self, features: pl.DataFrame) -> pl.DataFrame:
+        """The table's series signals (their `mirror_row` matches each row to its partner's report),
+        derived once per table for fitting, scoring and explaining it."""
+        return self.remembered(features, series_signals)
 
     def _fit(self, features: pl.DataFrame) -> None:
         annual = (frequencies(features) == "A").to_numpy()
-        if not annual.any():
+        if not annual.any():  # checked before the signals: a monthly table costs nothing
             raise DetectorSkipped(self.name, "no annual rows (the partner's month is not used)")
-        mirror = self._witnessed(features)[0]  # kept for scoring the same table
+        mirror = self._signals(features)["mirror_row"].to_numpy()
         witnessed = int((annual & (mirror >= 0)).sum())
         if witnessed == 0:
             raise DetectorSkipped(self.name, "no annual row has its partner's report of the same trade")
         self.witnessed_ = witnessed
 
-    def _departures(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(each annual row's departure from the years around it, its mirror row's, that mirror
-        row), NaN where the row or its mirror is not annual."""
-        mirror, signals, annual = self._witnessed(features)
+    def _departures(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
+        """(each annual row's departure from the years around it, its mirror row's, the signals),
+        NaN where the row or its mirror is not annual."""
+        signals = self._signals(features)
+        annual = (frequencies(features) == "A").to_numpy()
         own = np.where(annual, signals["z_local"].to_numpy(), np.nan)
-        return own, from_mirror(own, mirror), mirror
+        return own, from_mirror(own, signals["mirror_row"].to_numpy()), signals
 
     def _score(self, features: pl.DataFrame) -> np.ndarray:
         own, partner, _ = self._departures(features)
         return agreement(own, partner)
 
     def _reasons(self, features: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
-        own, partner, mirror = self._departures(features)
-        signals = self._witnessed(features)[1]
+        own, partner, signals = self._departures(features)
+        mirror = signals["mirror_row"].to_numpy()
         magnitude = agreement(own[rows], partner[rows])
         keep = magnitude > 0
         if not keep.any():

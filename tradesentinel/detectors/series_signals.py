@@ -335,8 +335,9 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     """One row per features row (same order): z_<signal> for SIGNALS (NaN where not computable),
     exp_<signal> for EXPECTED (the value the signal compared with, USD or USD/kg), <signal>_support
     for LOCAL (the periods around it on its sparser side), `edge` (the row is its series' first
-    or last period), and the unit value the unit signals read (`unit_value_used`, USD/kg) with
-    whether it rests on the partner's weight (`unit_by_mirror`, see `unit_values`)."""
+    or last period), the unit value the unit signals read (`unit_value_used`, USD/kg) with
+    whether it rests on the partner's weight (`unit_by_mirror`, see `unit_values`), and the
+    position of the row's mirror row (`mirror_row`, -1 where none: `mirror_rows`)."""
     freq = frequencies(features)
     mirror = mirror_rows(features)
     log_unit_value, by_mirror = unit_values(features, mirror)
@@ -367,6 +368,7 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
             pl.col("edge").cast(pl.Boolean),
             pl.Series("unit_value_used", np.exp(log_unit_value)),
             pl.Series("unit_by_mirror", by_mirror),
+            pl.Series("mirror_row", mirror),
         )
     frame = pl.concat(parts).sort("_row")
     if frame.height != features.height:  # rows of another frequency code (neither M nor A)
@@ -378,4 +380,5 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
         pl.col("edge").cast(pl.Boolean),
         pl.Series("unit_value_used", np.exp(log_unit_value)),
         pl.Series("unit_by_mirror", by_mirror),
+        pl.Series("mirror_row", mirror),
     )
