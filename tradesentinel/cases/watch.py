@@ -64,8 +64,8 @@ class WatchHit(BaseModel):
 
 
 def clean_value(kind: str, value: str) -> str:
-    """The entry's value in its stored form; InvalidArgumentError for a corridor or HS code nobody uses."""
-    value = value.strip()
+    """The entry's value (`WatchIn.value`, already trimmed by `_trimmed`) in its stored form;
+    InvalidArgumentError for a corridor or HS code nobody uses."""
     if kind == "corridor":
         match = CORRIDOR.fullmatch(value.upper())
         codes = [c for c in match.groups() if c] if match else []
