@@ -165,6 +165,39 @@ def test_an_annual_mirror_gap_is_blamed_on_the_side_that_left_its_years_not_on_a
     assert importer >= 4 and exporter < importer / 4
 
 
+def test_a_mirror_gap_both_series_share_alike_is_laid_on_the_side_that_declared_less():
+    """In 2015 the importer's report fell as far below its years as the exporter's rose above its
+    own: the two series cannot tell whose books are wrong. A report misses trade far more often
+    than it invents some, so the odds (UNDER_ODDS) lay the gap on the importer, the lower report;
+    a gap one side's own series explains still goes to that side whichever way it points."""
+    rng = np.random.default_rng(7)
+    trend = 1e7 * np.exp(0.05 * np.arange(15))
+    shared = trend * np.exp(rng.normal(0, 0.05, 15))  # both sides' books agree, year to year
+
+    def pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
+        gap = np.log(imports / exports)
+        return [
+            _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
+            _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
+        ]
+
+    frames = []
+    for i in range(30):  # steady pairs: the usual noise of a gap
+        a = trend * np.exp(rng.normal(0, 0.05, 15))
+        frames += pair(f"R{i:02d}", a, a * np.exp(rng.normal(0, 0.03, 15)))
+    imports, exports = shared.copy(), shared.copy()
+    around = np.exp(np.median(np.log(shared[[8, 9, 11, 12]])))  # 2015's two years either side
+    imports[10], exports[10] = around * np.exp(-0.3), around * np.exp(0.3)
+    inflated = shared.copy()
+    inflated[10] *= np.exp(0.6)  # the exporter's report alone leaves its years, upward
+    features = pl.concat([*pair("TIE", imports, exports), *pair("INF", shared, inflated), *frames])
+    mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
+    importer, exporter = mirror[10], mirror[15 + 10]
+    assert importer >= 3 and importer > exporter + 1
+    honest, inflating = mirror[30 + 10], mirror[45 + 10]
+    assert inflating >= 3 and inflating > honest + 1
+
+
 def test_an_inner_year_is_not_judged_against_the_edge_years_of_trending_series():
     """A series' first and last years are compared with the years on one side only, which a long
     trend moves together: they are calibrated apart (`local@0`), so their wide departures do not

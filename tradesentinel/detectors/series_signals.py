@@ -13,7 +13,8 @@ per period:
 - unit_peers: the unit value vs HS-month peers (the feature z_uv_hs_month) minus the series' usual
   premium, so a corridor that always pays more is not flagged every month;
 - mirror: the gap to the partner's mirror report minus the series' usual gap, times the share of
-  it this side's own departure accounts for (a mistake in the partner's report is not this row's);
+  it this side's own departure accounts for (a mistake in the partner's report is not this row's;
+  where both sides' series moved alike, two to one that the side declaring less is at fault);
   a gap the period before or after offsets (pooled, the two agree: one side booked the shipment a
   period later) counts only as far as the pooled gap still departs (see _mirror).
 With the local signals comes their support: how many of the periods around a row exist on its
@@ -53,6 +54,7 @@ SEASON_SHRINK = 0.8
 MATERIAL_USD = 1000.0
 AGREE_PERIODS = 3  # periods in which both sides declared a weight before one stands in for the other
 AGREE_SPREAD = 0.15  # and the most their weight ratio may scatter (log units, robust): about 15%
+UNDER_ODDS = 2.0  # prior odds that a mirror gap is the lower report's doing, where the series cannot tell
 """Value signals read log(value + USD 1,000 a month) (x12 for a year): a flow of a few dollars
 after one of a few cents is not a 100-fold jump, while a real one keeps its size."""
 
@@ -255,15 +257,20 @@ def from_mirror(values: np.ndarray, mirror: np.ndarray) -> np.ndarray:
     return np.where(mirror >= 0, values[np.maximum(mirror, 0)], np.nan)
 
 
-def _mirror_attribution(mirror: np.ndarray, departure: np.ndarray) -> np.ndarray:
+def _mirror_attribution(mirror: np.ndarray, departure: np.ndarray, gap: np.ndarray) -> np.ndarray:
     """Per row, how much of a mirror gap is this side's doing: a / (a + b) with a = (|own
     departure| + 0.5)^2 and b = |the mirror row's departure|^2, each as its frequency judges it
-    (`_departure`).
+    (`_departure`), and a doubled (UNDER_ODDS) where this side is the one that declared less than
+    usual (`gap`, its departure from the usual gap, is negative).
     A units mistake in the exporter's report shows as a gap on both rows; only the row that also
-    left its own series keeps it."""
+    left its own series keeps it. Where both series moved about as much (the trade itself rose
+    or fell that period), the odds favour the lower report: a customs report misses part of a
+    trade (goods under-declared, shipments left out) far more often than it invents some, and an
+    invented or inflated one (a units slip) leaves its own series by far more than the odds."""
     own = np.abs(np.nan_to_num(departure))
     other = np.nan_to_num(from_mirror(own, mirror))
-    return (own + 0.5) ** 2 / ((own + 0.5) ** 2 + other**2)
+    a = (own + 0.5) ** 2 * np.where(np.nan_to_num(gap) < 0, UNDER_ODDS, 1.0)
+    return a / (a + other**2)
 
 
 def unit_values(features: pl.DataFrame, mirror: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +381,7 @@ def series_signals(features: pl.DataFrame) -> pl.DataFrame:
     if frame.height != features.height:  # rows of another frequency code (neither M nor A)
         frame = pl.DataFrame({"_row": np.arange(features.height)}).join(frame, on="_row", how="left")
     frame = frame.select(columns).with_columns(pl.all().fill_null(np.nan))
-    attribution = _mirror_attribution(mirror, _departure(frame, freq))
+    attribution = _mirror_attribution(mirror, _departure(frame, freq), frame["z_mirror"].to_numpy())
     return frame.with_columns(
         pl.col("z_mirror") * attribution,
         pl.col("edge").cast(pl.Boolean),
