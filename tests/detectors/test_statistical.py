@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from tradesentinel.detectors.series_signals import mirror_rows
 from tradesentinel.detectors.statistical import StatisticalDetector
 
 
@@ -196,6 +197,24 @@ def test_a_mirror_gap_both_series_share_alike_is_laid_on_the_side_that_declared_
     assert importer >= 3 and importer > exporter + 1
     honest, inflating = mirror[30 + 10], mirror[45 + 10]
     assert inflating >= 3 and inflating > honest + 1
+
+
+def test_a_month_never_meets_an_annual_total_as_its_mirror():
+    """A table holding both a year's total and its months: the annual row and January share the
+    period date 2020-01-01, so each row's mirror is matched within its own frequency."""
+    months = [dt.date(2020, m, 1) for m in range(1, 13)]
+    year = [dt.date(2020, 1, 1)]
+    features = pl.concat(
+        [
+            _table([1.2e8], year, "A", reporter="USA", partner="DEU", flow="M"),  # first: wins a tie
+            _table([1.1e8], year, "A", reporter="DEU", partner="USA", flow="X"),
+            _table([1e7] * 12, months, "M", reporter="USA", partner="DEU", flow="M"),
+            _table([9e6] * 12, months, "M", reporter="DEU", partner="USA", flow="X"),
+        ]
+    )
+    mirror = mirror_rows(features)
+    assert mirror[:2].tolist() == [1, 0]
+    assert mirror[2:14].tolist() == list(range(14, 26)) and mirror[14:].tolist() == list(range(2, 14))
 
 
 def test_an_inner_year_is_not_judged_against_the_edge_years_of_trending_series():

@@ -236,17 +236,21 @@ MIRROR_FLOW = {"X": "M", "M": "X", "RX": "RM", "RM": "RX"}
 
 def mirror_rows(features: pl.DataFrame) -> np.ndarray:
     """Per row, the position of its mirror row (the partner's report of the same trade: reporter and
-    partner swapped, the opposite flow, same HS code and period; the first such row), -1 where there
-    is none. Rows meet their mirror by a hash of the swapped key."""
-    key = ["period", "reporter", "partner", "flow", "hs_code"]
+    partner swapped, the opposite flow, same HS code, frequency and period; the first such row), -1
+    where there is none. An annual total and its year's January share a period date, so the
+    frequency is part of the key: a month never meets a year. Rows meet their mirror by a hash of
+    the swapped key."""
+    frame = features.select("period", "reporter", "partner", "flow", "hs_code", frequencies(features))
+    key = ["period", "reporter", "partner", "flow", "hs_code", "freq"]
     swapped = [
         pl.col("period"),
         pl.col("partner").alias("reporter"),
         pl.col("reporter").alias("partner"),
         pl.col("flow").replace(MIRROR_FLOW).alias("flow"),
         pl.col("hs_code"),
+        pl.col("freq"),
     ]
-    keys = features.select(pl.struct(key).hash(0).alias("k"), pl.struct(swapped).hash(0).alias("m"))
+    keys = frame.select(pl.struct(key).hash(0).alias("k"), pl.struct(swapped).hash(0).alias("m"))
     first = keys.with_row_index("at").unique("k", keep="first").select("k", "at")
     joined = keys.join(first, left_on="m", right_on="k", how="left", maintain_order="left")
     return joined["at"].cast(pl.Int64).fill_null(-1).to_numpy()
