@@ -8,20 +8,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.detectors.test_statistical import _annual
+from tests.detectors.test_statistical import _pair
 from tradesentinel.detectors.base import DetectorSkipped
 from tradesentinel.detectors.ensemble import Member, combine, family_evidence, member_of
 from tradesentinel.detectors.partner import PartnerDetector, agreement
 from tradesentinel.detectors.statistical import StatisticalDetector
-
-
-def _pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
-    """One flow reported by both sides: the importer's imports from DEU and DEU's exports to it."""
-    gap = np.log(imports / exports)
-    return [
-        _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
-        _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
-    ]
 
 
 @pytest.fixture(scope="module")

@@ -122,6 +122,15 @@ def _annual(reporter: str, partner: str, flow: str, values, unit_values=None, ga
     return frame.with_columns(pl.concat_str("reporter", "partner", "flow", year).alias("flow_id"))
 
 
+def _pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
+    """One flow reported by both sides: the importer's imports from DEU and DEU's exports to it."""
+    gap = np.log(imports / exports)
+    return [
+        _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
+        _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
+    ]
+
+
 def test_an_annual_unit_error_among_years_without_weights_is_judged_against_the_years_before():
     rng = np.random.default_rng(3)
     values = list(1e7 * np.exp(rng.normal(0, 0.05, 15)))
@@ -175,23 +184,16 @@ def test_a_mirror_gap_both_series_share_alike_is_laid_on_the_side_that_declared_
     trend = 1e7 * np.exp(0.05 * np.arange(15))
     shared = trend * np.exp(rng.normal(0, 0.05, 15))  # both sides' books agree, year to year
 
-    def pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
-        gap = np.log(imports / exports)
-        return [
-            _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
-            _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
-        ]
-
     frames = []
     for i in range(30):  # steady pairs: the usual noise of a gap
         a = trend * np.exp(rng.normal(0, 0.05, 15))
-        frames += pair(f"R{i:02d}", a, a * np.exp(rng.normal(0, 0.03, 15)))
+        frames += _pair(f"R{i:02d}", a, a * np.exp(rng.normal(0, 0.03, 15)))
     imports, exports = shared.copy(), shared.copy()
     around = np.exp(np.median(np.log(shared[[8, 9, 11, 12]])))  # 2015's two years either side
     imports[10], exports[10] = around * np.exp(-0.3), around * np.exp(0.3)
     inflated = shared.copy()
     inflated[10] *= np.exp(0.6)  # the exporter's report alone leaves its years, upward
-    features = pl.concat([*pair("TIE", imports, exports), *pair("INF", shared, inflated), *frames])
+    features = pl.concat([*_pair("TIE", imports, exports), *_pair("INF", shared, inflated), *frames])
     mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
     importer, exporter = mirror[10], mirror[15 + 10]
     assert importer >= 3 and importer > exporter + 1
@@ -245,16 +247,9 @@ def test_a_mirror_gap_the_next_year_offsets_is_timing_but_an_unreconciled_one_st
     rng = np.random.default_rng(6)
     trend = 1e7 * np.exp(0.05 * np.arange(15))
 
-    def pair(importer: str, imports: np.ndarray, exports: np.ndarray) -> list[pl.DataFrame]:
-        gap = np.log(imports / exports)
-        return [
-            _annual(importer, "DEU", "M", list(imports), gaps=list(gap)),
-            _annual("DEU", importer, "X", list(exports), gaps=list(-gap)),
-        ]
-
     frames = []
     for i in range(30):  # steady pairs: the usual noise of a gap
-        frames += pair(
+        frames += _pair(
             f"R{i:02d}", trend * np.exp(rng.normal(0, 0.03, 15)), trend * np.exp(rng.normal(0, 0.03, 15))
         )
     shipped = trend * np.exp(rng.normal(0, 0.01, 15))
@@ -262,7 +257,7 @@ def test_a_mirror_gap_the_next_year_offsets_is_timing_but_an_unreconciled_one_st
     late[10], late[11] = shipped[10] - 0.4 * shipped[10], shipped[11] + 0.4 * shipped[10]  # booked in 2016
     short = shipped.copy()
     short[10] *= 0.6  # 40% of 2015 never declared
-    features = pl.concat([*pair("LAT", late, shipped), *pair("SHO", short, shipped), *frames])
+    features = pl.concat([*_pair("LAT", late, shipped), *_pair("SHO", short, shipped), *frames])
     mirror = StatisticalDetector().fit(features).surprisals(features)["mirror"]
     timing, under = mirror[10], mirror[30 + 10]
     assert under >= 4 and timing < 2

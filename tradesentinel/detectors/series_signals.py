@@ -54,9 +54,9 @@ SEASON_SHRINK = 0.8
 MATERIAL_USD = 1000.0
 AGREE_PERIODS = 3  # periods in which both sides declared a weight before one stands in for the other
 AGREE_SPREAD = 0.15  # and the most their weight ratio may scatter (log units, robust): about 15%
-UNDER_ODDS = 2.0  # prior odds that a mirror gap is the lower report's doing, where the series cannot tell
 """Value signals read log(value + USD 1,000 a month) (x12 for a year): a flow of a few dollars
 after one of a few cents is not a 100-fold jump, while a real one keeps its size."""
+UNDER_ODDS = 2.0  # prior odds that a mirror gap is the lower report's doing, where the series cannot tell
 
 
 @dataclass(frozen=True)
